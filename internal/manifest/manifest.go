@@ -1,0 +1,166 @@
+// Package manifest defines manifest.json, the record of one mission run:
+// what ran, how it ended, and every file of the bundle with its hash. Its JSON
+// Schema is published as schema/manifest.schema.json.
+package manifest
+
+import (
+	"encoding/json"
+	"fmt"
+	"os"
+	"path/filepath"
+	"time"
+)
+
+// FileName is the manifest's name at the root of a report bundle.
+const FileName = "manifest.json"
+
+// SchemaURL identifies the manifest format; bump the version on breaking changes.
+const SchemaURL = "https://github.com/helios-action/helios-action/schema/manifest.schema.json"
+
+// Conclusions of a run, a phase or a step, named as GitHub names them.
+const (
+	Success   = "success"
+	Failure   = "failure"
+	Cancelled = "cancelled"
+	Skipped   = "skipped"
+)
+
+// Manifest is the top-level document.
+type Manifest struct {
+	Schema     string    `json:"$schema"`
+	Tool       Tool      `json:"tool"`
+	Mission    Mission   `json:"mission"`
+	Git        Git       `json:"git"`
+	Network    string    `json:"network"`
+	StartedAt  time.Time `json:"startedAt"`
+	FinishedAt time.Time `json:"finishedAt"`
+	DurationMs int64     `json:"durationMs"`
+	Conclusion string    `json:"conclusion"`
+	// Reason says why a run did not succeed (the first failing step, or the signal).
+	Reason   string   `json:"reason,omitempty"`
+	Volatile []string `json:"volatile"`
+	Phases   []Phase  `json:"phases"`
+	Files    []File   `json:"files"`
+}
+
+// Tool names the program that wrote the manifest.
+type Tool struct {
+	Name    string `json:"name"`
+	Version string `json:"version"`
+}
+
+// Mission identifies the mission file that ran.
+type Mission struct {
+	Name       string `json:"name"`
+	File       string `json:"file"`
+	SHA256     string `json:"sha256"`
+	ReportRoot string `json:"reportRoot"`
+}
+
+// Git is the commit the workspace was at, when it is a git checkout.
+type Git struct {
+	Commit          string `json:"commit,omitempty"`
+	SourceDateEpoch int64  `json:"sourceDateEpoch,omitempty"`
+}
+
+// Phase is one phase of the mission, in plan order.
+type Phase struct {
+	Name            string    `json:"name"`
+	Needs           []string  `json:"needs"`
+	Status          string    `json:"status"`
+	ContinueOnError bool      `json:"continueOnError,omitempty"`
+	StartedAt       time.Time `json:"startedAt,omitzero"`
+	FinishedAt      time.Time `json:"finishedAt,omitzero"`
+	DurationMs      int64     `json:"durationMs"`
+	Steps           []Step    `json:"steps"`
+}
+
+// Step is the receipt of one step.
+type Step struct {
+	ID    string `json:"id"`
+	Name  string `json:"name"`
+	Kind  string `json:"kind"`
+	Uses  string `json:"uses,omitempty"`
+	// Command is the argv the step ran, secrets masked.
+	Command          []string  `json:"command,omitempty"`
+	WorkingDirectory string    `json:"workingDirectory,omitempty"`
+	Status           string    `json:"status"`
+	ContinueOnError  bool      `json:"continueOnError,omitempty"`
+	ExitCode         *int      `json:"exitCode,omitempty"`
+	StartedAt        time.Time `json:"startedAt,omitzero"`
+	FinishedAt       time.Time `json:"finishedAt,omitzero"`
+	DurationMs       int64     `json:"durationMs"`
+	Error            string    `json:"error,omitempty"`
+	Log              string    `json:"log,omitempty"`
+	LogSHA256        string    `json:"logSha256,omitempty"`
+	// Outputs lists the bundle files a step wrote or collected.
+	Outputs []string `json:"outputs,omitempty"`
+	// Data holds what a built-in step records beyond its files (for example
+	// the block its chain reads were pinned to).
+	Data map[string]any `json:"data,omitempty"`
+}
+
+// File is one bundle file with its size and hash.
+type File struct {
+	Path   string `json:"path"`
+	Size   int64  `json:"size"`
+	SHA256 string `json:"sha256"`
+}
+
+// Read loads a manifest.json.
+func Read(path string) (*Manifest, error) {
+	b, err := os.ReadFile(path)
+	if err != nil {
+		return nil, err
+	}
+	var m Manifest
+	if err := json.Unmarshal(b, &m); err != nil {
+		return nil, fmt.Errorf("%s: %w", path, err)
+	}
+	return &m, nil
+}
+
+// Marshal renders the manifest as indented JSON with a final newline.
+func (m *Manifest) Marshal() ([]byte, error) {
+	b, err := json.MarshalIndent(m, "", "  ")
+	if err != nil {
+		return nil, err
+	}
+	return append(b, '\n'), nil
+}
+
+// WriteFile writes the manifest atomically into dir.
+func (m *Manifest) WriteFile(dir string) error {
+	b, err := m.Marshal()
+	if err != nil {
+		return fmt.Errorf("encode manifest: %w", err)
+	}
+	return WriteAtomic(filepath.Join(dir, FileName), b)
+}
+
+// WriteAtomic writes b to path through a temporary file in the same folder,
+// so that a reader (or a cancelled run) never sees half a file.
+func WriteAtomic(path string, b []byte) error {
+	f, err := os.CreateTemp(filepath.Dir(path), ".tmp-"+filepath.Base(path)+"-*")
+	if err != nil {
+		return err
+	}
+	tmp := f.Name()
+	if _, err = f.Write(b); err == nil {
+		err = f.Sync()
+	}
+	if cerr := f.Close(); err == nil {
+		err = cerr
+	}
+	if err == nil {
+		err = os.Chmod(tmp, 0o644)
+	}
+	if err == nil {
+		err = os.Rename(tmp, path)
+	}
+	if err != nil {
+		os.Remove(tmp)
+		return fmt.Errorf("write %s: %w", filepath.Base(path), err)
+	}
+	return nil
+}
