@@ -1,0 +1,370 @@
+package diff
+
+import (
+	"bufio"
+	"encoding/json"
+	"fmt"
+	"io"
+	"strconv"
+	"strings"
+	"unicode/utf8"
+)
+
+// shortLen is how many hex digits of a sum the text and Markdown reports
+// show: enough to tell files apart at a glance, short enough for a table.
+const shortLen = 12
+
+func short(sum string) string {
+	if len(sum) > shortLen {
+		return sum[:shortLen]
+	}
+	return sum
+}
+
+// counts renders the one-line summary shared by the text and Markdown reports.
+func (r *Result) counts() string {
+	return fmt.Sprintf("%d changed, %d added, %d removed; %d volatile, %d unchanged",
+		len(r.Changed), len(r.Added), len(r.Removed), len(r.Volatile), r.Unchanged)
+}
+
+// display returns s as is, or Go-quoted when it holds anything that could
+// hide or fake text on a terminal or a web page: control characters
+// (newlines included), invisible format characters such as bidi overrides,
+// and bytes that are not UTF-8.
+func display(s string) string {
+	if utf8.ValidString(s) && strings.IndexFunc(s, func(r rune) bool { return !strconv.IsPrint(r) }) < 0 {
+		return s
+	}
+	return strconv.Quote(s)
+}
+
+// marker is the diff-style sign of a file or key change in the text report.
+func marker(kind string) string {
+	switch kind {
+	case "added":
+		return "+"
+	case "removed":
+		return "-"
+	}
+	return "~"
+}
+
+// WriteText writes a plain-text report for terminals and logs.
+func (r *Result) WriteText(w io.Writer) error {
+	bw := bufio.NewWriter(w)
+	fmt.Fprintf(bw, "old: %s\nnew: %s\n", display(r.Old), display(r.New))
+	if r.Drift() {
+		fmt.Fprintf(bw, "drift: %s\n", r.counts())
+	} else {
+		fmt.Fprintf(bw, "no drift: %s\n", r.counts())
+	}
+	sections := []struct {
+		title   string
+		changes []Change
+	}{
+		{"changed", r.Changed},
+		{"added", r.Added},
+		{"removed", r.Removed},
+		{"volatile, expected to differ between runs", r.Volatile},
+	}
+	for _, s := range sections {
+		if len(s.changes) == 0 {
+			continue
+		}
+		fmt.Fprintf(bw, "\n%s (%d):\n", s.title, len(s.changes))
+		for _, c := range s.changes {
+			writeTextChange(bw, c)
+		}
+	}
+	if err := bw.Flush(); err != nil {
+		return fmt.Errorf("write diff: %w", err)
+	}
+	return nil
+}
+
+func writeTextChange(w io.Writer, c Change) {
+	switch c.Kind() {
+	case "added":
+		fmt.Fprintf(w, "  + %s  %s\n", display(c.Name), short(c.New))
+	case "removed":
+		fmt.Fprintf(w, "  - %s  %s\n", display(c.Name), short(c.Old))
+	default:
+		fmt.Fprintf(w, "  ~ %s  %s -> %s\n", display(c.Name), short(c.Old), short(c.New))
+	}
+	for _, k := range c.JSON {
+		p := displayPointer(k.Path)
+		switch k.Kind {
+		case "added":
+			fmt.Fprintf(w, "      + %s: %s\n", p, k.New)
+		case "removed":
+			fmt.Fprintf(w, "      - %s: %s\n", p, k.Old)
+		default:
+			fmt.Fprintf(w, "      ~ %s: %s -> %s\n", p, k.Old, k.New)
+		}
+	}
+	if c.JSONTruncated > 0 {
+		fmt.Fprintf(w, "      … %d more key %s not shown\n", c.JSONTruncated, plural(c.JSONTruncated, "change", "changes"))
+	}
+	if c.Note != "" {
+		fmt.Fprintf(w, "      note: %s\n", display(c.Note))
+	}
+}
+
+// displayPointer shows the empty pointer, the whole document, by name.
+func displayPointer(p string) string {
+	if p == "" {
+		return "(whole document)"
+	}
+	return display(p)
+}
+
+func plural(n int, one, many string) string {
+	if n == 1 {
+		return one
+	}
+	return many
+}
+
+// WriteMarkdown writes a GitHub-flavoured Markdown report for a job summary
+// or a pull-request comment. Every file name, key and value is set in code,
+// so nothing from a bundle can add markup, links, images or @mentions.
+func (r *Result) WriteMarkdown(w io.Writer) error {
+	bw := bufio.NewWriter(w)
+	if r.Drift() {
+		fmt.Fprintf(bw, "### Bundle diff: drift\n\n")
+	} else {
+		fmt.Fprintf(bw, "### Bundle diff: no drift\n\n")
+	}
+	fmt.Fprintf(bw, "Compared %s with %s: **%s**.\n", mdCode(r.Old), mdCode(r.New), r.counts())
+
+	for _, s := range []struct {
+		title   string
+		changes []Change
+	}{
+		{"Changed", r.Changed},
+		{"Added", r.Added},
+		{"Removed", r.Removed},
+	} {
+		if len(s.changes) == 0 {
+			continue
+		}
+		fmt.Fprintf(bw, "\n#### %s (%d)\n\n", s.title, len(s.changes))
+		fmt.Fprintf(bw, "| File | Old | New |\n| --- | --- | --- |\n")
+		for _, c := range s.changes {
+			fmt.Fprintf(bw, "| %s | %s | %s |\n", mdCell(c.Name), mdSum(c.Old), mdSum(c.New))
+		}
+		for _, c := range s.changes {
+			writeMarkdownKeys(bw, c)
+		}
+	}
+
+	if len(r.Volatile) > 0 {
+		fmt.Fprintf(bw, "\n<details><summary>%d volatile %s, expected to differ between runs</summary>\n\n",
+			len(r.Volatile), plural(len(r.Volatile), "file", "files"))
+		fmt.Fprintf(bw, "| File | Change | Old | New |\n| --- | --- | --- | --- |\n")
+		for _, c := range r.Volatile {
+			fmt.Fprintf(bw, "| %s | %s | %s | %s |\n", mdCell(c.Name), c.Kind(), mdSum(c.Old), mdSum(c.New))
+		}
+		fmt.Fprintf(bw, "\n</details>\n")
+	}
+	if err := bw.Flush(); err != nil {
+		return fmt.Errorf("write diff: %w", err)
+	}
+	return nil
+}
+
+func writeMarkdownKeys(w io.Writer, c Change) {
+	if len(c.JSON) > 0 {
+		fmt.Fprintf(w, "\nKey changes in %s:\n\n", mdCode(c.Name))
+		fmt.Fprintf(w, "| Key | Change | Old | New |\n| --- | --- | --- | --- |\n")
+		for _, k := range c.JSON {
+			p := mdCell(k.Path)
+			if k.Path == "" {
+				p = "(whole document)"
+			}
+			fmt.Fprintf(w, "| %s | %s | %s | %s |\n", p, k.Kind, mdValue(k.Old), mdValue(k.New))
+		}
+	}
+	if c.JSONTruncated > 0 {
+		fmt.Fprintf(w, "\n…and %d more key %s in %s not shown.\n",
+			c.JSONTruncated, plural(c.JSONTruncated, "change", "changes"), mdCode(c.Name))
+	}
+	if c.Note != "" {
+		fmt.Fprintf(w, "\nNote on %s: %s.\n", mdCode(c.Name), mdText(c.Note))
+	}
+}
+
+func mdSum(sum string) string {
+	if sum == "" {
+		return "—"
+	}
+	return "`" + short(sum) + "`"
+}
+
+func mdValue(v string) string {
+	if v == "" {
+		return "—"
+	}
+	return mdCell(v)
+}
+
+// mdCode sets s in a code span, where Markdown, HTML, emoji and @mentions
+// are all inert. The fence is one backtick longer than any run in s, and
+// padded with spaces when s starts or ends with a backtick, per CommonMark.
+func mdCode(s string) string {
+	s = display(s)
+	run, longest := 0, 0
+	for i := 0; i < len(s); i++ {
+		if s[i] == '`' {
+			run++
+			longest = max(longest, run)
+		} else {
+			run = 0
+		}
+	}
+	fence := strings.Repeat("`", longest+1)
+	if strings.HasPrefix(s, "`") || strings.HasSuffix(s, "`") ||
+		(strings.HasPrefix(s, " ") && strings.HasSuffix(s, " ")) {
+		return fence + " " + s + " " + fence
+	}
+	return fence + s + fence
+}
+
+// mdCell is mdCode for a table cell. A '|' splits a GFM table row even
+// inside a code span, and the "\|" escape fails after an odd run of
+// backslashes, so text with a pipe is written as an HTML <code> element with
+// every ASCII punctuation character as a numeric character reference: those
+// are neither Markdown syntax nor cell separators.
+func mdCell(s string) string {
+	if !strings.Contains(s, "|") {
+		return mdCode(s)
+	}
+	s = display(s)
+	var b strings.Builder
+	b.WriteString("<code>")
+	for _, r := range s {
+		if r < utf8.RuneSelf && r > ' ' && !('a' <= r && r <= 'z' || 'A' <= r && r <= 'Z' || '0' <= r && r <= '9') {
+			fmt.Fprintf(&b, "&#%d;", r)
+			continue
+		}
+		b.WriteRune(r)
+	}
+	b.WriteString("</code>")
+	return b.String()
+}
+
+// mdText escapes prose (notes, which may quote a JSON parser's message):
+// Markdown punctuation is backslash-escaped, line breaks become spaces, and
+// a zero-width joiner after '@' keeps GitHub from reading a mention.
+func mdText(s string) string {
+	var b strings.Builder
+	for _, r := range display(s) {
+		switch {
+		case r == '@':
+			b.WriteString("@\u200d")
+		case strings.ContainsRune("\\`*_{}[]<>()#+!|~&$:", r):
+			b.WriteByte('\\')
+			b.WriteRune(r)
+		default:
+			b.WriteRune(r)
+		}
+	}
+	return b.String()
+}
+
+// The JSON report. Field names are lowerCamel and stable; see WriteJSON.
+type jsonReport struct {
+	Old           string       `json:"old"`
+	New           string       `json:"new"`
+	Drift         bool         `json:"drift"`
+	Unchanged     int          `json:"unchanged"`
+	VolatileGlobs []string     `json:"volatileGlobs"`
+	Changed       []jsonChange `json:"changed"`
+	Added         []jsonChange `json:"added"`
+	Removed       []jsonChange `json:"removed"`
+	Volatile      []jsonChange `json:"volatile"`
+}
+
+type jsonChange struct {
+	Name          string          `json:"name"`
+	Kind          string          `json:"kind"`
+	Old           string          `json:"old"`
+	New           string          `json:"new"`
+	Volatile      bool            `json:"volatile"`
+	JSON          []jsonKeyChange `json:"jsonChanges,omitempty"`
+	JSONTruncated int             `json:"jsonTruncated,omitempty"`
+	Note          string          `json:"note,omitempty"`
+}
+
+type jsonKeyChange struct {
+	Path string `json:"path"`
+	Kind string `json:"kind"`
+	Old  string `json:"old"`
+	New  string `json:"new"`
+}
+
+// WriteJSON writes the result as indented JSON with a final newline:
+//
+//	{
+//	  "old", "new":    the paths compared, as given
+//	  "drift":         true when a non-volatile file was added, removed or changed
+//	  "unchanged":     the number of files with the same sum on both sides
+//	  "volatileGlobs": the volatile globs applied
+//	  "changed", "added", "removed", "volatile": lists (never null) of
+//	    {
+//	      "name":     the file's path in the bundle
+//	      "kind":     "changed", "added" or "removed"
+//	      "old", "new": hex SHA-256, "" on the side the file is absent
+//	      "volatile": whether the file matches a volatile glob
+//	      "jsonChanges":   (when any) [{"path": JSON Pointer,
+//	                        "kind": "changed"|"added"|"removed",
+//	                        "old", "new": compact JSON, "" when absent}]
+//	      "jsonTruncated": (when > 0) key changes left out
+//	      "note":          (when any) why keys were not compared
+//	    }
+//	}
+//
+// Names that are not UTF-8 come out with U+FFFD in place of the bad bytes,
+// as encoding/json does.
+func (r *Result) WriteJSON(w io.Writer) error {
+	rep := jsonReport{
+		Old:           r.Old,
+		New:           r.New,
+		Drift:         r.Drift(),
+		Unchanged:     r.Unchanged,
+		VolatileGlobs: nonNil(r.VolatileGlobs),
+		Changed:       jsonChanges(r.Changed),
+		Added:         jsonChanges(r.Added),
+		Removed:       jsonChanges(r.Removed),
+		Volatile:      jsonChanges(r.Volatile),
+	}
+	enc := json.NewEncoder(w)
+	enc.SetIndent("", "  ")
+	enc.SetEscapeHTML(false)
+	if err := enc.Encode(rep); err != nil {
+		return fmt.Errorf("write diff: %w", err)
+	}
+	return nil
+}
+
+func nonNil[T any](s []T) []T {
+	if s == nil {
+		return []T{}
+	}
+	return s
+}
+
+func jsonChanges(cs []Change) []jsonChange {
+	out := make([]jsonChange, 0, len(cs))
+	for _, c := range cs {
+		jc := jsonChange{
+			Name: c.Name, Kind: c.Kind(), Old: c.Old, New: c.New, Volatile: c.Volatile,
+			JSONTruncated: c.JSONTruncated, Note: c.Note,
+		}
+		for _, k := range c.JSON {
+			jc.JSON = append(jc.JSON, jsonKeyChange{Path: k.Path, Kind: k.Kind, Old: k.Old, New: k.New})
+		}
+		out = append(out, jc)
+	}
+	return out
+}
