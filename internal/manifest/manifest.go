@@ -77,10 +77,10 @@ type Phase struct {
 
 // Step is the receipt of one step.
 type Step struct {
-	ID    string `json:"id"`
-	Name  string `json:"name"`
-	Kind  string `json:"kind"`
-	Uses  string `json:"uses,omitempty"`
+	ID   string `json:"id"`
+	Name string `json:"name"`
+	Kind string `json:"kind"`
+	Uses string `json:"uses,omitempty"`
 	// Command is the argv the step ran, secrets masked.
 	Command          []string  `json:"command,omitempty"`
 	WorkingDirectory string    `json:"workingDirectory,omitempty"`
