@@ -1,0 +1,123 @@
+package mission
+
+import (
+	"errors"
+	"fmt"
+	"sort"
+	"strconv"
+	"strings"
+
+	"go.yaml.in/yaml/v3"
+)
+
+// Kinds of Error. They are strings rather than an enum so that a caller can
+// put them in JSON output or annotations without a lookup table.
+const (
+	KindSyntax       = "syntax"        // the file is not one well-formed YAML document
+	KindType         = "type"          // a value has the wrong YAML type (list for a string, …)
+	KindUnknownKey   = "unknown-key"   // a key the mission format does not define
+	KindMissing      = "missing"       // a required key is absent
+	KindDuplicate    = "duplicate"     // a key, phase, step name or id, or env name given twice
+	KindCycle        = "cycle"         // phases that need each other
+	KindUnknownNeeds = "unknown-needs" // needs names a phase that does not exist
+	KindEmpty        = "empty"         // an empty file, mapping, list or string where content is required
+	KindValue        = "value"         // the type is right but the value is not allowed
+)
+
+// maxErrors caps how many problems Parse reports. A badly broken file (say,
+// a JSON blob pasted in the wrong place) can produce hundreds of errors, and
+// past a few dozen they stop helping anyone.
+const maxErrors = 50
+
+// Error is one problem in a mission file, positioned at the key or value it
+// is about. Line and Col are 1-based; 0 means unknown.
+type Error struct {
+	File      string
+	Line, Col int
+	Msg       string
+	Kind      string
+}
+
+// Error formats the problem like a compiler or actionlint does, so that
+// editors and GitHub's problem matchers can jump to it:
+// "helios.yml:12:5: phase "kits" needs unknown phase "plans"".
+func (e *Error) Error() string {
+	var b strings.Builder
+	b.WriteString(e.File)
+	if e.Line > 0 {
+		if b.Len() > 0 {
+			b.WriteByte(':')
+		}
+		b.WriteString(strconv.Itoa(e.Line))
+		if e.Col > 0 {
+			b.WriteByte(':')
+			b.WriteString(strconv.Itoa(e.Col))
+		}
+	}
+	if b.Len() > 0 {
+		b.WriteString(": ")
+	}
+	b.WriteString(e.Msg)
+	return b.String()
+}
+
+// Errors is every problem Parse found, sorted by position.
+type Errors []*Error
+
+// Error puts one problem on each line.
+func (es Errors) Error() string {
+	lines := make([]string, len(es))
+	for i, e := range es {
+		lines[i] = e.Error()
+	}
+	return strings.Join(lines, "\n")
+}
+
+// Unwrap lets errors.As find an individual *Error.
+func (es Errors) Unwrap() []error {
+	out := make([]error, len(es))
+	for i, e := range es {
+		out[i] = e
+	}
+	return out
+}
+
+// AsErrors returns the mission errors inside err, if it holds any. It saves
+// callers that print one annotation per problem a type switch.
+func AsErrors(err error) (Errors, bool) {
+	var es Errors
+	if errors.As(err, &es) {
+		return es, true
+	}
+	var e *Error
+	if errors.As(err, &e) {
+		return Errors{e}, true
+	}
+	return nil, false
+}
+
+// NodeError builds an Error positioned at n. Built-in steps use it to report
+// problems in their "with" node in the same format as the parser.
+func NodeError(file string, n *yaml.Node, kind, format string, args ...any) *Error {
+	e := &Error{File: file, Msg: fmt.Sprintf(format, args...), Kind: kind}
+	if n != nil {
+		e.Line, e.Col = n.Line, n.Column
+	}
+	return e
+}
+
+// sorted orders the errors by position and applies the cap. The sort is
+// stable so that problems at one position keep the order they were found in,
+// which reads as cause before consequence.
+func (es Errors) sorted() Errors {
+	sort.SliceStable(es, func(i, j int) bool {
+		if es[i].Line != es[j].Line {
+			return es[i].Line < es[j].Line
+		}
+		return es[i].Col < es[j].Col
+	})
+	if len(es) > maxErrors {
+		es = es[:maxErrors]
+	}
+	return es
+}
