@@ -1,0 +1,37 @@
+// Command helios runs a mission drill and writes a verifiable report bundle;
+// in a workflow it is the helios-action container's entrypoint.
+package main
+
+import (
+	"context"
+	"os"
+	"os/signal"
+	"syscall"
+
+	"golang.org/x/term"
+
+	"github.com/helios-action/helios-action/internal/builtins"
+	"github.com/helios-action/helios-action/internal/cli"
+)
+
+// version is set at build time with -ldflags "-X main.version=…".
+var version = "dev"
+
+func main() {
+	// The runner sends SIGINT, then SIGTERM about 7.5 s later: both cancel
+	// the run, which still writes its manifest and ledger.
+	ctx, stop := signal.NotifyContext(context.Background(), os.Interrupt, syscall.SIGTERM)
+	c := &cli.Command{
+		Stdout:     os.Stdout,
+		Stderr:     os.Stderr,
+		Getenv:     os.Getenv,
+		Environ:    os.Environ,
+		Getwd:      os.Getwd,
+		Version:    cli.Version(version),
+		IsTerminal: term.IsTerminal(int(os.Stdout.Fd())),
+		Builtins:   builtins.Registry(),
+	}
+	code := c.Main(ctx, os.Args)
+	stop()
+	os.Exit(code)
+}

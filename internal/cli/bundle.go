@@ -1,0 +1,121 @@
+package cli
+
+import (
+	"context"
+	"encoding/hex"
+	"errors"
+	"flag"
+	"fmt"
+	"io/fs"
+	"os"
+	"path/filepath"
+
+	"github.com/helios-action/helios-action/internal/diff"
+	"github.com/helios-action/helios-action/internal/ledger"
+)
+
+func (c *Command) dirArg(name string, args []string) (string, error) {
+	fset := flag.NewFlagSet(name, flag.ContinueOnError)
+	pos, err := parse(fset, args)
+	if err != nil {
+		return "", err
+	}
+	if len(pos) != 1 {
+		return "", usageErrorf("%s takes one folder, got %d arguments", name, len(pos))
+	}
+	fi, err := os.Stat(pos[0])
+	if err != nil {
+		return "", usageErrorf("%s: %v", name, err)
+	}
+	if !fi.IsDir() {
+		return "", usageErrorf("%s: %s is not a folder", name, pos[0])
+	}
+	return pos[0], nil
+}
+
+func (c *Command) digest(ctx context.Context, args []string) error {
+	dir, err := c.dirArg("digest", args)
+	if err != nil {
+		return err
+	}
+	sum, res, err := ledger.Digest(ctx, dir, ledger.ScanOptions{})
+	if err != nil {
+		return err
+	}
+	for _, s := range res.Skipped {
+		fmt.Fprintf(c.Stderr, "helios: warning: %s is not a regular file (a link?); the ledger leaves it out\n", s)
+	}
+	fmt.Fprintf(c.Stderr, "helios: %d files → %s\n", len(res.Entries), filepath.Join(dir, ledger.FileName))
+	fmt.Fprintln(c.Stdout, hex.EncodeToString(sum[:]))
+	return nil
+}
+
+func (c *Command) verify(ctx context.Context, args []string) error {
+	dir, err := c.dirArg("verify", args)
+	if err != nil {
+		return err
+	}
+	if _, err := os.Stat(filepath.Join(dir, ledger.FileName)); errors.Is(err, fs.ErrNotExist) {
+		return usageErrorf("verify: %s has no %s", dir, ledger.FileName)
+	}
+	rep, err := ledger.Verify(ctx, dir, ledger.ScanOptions{})
+	if err != nil {
+		return err
+	}
+	for _, n := range rep.Missing {
+		fmt.Fprintf(c.Stdout, "missing  %s\n", n)
+	}
+	for _, n := range rep.Extra {
+		fmt.Fprintf(c.Stdout, "extra    %s\n", n)
+	}
+	for _, n := range rep.Changed {
+		fmt.Fprintf(c.Stdout, "changed  %s\n", n)
+	}
+	if !rep.Clean() {
+		fmt.Fprintf(c.Stdout, "helios: %s does not verify: %d missing, %d extra, %d changed, %d ok\n", dir, len(rep.Missing), len(rep.Extra), len(rep.Changed), rep.OK)
+		return errFailed
+	}
+	fmt.Fprintf(c.Stdout, "helios: %s verifies: %d files ok\n", dir, rep.OK)
+	return nil
+}
+
+func (c *Command) diff(args []string) error {
+	var format string
+	var failOnDrift bool
+	fset := flag.NewFlagSet("diff", flag.ContinueOnError)
+	fset.StringVar(&format, "format", "text", "text, markdown or json")
+	fset.BoolVar(&failOnDrift, "fail-on-drift", false, "exit 1 when anything but volatile files changed")
+	pos, err := parse(fset, args)
+	if err != nil {
+		return err
+	}
+	if len(pos) != 2 {
+		return usageErrorf("diff takes two bundles (folders or SHA256SUMS files), got %d arguments", len(pos))
+	}
+	for _, p := range pos {
+		if _, err := os.Stat(p); err != nil {
+			return usageErrorf("diff: %v", err)
+		}
+	}
+	res, err := diff.Compare(pos[0], pos[1], diff.Options{})
+	if err != nil {
+		return err
+	}
+	switch format {
+	case "text":
+		err = res.WriteText(c.Stdout)
+	case "markdown", "md":
+		err = res.WriteMarkdown(c.Stdout)
+	case "json":
+		err = res.WriteJSON(c.Stdout)
+	default:
+		return usageErrorf("diff: --format must be text, markdown or json, got %q", format)
+	}
+	if err != nil {
+		return err
+	}
+	if failOnDrift && res.Drift() {
+		return errFailed
+	}
+	return nil
+}

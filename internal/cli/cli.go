@@ -1,0 +1,196 @@
+// Package cli is the helios command: run a mission, plan it, and digest,
+// verify or diff report bundles. cmd/action/main.go only wires it to the
+// process.
+package cli
+
+import (
+	"context"
+	"errors"
+	"flag"
+	"fmt"
+	"io"
+	"os"
+	"path/filepath"
+	"strings"
+
+	"github.com/helios-action/helios-action/internal/action"
+	"github.com/helios-action/helios-action/internal/engine"
+	"github.com/helios-action/helios-action/internal/exitcode"
+	"github.com/helios-action/helios-action/internal/mission"
+)
+
+// Command is one invocation of helios, with everything it touches of the
+// process injected so tests can drive it.
+type Command struct {
+	Stdout, Stderr io.Writer
+	// Getenv and Environ read the process environment (os.Getenv, os.Environ).
+	Getenv  func(string) string
+	Environ func() []string
+	// Getwd is the workspace the mission runs in.
+	Getwd   func() (string, error)
+	Version string
+	// IsTerminal reports whether Stdout is a terminal (for live progress).
+	IsTerminal bool
+	// Builtins are the `uses:` steps available to missions.
+	Builtins engine.Registry
+}
+
+const usage = `helios runs a mission drill and writes a verifiable report bundle.
+
+Usage:
+  helios run    [-C DIR] [--mission FILE] [--report-root DIR] [--network NAME] [--rpc-url URL] [--jobs N]
+  helios plan   [-C DIR] [--mission FILE]               print the resolved plan: every step, in order
+  helios digest DIR                              write DIR/SHA256SUMS and print the ledger digest
+  helios verify DIR                              re-hash a bundle against its SHA256SUMS
+  helios diff   OLD NEW [--format text|markdown|json] [--fail-on-drift]
+  helios action                                  the GitHub Action's entrypoint (reads INPUT_*; see action.yml)
+  helios version
+
+Without --mission, helios runs ./helios.yml when it exists, else the built-in
+Helios Omniversal Symphony drill (see "helios plan").
+
+Exit codes: 0 success, 1 mission failed / mismatch / drift, 2 bad invocation or
+invalid mission, 3 internal failure.
+`
+
+// Main runs the command named by args[1:] and returns the exit code.
+func (c *Command) Main(ctx context.Context, args []string) int {
+	if len(args) < 2 {
+		fmt.Fprint(c.Stderr, usage)
+		return exitcode.Usage
+	}
+	sub, rest := args[1], args[2:]
+	var err error
+	switch sub {
+	case "run":
+		err = c.run(ctx, rest)
+	case "action":
+		if len(rest) > 0 {
+			return c.exit(usageErrorf("action takes no arguments: it reads the action's inputs (INPUT_*)"))
+		}
+		return action.Main(ctx, action.Env{
+			Getenv:       c.Getenv,
+			Environ:      c.Environ,
+			Stdout:       c.Stdout,
+			Version:      c.Version,
+			Load:         c.loadMission,
+			Builtins:     c.Builtins,
+			BeforeLedger: IndexPage,
+		})
+	case "plan":
+		err = c.plan(rest)
+	case "digest":
+		err = c.digest(ctx, rest)
+	case "verify":
+		err = c.verify(ctx, rest)
+	case "diff":
+		err = c.diff(rest)
+	case "version", "--version":
+		fmt.Fprintf(c.Stdout, "helios %s\n", c.Version)
+	case "help", "-h", "--help":
+		fmt.Fprint(c.Stdout, usage)
+	default:
+		err = usageErrorf("unknown command %q", sub)
+	}
+	return c.exit(err)
+}
+
+// exitError carries an exit code other than Internal out of a command.
+type exitError struct {
+	code int
+	err  error
+}
+
+func (e *exitError) Error() string { return e.err.Error() }
+func (e *exitError) Unwrap() error { return e.err }
+
+func usageErrorf(format string, args ...any) error {
+	return &exitError{exitcode.Usage, fmt.Errorf(format, args...)}
+}
+
+// failed is a result the user acts on (a failed mission, a mismatch), not
+// an error of the tool; its message has already been printed.
+var errFailed = &exitError{exitcode.Failure, errors.New("failed")}
+
+func (c *Command) exit(err error) int {
+	if err == nil {
+		return exitcode.OK
+	}
+	if err == errFailed {
+		return exitcode.Failure
+	}
+	var me mission.Errors
+	var one *mission.Error
+	var ue *engine.UsageError
+	switch {
+	case errors.As(err, &me), errors.As(err, &one):
+		fmt.Fprintf(c.Stderr, "%v\n", err)
+		return exitcode.Usage
+	case errors.As(err, &ue):
+		fmt.Fprintf(c.Stderr, "helios: %v\n", err)
+		return exitcode.Usage
+	}
+	var ee *exitError
+	if errors.As(err, &ee) {
+		fmt.Fprintf(c.Stderr, "helios: %v\n", ee.err)
+		if ee.code == exitcode.Usage {
+			fmt.Fprintln(c.Stderr, "Run 'helios help' for usage.")
+		}
+		return ee.code
+	}
+	fmt.Fprintf(c.Stderr, "helios: %v\n", err)
+	return exitcode.Internal
+}
+
+// parse parses flags that may come before or after the positional
+// arguments ("helios diff a b --format json" works as users expect).
+func parse(fs *flag.FlagSet, args []string) ([]string, error) {
+	fs.SetOutput(io.Discard)
+	var pos []string
+	for {
+		if err := fs.Parse(args); err != nil {
+			if errors.Is(err, flag.ErrHelp) {
+				return nil, usageErrorf("%s: flags: %s", fs.Name(), flagList(fs))
+			}
+			return nil, usageErrorf("%s: %v", fs.Name(), err)
+		}
+		args = fs.Args()
+		if len(args) == 0 {
+			return pos, nil
+		}
+		if args[0] == "--" {
+			return append(pos, args[1:]...), nil
+		}
+		pos = append(pos, args[0])
+		args = args[1:]
+	}
+}
+
+func flagList(fs *flag.FlagSet) string {
+	var names []string
+	fs.VisitAll(func(f *flag.Flag) { names = append(names, "--"+f.Name) })
+	return strings.Join(names, " ")
+}
+
+// workspace is dir (from -C) made absolute, or the current folder.
+func (c *Command) workspace(dir string) (string, error) {
+	if dir != "" {
+		fi, err := os.Stat(dir)
+		if err != nil {
+			return "", usageErrorf("-C: %v", err)
+		}
+		if !fi.IsDir() {
+			return "", usageErrorf("-C: %s is not a folder", dir)
+		}
+		return filepath.Abs(dir)
+	}
+	getwd := c.Getwd
+	if getwd == nil {
+		getwd = os.Getwd
+	}
+	wd, err := getwd()
+	if err != nil {
+		return "", fmt.Errorf("working directory: %w", err)
+	}
+	return wd, nil
+}

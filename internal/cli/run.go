@@ -1,0 +1,146 @@
+package cli
+
+import (
+	"context"
+	"errors"
+	"flag"
+	"fmt"
+	"io/fs"
+	"os"
+	"path/filepath"
+
+	"github.com/helios-action/helios-action/internal/engine"
+	"github.com/helios-action/helios-action/internal/ledger"
+	"github.com/helios-action/helios-action/internal/manifest"
+	"github.com/helios-action/helios-action/internal/mission"
+	"github.com/helios-action/helios-action/internal/site"
+)
+
+// DefaultMissionFile is looked for in the workspace when --mission is not given.
+const DefaultMissionFile = "helios.yml"
+
+// loadMission reads the mission the user named, else ./helios.yml, else the
+// built-in upstream drill.
+func (c *Command) loadMission(ws, file string) (*mission.Mission, error) {
+	if file == "" {
+		if _, err := os.Stat(filepath.Join(ws, DefaultMissionFile)); err == nil {
+			file = DefaultMissionFile
+		} else if !errors.Is(err, fs.ErrNotExist) {
+			return nil, err
+		}
+	}
+	if file == "" {
+		return c.Builtins.Parse(mission.DefaultFile, mission.DefaultSource())
+	}
+	m, err := c.Builtins.Load(filepath.Join(ws, file))
+	var pe *fs.PathError
+	if errors.As(err, &pe) {
+		return nil, usageErrorf("mission %s: %v", file, pe.Err)
+	}
+	return m, err
+}
+
+// runFlags are the flags of `helios run`, shared with `helios action`.
+type runFlags struct {
+	workspace, mission, reportRoot, network, rpcURL string
+	jobs                                            int
+}
+
+func (f *runFlags) register(fs *flag.FlagSet, getenv func(string) string) {
+	fs.StringVar(&f.workspace, "C", "", "run in this folder instead of the current one (the workspace)")
+	fs.StringVar(&f.mission, "mission", "", "mission file (default ./helios.yml, else the built-in drill)")
+	fs.StringVar(&f.reportRoot, "report-root", "", "report folder, relative to the workspace (default: the mission's)")
+	fs.StringVar(&f.network, "network", "", "network name (default: the mission's)")
+	fs.StringVar(&f.rpcURL, "rpc-url", getenv("HELIOS_RPC_URL"), "JSON-RPC endpoint, passed to steps as HELIOS_RPC_URL (default $HELIOS_RPC_URL)")
+	fs.IntVar(&f.jobs, "jobs", 0, "phases run side by side (default: the number of CPUs)")
+}
+
+func (c *Command) run(ctx context.Context, args []string) error {
+	var f runFlags
+	fset := flag.NewFlagSet("run", flag.ContinueOnError)
+	f.register(fset, c.Getenv)
+	pos, err := parse(fset, args)
+	if err != nil {
+		return err
+	}
+	if len(pos) > 0 {
+		return usageErrorf("run: unexpected argument %q (the mission file goes after --mission)", pos[0])
+	}
+	if f.jobs < 0 {
+		return usageErrorf("run: --jobs must be positive, got %d", f.jobs)
+	}
+	ws, err := c.workspace(f.workspace)
+	if err != nil {
+		return err
+	}
+	m, err := c.loadMission(ws, f.mission)
+	if err != nil {
+		return err
+	}
+	mode := engine.Plain
+	switch {
+	case c.Getenv("GITHUB_ACTIONS") == "true":
+		mode = engine.GitHub
+	case c.IsTerminal:
+		mode = engine.Terminal
+	}
+	res, err := engine.Run(ctx, m, engine.Options{
+		Workspace:    ws,
+		ReportRoot:   f.reportRoot,
+		Network:      f.network,
+		RPCURL:       f.rpcURL,
+		Jobs:         f.jobs,
+		Environ:      c.Environ(),
+		Console:      c.Stdout,
+		Mode:         mode,
+		Version:      c.Version,
+		Builtins:     c.Builtins,
+		BeforeLedger: IndexPage,
+	})
+	if err != nil {
+		return err
+	}
+	mf := res.Manifest
+	fmt.Fprintf(c.Stdout, "helios: %s · %d files · ledger digest sha256:%s\n", mf.Conclusion, res.Files, res.DigestHex())
+	if mf.Reason != "" {
+		fmt.Fprintf(c.Stdout, "helios: %s\n", mf.Reason)
+	}
+	fmt.Fprintf(c.Stdout, "helios: report %s (verify: sha256sum -c SHA256SUMS in that folder)\n", res.ReportRel)
+	if mf.Conclusion != manifest.Success {
+		return errFailed
+	}
+	return nil
+}
+
+func (c *Command) plan(args []string) error {
+	var file, dir string
+	fset := flag.NewFlagSet("plan", flag.ContinueOnError)
+	fset.StringVar(&dir, "C", "", "the workspace (default: the current folder)")
+	fset.StringVar(&file, "mission", "", "mission file (default ./helios.yml, else the built-in drill)")
+	pos, err := parse(fset, args)
+	if err != nil {
+		return err
+	}
+	if len(pos) > 0 {
+		return usageErrorf("plan: unexpected argument %q", pos[0])
+	}
+	ws, err := c.workspace(dir)
+	if err != nil {
+		return err
+	}
+	m, err := c.loadMission(ws, file)
+	if err != nil {
+		return err
+	}
+	_, err = fmt.Fprint(c.Stdout, engine.Plan(m))
+	return err
+}
+
+// IndexPage writes the browsable index.html (and its Mermaid assets) into
+// a bundle just before its manifest and ledger.
+func IndexPage(ctx context.Context, res *engine.Result, files []ledger.Entry) ([]string, error) {
+	if err := site.Write(res.ReportRoot, res.Manifest, files, site.Options{}); err != nil {
+		return nil, err
+	}
+	return site.Written(), nil
+}

@@ -1,0 +1,163 @@
+package engine
+
+import (
+	"context"
+	"io"
+	"sort"
+	"sync"
+
+	"go.yaml.in/yaml/v3"
+
+	"github.com/helios-action/helios-action/internal/mask"
+	"github.com/helios-action/helios-action/internal/mission"
+)
+
+// Builtin is a step the action itself implements, named in a mission with
+// `uses: helios/<name>`. The chain checks and the governance kit are built-ins.
+type Builtin interface {
+	// Name is the `uses` name, such as "helios/token".
+	Name() string
+	// Check validates the step's `with:` block when the mission is loaded, so
+	// that a bad configuration fails before anything runs. Errors should be
+	// *mission.Error values pointing into the node.
+	Check(file string, with *yaml.Node) error
+	// Run performs the step. Files it writes go under StepContext.ReportRoot;
+	// a returned error fails the step.
+	Run(ctx context.Context, sc *StepContext) error
+}
+
+// StepContext is what a built-in step sees of the run.
+type StepContext struct {
+	Mission   *mission.Mission
+	Phase     *mission.Phase
+	Step      *mission.Step
+	Workspace string // absolute
+	// ReportRoot is the absolute path of the bundle being written.
+	ReportRoot string
+	Network    string
+	RPCURL     string
+	// Log receives the step's human-readable output; it is masked and goes
+	// to the step's log file and the console.
+	Log    io.Writer
+	Masker *mask.Masker
+
+	shared  *shared
+	outputs []string
+	data    map[string]any
+}
+
+// shared holds values computed once per run and used by several steps,
+// such as the block every chain read of the run is pinned to.
+type shared struct {
+	mu   sync.Mutex
+	vals map[string]*onceVal
+}
+
+type onceVal struct {
+	once sync.Once
+	v    any
+	err  error
+}
+
+// Shared returns the run's value for key, computing it with init the first
+// time any step of the run asks (concurrent callers wait for that one call).
+func (sc *StepContext) Shared(key string, init func() (any, error)) (any, error) {
+	s := sc.shared
+	if s == nil {
+		return init()
+	}
+	s.mu.Lock()
+	if s.vals == nil {
+		s.vals = map[string]*onceVal{}
+	}
+	ov, ok := s.vals[key]
+	if !ok {
+		ov = &onceVal{}
+		s.vals[key] = ov
+	}
+	s.mu.Unlock()
+	ov.once.Do(func() { ov.v, ov.err = init() })
+	return ov.v, ov.err
+}
+
+// AddOutput records a bundle file (relative to the report root) the step wrote.
+func (sc *StepContext) AddOutput(rel string) { sc.outputs = append(sc.outputs, rel) }
+
+// Record keeps a value in the step's manifest entry (manifest.json is
+// volatile, so this is where run-specific values such as block numbers go).
+func (sc *StepContext) Record(key string, v any) {
+	if sc.data == nil {
+		sc.data = map[string]any{}
+	}
+	sc.data[key] = v
+}
+
+// Registry holds the built-in steps by name.
+type Registry map[string]Builtin
+
+// NewRegistry makes a registry of the given built-ins.
+func NewRegistry(bs ...Builtin) Registry {
+	r := Registry{}
+	for _, b := range bs {
+		r[b.Name()] = b
+	}
+	return r
+}
+
+// Names lists the registered names, sorted.
+func (r Registry) Names() []string {
+	names := make([]string, 0, len(r))
+	for n := range r {
+		names = append(names, n)
+	}
+	sort.Strings(names)
+	return names
+}
+
+// Load parses and validates a mission file, including each built-in step's
+// `with:` block.
+func (r Registry) Load(path string) (*mission.Mission, error) {
+	m, err := mission.Load(path, mission.Options{Builtins: r.Names()})
+	if err != nil {
+		return nil, err
+	}
+	return m, r.Check(m)
+}
+
+// Parse is Load for a mission held in memory.
+func (r Registry) Parse(file string, src []byte) (*mission.Mission, error) {
+	m, err := mission.Parse(file, src, mission.Options{Builtins: r.Names()})
+	if err != nil {
+		return nil, err
+	}
+	return m, r.Check(m)
+}
+
+// Check runs every built-in step's Check on its `with:` block.
+func (r Registry) Check(m *mission.Mission) error {
+	var errs mission.Errors
+	for _, p := range m.Phases {
+		for _, s := range p.Steps {
+			if s.Kind != mission.Uses {
+				continue
+			}
+			b, ok := r[s.Uses]
+			if !ok {
+				continue // the parser already reported it
+			}
+			if err := b.Check(m.File, s.With); err != nil {
+				if me, ok := err.(*mission.Error); ok {
+					errs = append(errs, me)
+				} else if mes, ok := err.(mission.Errors); ok {
+					errs = append(errs, mes...)
+				} else {
+					errs = append(errs, &mission.Error{File: m.File, Line: s.Pos.Line, Col: s.Pos.Col, Msg: s.Uses + ": " + err.Error(), Kind: "value"})
+				}
+			}
+		}
+	}
+	if len(errs) > 0 {
+		return errs
+	}
+	return nil
+}

@@ -1,0 +1,330 @@
+// Package engine runs a mission: its phases in dependency order, each step's
+// receipt captured, and at the end the manifest and the SHA-256 ledger, even
+// when the run failed or was cancelled.
+package engine
+
+import (
+	"context"
+	"errors"
+	"fmt"
+	"io"
+	"os"
+	"path/filepath"
+	"runtime"
+	"strings"
+	"time"
+
+	"github.com/helios-action/helios-action/internal/ledger"
+	"github.com/helios-action/helios-action/internal/manifest"
+	"github.com/helios-action/helios-action/internal/mask"
+	"github.com/helios-action/helios-action/internal/mission"
+)
+
+// Options configure one run.
+type Options struct {
+	// Workspace is the repository the mission runs in; steps start there.
+	Workspace string
+	// ReportRoot, Network override the mission's values when set.
+	ReportRoot string
+	Network    string
+	// RPCURL is passed to steps as HELIOS_RPC_URL and masked everywhere.
+	RPCURL string
+	// Jobs bounds how many phases run side by side (default: CPUs).
+	Jobs int
+	// Environ is the action's own environment, from which the curated step
+	// environment is drawn.
+	Environ []string
+	Console io.Writer
+	Mode    Mode
+	Version string
+	// Builtins are the steps that `uses:` can name.
+	Builtins Registry
+	Now      func() time.Time
+	// KillGrace is how long a cancelled step's processes get between
+	// SIGTERM and SIGKILL.
+	KillGrace time.Duration
+	// Extra secrets to mask besides those the engine finds itself.
+	Secrets []string
+	// BeforeLedger, when set, runs after the phases and before the manifest
+	// and ledger are written, to add files (such as index.html) to the
+	// bundle. It gets the bundle's files as hashed so far and returns the
+	// names of the files it added, which are then hashed alone.
+	BeforeLedger func(ctx context.Context, res *Result, files []ledger.Entry) (added []string, err error)
+}
+
+// Result is what a run produced.
+type Result struct {
+	Manifest *manifest.Manifest
+	// ReportRoot is the bundle's absolute path; ReportRel is relative to the
+	// workspace.
+	ReportRoot string
+	ReportRel  string
+	// Digest is the SHA-256 of SHA256SUMS: the ledger digest.
+	Digest [32]byte
+	// Files counts the files the ledger lists.
+	Files int
+}
+
+// DigestHex is the ledger digest in hex.
+func (r *Result) DigestHex() string { return fmt.Sprintf("%x", r.Digest) }
+
+type run struct {
+	m               *mission.Mission
+	opts            Options
+	workspace       string
+	reportRoot      string
+	reportRel       string
+	network         string
+	hostEnv         environ
+	base            environ
+	masker          *mask.Masker
+	con             *console
+	commit          string
+	sourceDateEpoch int64
+	tmp             string
+
+	shared shared
+	phases map[string]*phaseRun
+}
+
+type phaseRun struct {
+	p       *mission.Phase
+	rec     manifest.Phase
+	ok      bool // dependents may run
+	started bool
+	done    bool
+	reason  string
+}
+
+// Run executes the mission and writes its bundle. The error is for failures
+// of the engine itself (the report root cannot be written, say); a mission
+// that fails or is cancelled still returns a Result with its conclusion.
+func Run(ctx context.Context, m *mission.Mission, opts Options) (*Result, error) {
+	if opts.Now == nil {
+		opts.Now = time.Now
+	}
+	if opts.Jobs <= 0 {
+		opts.Jobs = runtime.NumCPU()
+	}
+	if opts.KillGrace <= 0 {
+		opts.KillGrace = time.Second
+	}
+	if opts.Console == nil {
+		opts.Console = io.Discard
+	}
+	r := &run{m: m, opts: opts, hostEnv: parseEnviron(opts.Environ), phases: map[string]*phaseRun{}}
+	if err := r.prepare(ctx); err != nil {
+		return nil, err
+	}
+	defer os.RemoveAll(r.tmp)
+
+	start := opts.Now()
+	r.con = newConsole(opts.Console, opts.Mode, opts.Now)
+	r.con.printf("helios: mission %q → %s (network %s, %d phases)\n", m.Name, r.reportRel, r.network, len(m.Phases))
+	r.schedule(ctx)
+	r.con.close()
+
+	res := &Result{ReportRoot: r.reportRoot, ReportRel: r.reportRel}
+	res.Manifest = r.record(ctx, start)
+	// Whatever happened to the mission, the bundle gets its manifest and
+	// ledger; a cancelled run has a couple of seconds left for this.
+	fctx, cancel := context.WithTimeout(context.WithoutCancel(ctx), 30*time.Second)
+	defer cancel()
+	if err := r.finish(fctx, res); err != nil {
+		return res, err
+	}
+	return res, nil
+}
+
+func (r *run) prepare(ctx context.Context) error {
+	ws, err := filepath.Abs(r.opts.Workspace)
+	if err != nil {
+		return fmt.Errorf("workspace: %w", err)
+	}
+	r.workspace = ws
+	rel := r.m.ReportRoot
+	if r.opts.ReportRoot != "" {
+		rel = r.opts.ReportRoot
+	}
+	abs := rel
+	if !filepath.IsAbs(abs) {
+		abs = filepath.Join(ws, rel)
+	}
+	abs = filepath.Clean(abs)
+	inside, err := filepath.Rel(ws, abs)
+	if err != nil || inside == "." || inside == ".." || strings.HasPrefix(inside, ".."+string(filepath.Separator)) {
+		return &UsageError{fmt.Sprintf("report root %q must be a folder inside the workspace %s", rel, ws)}
+	}
+	r.reportRoot, r.reportRel = abs, filepath.ToSlash(inside)
+	r.network = r.m.Network
+	if r.opts.Network != "" {
+		r.network = r.opts.Network
+	}
+	// Like upstream's `clean` target: a bundle holds only this run's files.
+	if err := os.RemoveAll(abs); err != nil {
+		return fmt.Errorf("clean report root: %w", err)
+	}
+	if err := os.MkdirAll(filepath.Join(abs, "logs"), 0o755); err != nil {
+		return fmt.Errorf("create report root: %w", err)
+	}
+	if r.tmp, err = os.MkdirTemp("", "helios-run-"); err != nil {
+		return fmt.Errorf("temp dir: %w", err)
+	}
+	r.commit, r.sourceDateEpoch = gitInfo(ctx, ws, r.hostEnv)
+	r.masker = mask.New(append(r.secrets(), r.opts.Secrets...)...)
+	r.base = r.baseEnv()
+	return nil
+}
+
+// UsageError is a problem with how the engine was invoked (exit code 2).
+type UsageError struct{ Msg string }
+
+func (e *UsageError) Error() string { return e.Msg }
+
+// schedule runs the phases: each starts once every phase it needs has
+// finished, at most Jobs at a time, in plan order when several are ready.
+func (r *run) schedule(ctx context.Context) {
+	order := r.m.Order()
+	for _, p := range order {
+		r.phases[p.Name] = &phaseRun{p: p, rec: manifest.Phase{Name: p.Name, Needs: nonNil(p.Needs), ContinueOnError: p.ContinueOnError, Steps: []manifest.Step{}}}
+	}
+	doneCh := make(chan *phaseRun)
+	running := 0
+	for {
+		for _, p := range order {
+			pr := r.phases[p.Name]
+			if pr.started || pr.done {
+				continue
+			}
+			ready, blocked := true, ""
+			for _, n := range p.Needs {
+				dep := r.phases[n]
+				if !dep.done {
+					ready = false
+					break
+				}
+				if !dep.ok && blocked == "" {
+					blocked = n
+				}
+			}
+			if !ready {
+				continue
+			}
+			switch {
+			case ctx.Err() != nil:
+				r.skipPhase(pr, manifest.Cancelled, "the run was cancelled")
+			case blocked != "":
+				r.skipPhase(pr, manifest.Skipped, fmt.Sprintf("phase %q did not succeed", blocked))
+			case running < r.opts.Jobs:
+				pr.started = true
+				running++
+				go func() { r.runPhase(ctx, pr); doneCh <- pr }()
+			}
+		}
+		if running == 0 {
+			// Everything left is blocked by phases that were skipped in
+			// this pass; loop until no pending phase remains.
+			if r.allDone() {
+				return
+			}
+			continue
+		}
+		pr := <-doneCh
+		running--
+		pr.done = true
+	}
+}
+
+func (r *run) allDone() bool {
+	for _, pr := range r.phases {
+		if !pr.done {
+			return false
+		}
+	}
+	return true
+}
+
+func (r *run) skipPhase(pr *phaseRun, status, why string) {
+	pr.done, pr.ok = true, false
+	pr.rec.Status = status
+	pr.reason = why
+	for _, s := range pr.p.Steps {
+		pr.rec.Steps = append(pr.rec.Steps, r.stepRecord(pr.p, s, status))
+	}
+	r.con.printf("%s %s: %s (%s)\n", statusMark(status), pr.p.Name, status, why)
+}
+
+func nonNil(s []string) []string {
+	if s == nil {
+		return []string{}
+	}
+	return s
+}
+
+func statusMark(s string) string {
+	switch s {
+	case manifest.Success:
+		return "✓"
+	case manifest.Failure:
+		return "✗"
+	case manifest.Cancelled:
+		return "⊘"
+	default:
+		return "–"
+	}
+}
+
+// record assembles the manifest's run-level fields and phases in plan order.
+func (r *run) record(ctx context.Context, start time.Time) *manifest.Manifest {
+	end := r.opts.Now()
+	mf := &manifest.Manifest{
+		Schema:     manifest.SchemaURL,
+		Tool:       manifest.Tool{Name: "helios", Version: r.opts.Version},
+		Mission:    manifest.Mission{Name: r.m.Name, File: r.m.File, SHA256: r.m.Digest, ReportRoot: r.reportRel},
+		Git:        manifest.Git{Commit: r.commit, SourceDateEpoch: r.sourceDateEpoch},
+		Network:    r.network,
+		StartedAt:  start.UTC(),
+		FinishedAt: end.UTC(),
+		DurationMs: end.Sub(start).Milliseconds(),
+		Volatile:   r.volatile(),
+		Phases:     []manifest.Phase{},
+		Files:      []manifest.File{},
+	}
+	conclusion := manifest.Success
+	for _, p := range r.m.Order() {
+		pr := r.phases[p.Name]
+		mf.Phases = append(mf.Phases, pr.rec)
+		if pr.rec.Status == manifest.Failure && !p.ContinueOnError && conclusion == manifest.Success {
+			conclusion = manifest.Failure
+			mf.Reason = r.masker.String(fmt.Sprintf("phase %q failed: %s", p.Name, pr.reason))
+		}
+	}
+	if ctx.Err() != nil {
+		conclusion = manifest.Cancelled
+		mf.Reason = "the run was cancelled"
+		if c := context.Cause(ctx); c != nil && !errors.Is(c, context.Canceled) {
+			mf.Reason = "the run was cancelled: " + c.Error()
+		}
+	}
+	mf.Conclusion = conclusion
+	return mf
+}
+
+// defaultVolatile are always volatile: they hold times and durations.
+// index.html (the browsable bundle) shows timings.
+var defaultVolatile = []string{manifest.FileName, "logs/**", "index.html"}
+
+func (r *run) volatile() []string {
+	out := append([]string{}, defaultVolatile...)
+	seen := map[string]bool{}
+	for _, v := range out {
+		seen[v] = true
+	}
+	for _, v := range r.m.Volatile {
+		if !seen[v] {
+			seen[v] = true
+			out = append(out, v)
+		}
+	}
+	return out
+}

@@ -1,0 +1,248 @@
+package engine
+
+import (
+	"context"
+	"errors"
+	"fmt"
+	"io"
+	"os"
+	"path"
+	"path/filepath"
+	"strings"
+	"time"
+
+	"github.com/helios-action/helios-action/internal/manifest"
+	"github.com/helios-action/helios-action/internal/mission"
+)
+
+// errPhaseTimeout and errStepTimeout are context causes, so a step can say
+// which bound ended it.
+var (
+	errPhaseTimeout = errors.New("phase timed out")
+	errStepTimeout  = errors.New("step timed out")
+)
+
+func (r *run) runPhase(ctx context.Context, pr *phaseRun) {
+	p := pr.p
+	out := r.con.begin(p.Name)
+	start := r.opts.Now()
+	pctx := ctx
+	if p.Timeout > 0 {
+		var cancel context.CancelFunc
+		pctx, cancel = context.WithTimeoutCause(ctx, p.Timeout, fmt.Errorf("%w after %s", errPhaseTimeout, p.Timeout))
+		defer cancel()
+	}
+	status := manifest.Success
+	for _, s := range p.Steps {
+		if status != manifest.Success {
+			pr.rec.Steps = append(pr.rec.Steps, r.stepRecord(p, s, manifest.Skipped))
+			continue
+		}
+		if ctx.Err() != nil {
+			status = manifest.Cancelled
+			pr.reason = "the run was cancelled"
+			pr.rec.Steps = append(pr.rec.Steps, r.stepRecord(p, s, manifest.Cancelled))
+			continue
+		}
+		rec := r.runStep(pctx, ctx, p, s, out)
+		pr.rec.Steps = append(pr.rec.Steps, rec)
+		switch {
+		case rec.Status == manifest.Cancelled:
+			status, pr.reason = manifest.Cancelled, "the run was cancelled"
+		case rec.Status == manifest.Failure && !s.ContinueOnError:
+			status = manifest.Failure
+			pr.reason = fmt.Sprintf("step %q: %s", displayName(s), rec.Error)
+		}
+	}
+	end := r.opts.Now()
+	pr.rec.Status = status
+	pr.rec.StartedAt, pr.rec.FinishedAt = start.UTC(), end.UTC()
+	pr.rec.DurationMs = end.Sub(start).Milliseconds()
+	pr.ok = status == manifest.Success || (status == manifest.Failure && p.ContinueOnError)
+	summary := fmt.Sprintf("%s %s: %s in %s", statusMark(status), p.Name, status, fmtDuration(end.Sub(start)))
+	if status != manifest.Success && pr.reason != "" {
+		summary += " — " + r.masker.String(pr.reason)
+	}
+	out.end(summary)
+}
+
+// displayName is the step's name, or for an unnamed step what it does.
+func displayName(s *mission.Step) string {
+	if s.Name != "" {
+		return s.Name
+	}
+	switch s.Kind {
+	case mission.Run:
+		line, _, _ := strings.Cut(strings.TrimSpace(s.Run), "\n")
+		if len(line) > 80 {
+			line = line[:77] + "..."
+		}
+		return line
+	case mission.Collect:
+		return "collect " + strings.Join(s.Collect.From, " ")
+	default:
+		return s.Uses
+	}
+}
+
+// stepRecord is the receipt of a step that did not run.
+func (r *run) stepRecord(p *mission.Phase, s *mission.Step, status string) manifest.Step {
+	rec := manifest.Step{ID: s.ID, Name: r.masker.String(displayName(s)), Kind: s.Kind.String(), Status: status, ContinueOnError: s.ContinueOnError}
+	switch s.Kind {
+	case mission.Run:
+		rec.Command = r.argv(s)
+		rec.WorkingDirectory = s.WorkingDirectory
+	case mission.Uses:
+		rec.Uses = s.Uses
+	case mission.Collect:
+		rec.Command = append([]string{"collect"}, s.Collect.From...)
+	}
+	return rec
+}
+
+// shell is how run steps are started: errexit, like make's recipes.
+var shell = []string{"sh", "-e", "-c"}
+
+func (r *run) argv(s *mission.Step) []string {
+	return append(append([]string{}, shell...), r.masker.String(s.Run))
+}
+
+// runStep runs one step with its log. pctx carries the phase's timeout, rctx
+// is the run's own context (cancelled by a signal).
+func (r *run) runStep(pctx, rctx context.Context, p *mission.Phase, s *mission.Step, out io.Writer) manifest.Step {
+	rec := r.stepRecord(p, s, manifest.Success)
+	ctx := pctx
+	if s.Timeout > 0 {
+		var cancel context.CancelFunc
+		ctx, cancel = context.WithTimeoutCause(pctx, s.Timeout, fmt.Errorf("%w after %s", errStepTimeout, s.Timeout))
+		defer cancel()
+	}
+	logRel := path.Join("logs", p.Name, s.ID+".log")
+	body, err := os.CreateTemp(r.tmp, "step-*.log")
+	if err != nil {
+		rec.Status, rec.Error = manifest.Failure, fmt.Sprintf("create log: %v", err)
+		return rec
+	}
+	defer os.Remove(body.Name())
+	defer body.Close()
+	w := r.masker.Writer(io.MultiWriter(body, out))
+	fmt.Fprintf(out, "▶ %s\n", r.masker.String(displayName(s)))
+
+	start := r.opts.Now()
+	var exit *int
+	var runErr error
+	sc := &StepContext{Mission: r.m, Phase: p, Step: s, Workspace: r.workspace, ReportRoot: r.reportRoot, Network: r.network, RPCURL: r.opts.RPCURL, Log: w, Masker: r.masker, shared: &r.shared}
+	switch s.Kind {
+	case mission.Run:
+		exit, runErr = r.execRun(ctx, s, w)
+	case mission.Collect:
+		runErr = r.collect(s, sc)
+	case mission.Uses:
+		b := r.opts.Builtins[s.Uses]
+		if b == nil {
+			runErr = fmt.Errorf("unknown built-in step %q", s.Uses)
+		} else {
+			runErr = safeRun(ctx, b, sc)
+		}
+	}
+	w.Close()
+	end := r.opts.Now()
+	rec.StartedAt, rec.FinishedAt = start.UTC(), end.UTC()
+	rec.DurationMs = end.Sub(start).Milliseconds()
+	rec.ExitCode = exit
+	rec.Outputs = sc.outputs
+	rec.Data = sc.data
+
+	switch {
+	case rctx.Err() != nil:
+		rec.Status, rec.Error = manifest.Cancelled, "cancelled"
+	case runErr != nil:
+		rec.Status = manifest.Failure
+		if c := context.Cause(ctx); ctx.Err() != nil && c != nil {
+			rec.Error = c.Error()
+		} else {
+			rec.Error = runErr.Error()
+		}
+	}
+	rec.Error = r.masker.String(rec.Error)
+	if rec.Error != "" {
+		fmt.Fprintf(out, "✗ %s: %s\n", r.masker.String(displayName(s)), rec.Error)
+	}
+	if err := r.writeLog(logRel, p, s, &rec, body); err != nil && rec.Status == manifest.Success {
+		rec.Status, rec.Error = manifest.Failure, err.Error()
+	}
+	rec.Log = logRel
+	return rec
+}
+
+// safeRun keeps a panicking built-in from taking the whole run (and its
+// ledger) down with it.
+func safeRun(ctx context.Context, b Builtin, sc *StepContext) (err error) {
+	defer func() {
+		if p := recover(); p != nil {
+			err = fmt.Errorf("internal error in %s: %v", b.Name(), p)
+		}
+	}()
+	return b.Run(ctx, sc)
+}
+
+// writeLog puts the header (title, command, exit code, duration) in front of
+// the step's captured output.
+func (r *run) writeLog(rel string, p *mission.Phase, s *mission.Step, rec *manifest.Step, body *os.File) error {
+	dst := filepath.Join(r.reportRoot, filepath.FromSlash(rel))
+	if err := os.MkdirAll(filepath.Dir(dst), 0o755); err != nil {
+		return fmt.Errorf("create log folder: %w", err)
+	}
+	f, err := os.Create(dst)
+	if err != nil {
+		return fmt.Errorf("create log: %w", err)
+	}
+	defer f.Close()
+	var hdr strings.Builder
+	fmt.Fprintf(&hdr, "# %s / %s\n\n", p.Name, r.masker.String(displayName(s)))
+	switch s.Kind {
+	case mission.Run:
+		fmt.Fprintf(&hdr, "Command: %s\n", shellQuote(rec.Command))
+		if s.WorkingDirectory != "" {
+			fmt.Fprintf(&hdr, "Working directory: %s\n", s.WorkingDirectory)
+		}
+	case mission.Uses:
+		fmt.Fprintf(&hdr, "Uses: %s\n", s.Uses)
+	case mission.Collect:
+		fmt.Fprintf(&hdr, "Collect: %s → %s\n", strings.Join(s.Collect.From, " "), collectTo(s))
+	}
+	if rec.ExitCode != nil {
+		fmt.Fprintf(&hdr, "Exit code: %d\n", *rec.ExitCode)
+	}
+	fmt.Fprintf(&hdr, "Status: %s\n", rec.Status)
+	if rec.Error != "" {
+		fmt.Fprintf(&hdr, "Error: %s\n", rec.Error)
+	}
+	fmt.Fprintf(&hdr, "Duration: %s\n\n## Output\n\n", time.Duration(rec.DurationMs)*time.Millisecond)
+	if _, err := io.WriteString(f, hdr.String()); err != nil {
+		return fmt.Errorf("write log: %w", err)
+	}
+	if _, err := body.Seek(0, io.SeekStart); err != nil {
+		return fmt.Errorf("read log: %w", err)
+	}
+	if _, err := io.Copy(f, body); err != nil {
+		return fmt.Errorf("write log: %w", err)
+	}
+	return f.Close()
+}
+
+// shellQuote renders argv the way a reader would paste it into a shell.
+func shellQuote(argv []string) string {
+	q := make([]string, len(argv))
+	for i, a := range argv {
+		if a != "" && strings.IndexFunc(a, func(r rune) bool {
+			return !(r == '-' || r == '_' || r == '.' || r == '/' || r == ':' || r == '=' || r == ',' || r == '@' || r == '+' ||
+				(r >= '0' && r <= '9') || (r >= 'a' && r <= 'z') || (r >= 'A' && r <= 'Z'))
+		}) < 0 {
+			q[i] = a
+			continue
+		}
+		q[i] = "'" + strings.ReplaceAll(a, "'", `'\''`) + "'"
+	}
+	return strings.Join(q, " ")
+}

@@ -1,0 +1,66 @@
+package engine
+
+import (
+	"fmt"
+	"strings"
+
+	"github.com/helios-action/helios-action/internal/mission"
+)
+
+// Plan renders the resolved plan of a mission: phases in the order they
+// start, each step's command or action, then the closing files. It is what
+// `helios plan` prints and what reviewers compare when a mission changes.
+func Plan(m *mission.Mission) string {
+	var b strings.Builder
+	fmt.Fprintf(&b, "mission: %s\nfile: %s\nreport root: %s\nnetwork: %s\n", m.Name, m.File, m.ReportRoot, m.Network)
+	if len(m.PassEnv) > 0 {
+		var names []string
+		for _, p := range m.PassEnv {
+			n := p.Name
+			if p.Public {
+				n += " (public)"
+			}
+			names = append(names, n)
+		}
+		fmt.Fprintf(&b, "pass-env: %s\n", strings.Join(names, ", "))
+	}
+	for i, p := range m.Order() {
+		fmt.Fprintf(&b, "\n%d. phase %s", i+1, p.Name)
+		if len(p.Needs) > 0 {
+			fmt.Fprintf(&b, " (needs %s)", strings.Join(p.Needs, ", "))
+		}
+		if p.Timeout > 0 {
+			fmt.Fprintf(&b, " timeout %s", p.Timeout)
+		}
+		if p.ContinueOnError {
+			b.WriteString(" continue-on-error")
+		}
+		b.WriteString("\n")
+		for j, s := range p.Steps {
+			fmt.Fprintf(&b, "   %d.%d %s [%s]\n", i+1, j+1, s.Name, s.ID)
+			switch s.Kind {
+			case mission.Run:
+				dir := ""
+				if s.WorkingDirectory != "" {
+					dir = " (in " + s.WorkingDirectory + ")"
+				}
+				fmt.Fprintf(&b, "        $ %s%s\n", oneLine(s.Run), dir)
+			case mission.Collect:
+				opt := ""
+				if s.Collect.Optional {
+					opt = " (optional)"
+				}
+				fmt.Fprintf(&b, "        collect %s → %s%s\n", strings.Join(s.Collect.From, " "), collectTo(s), opt)
+			case mission.Uses:
+				fmt.Fprintf(&b, "        uses %s\n", s.Uses)
+			}
+		}
+	}
+	b.WriteString("\nthen: manifest.json, then SHA256SUMS over every file (the ledger)\n")
+	return b.String()
+}
+
+// oneLine shows a multi-line script on one line, its line breaks marked.
+func oneLine(s string) string {
+	return strings.ReplaceAll(strings.TrimRight(s, "\n"), "\n", " ⏎ ")
+}
