@@ -1,0 +1,245 @@
+// Package chain is helios' read-only view of an EVM chain over standard
+// JSON-RPC: it dials with a timeout, checks eth_chainId against the network
+// the mission names, pins every read of a run to one block, and makes typed
+// ABI calls whose failures are told apart (no code at the address, a revert,
+// a malformed return, a timeout, the endpoint down, the wrong chain) with
+// messages that never carry the endpoint's URL. It speaks only eth_chainId,
+// eth_getBlockByNumber, eth_getCode and eth_call, so any node (geth, Hardhat,
+// Anvil, a provider) serves it.
+package chain
+
+import (
+	"context"
+	"encoding/json"
+	"errors"
+	"fmt"
+	"math/big"
+	"strings"
+	"sync"
+	"time"
+
+	"github.com/ethereum/go-ethereum"
+	"github.com/ethereum/go-ethereum/common"
+	"github.com/ethereum/go-ethereum/common/hexutil"
+	"github.com/ethereum/go-ethereum/ethclient"
+	"github.com/ethereum/go-ethereum/rpc"
+)
+
+// DefaultTimeout bounds each JSON-RPC request; upstream's token check gives
+// up after 15 s too.
+const DefaultTimeout = 15 * time.Second
+
+// chainIDs are the ids of the networks upstream's Hardhat config names.
+var chainIDs = map[string]uint64{
+	"hardhat":   31337,
+	"localhost": 31337,
+	"anvil":     31337,
+	"mainnet":   1,
+	"sepolia":   11155111,
+}
+
+// ExpectedChainID is the chain id a network name stands for; ok is false for
+// a name helios does not know (the step's `chain-id` must then say it).
+func ExpectedChainID(network string) (id uint64, ok bool) {
+	id, ok = chainIDs[strings.ToLower(network)]
+	return id, ok
+}
+
+// Pin is the block every read of a run is made at.
+type Pin struct {
+	ChainID uint64
+	Number  uint64
+	Hash    common.Hash
+}
+
+// Client reads one endpoint at one pinned block.
+type Client struct {
+	rpc     *rpc.Client
+	eth     *ethclient.Client
+	timeout time.Duration
+	pin     Pin
+	block   *big.Int
+
+	code *codeCache
+}
+
+// codeCache remembers HasCode answers: the block is pinned, so they cannot
+// change within a run, and every call checks its address first.
+type codeCache struct {
+	mu  sync.Mutex
+	has map[common.Address]bool
+}
+
+// Open dials url, reads the chain id and pins the latest block. Every
+// request is bounded by timeout (DefaultTimeout when zero).
+func Open(ctx context.Context, url string, timeout time.Duration) (*Client, error) {
+	if url == "" {
+		return nil, &Error{Kind: RPCDown, Msg: "no RPC endpoint: give --rpc-url or set HELIOS_RPC_URL"}
+	}
+	if timeout <= 0 {
+		timeout = DefaultTimeout
+	}
+	rc, err := rpc.DialOptions(ctx, url)
+	if err != nil {
+		// The URL is left out: it may hold an API key.
+		return nil, &Error{Kind: RPCDown, Msg: "cannot use the RPC endpoint: " + scrub(err)}
+	}
+	c := &Client{rpc: rc, eth: ethclient.NewClient(rc), timeout: timeout, code: &codeCache{has: map[common.Address]bool{}}}
+	id, err := c.chainID(ctx)
+	if err != nil {
+		rc.Close()
+		return nil, err
+	}
+	var head struct {
+		Number *hexutil.Big `json:"number"`
+		Hash   *common.Hash `json:"hash"`
+	}
+	cctx, cancel := context.WithTimeout(ctx, c.timeout)
+	defer cancel()
+	// The raw block rather than ethclient's header, whose hash is recomputed
+	// locally and so depends on the node's header fields.
+	if err := rc.CallContext(cctx, &head, "eth_getBlockByNumber", "latest", false); err != nil {
+		rc.Close()
+		return nil, c.classify(cctx, "eth_getBlockByNumber", common.Address{}, err)
+	}
+	if head.Number == nil || head.Hash == nil {
+		rc.Close()
+		return nil, &Error{Kind: Malformed, Call: "eth_getBlockByNumber", Msg: "the latest block has no number or hash"}
+	}
+	c.block = new(big.Int).Set(head.Number.ToInt())
+	c.pin = Pin{ChainID: id, Number: c.block.Uint64(), Hash: *head.Hash}
+	return c, nil
+}
+
+// WithTimeout is the client with another per-request bound (same
+// connection, same pinned block); d <= 0 keeps the current one.
+func (c *Client) WithTimeout(d time.Duration) *Client {
+	if d <= 0 {
+		return c
+	}
+	cp := *c
+	cp.timeout = d
+	return &cp
+}
+
+// Close releases the connection.
+func (c *Client) Close() { c.rpc.Close() }
+
+// Pin is the block the client reads at.
+func (c *Client) Pin() Pin { return c.pin }
+
+// CheckChainID fails with a WrongChain error unless the endpoint serves want.
+func (c *Client) CheckChainID(want uint64, network string) error {
+	if c.pin.ChainID == want {
+		return nil
+	}
+	return &Error{Kind: WrongChain, Msg: fmt.Sprintf("the endpoint serves chain id %d, but network %s expects %d", c.pin.ChainID, network, want)}
+}
+
+func (c *Client) chainID(ctx context.Context) (uint64, error) {
+	cctx, cancel := context.WithTimeout(ctx, c.timeout)
+	defer cancel()
+	id, err := c.eth.ChainID(cctx)
+	if err != nil {
+		return 0, c.classify(cctx, "eth_chainId", common.Address{}, err)
+	}
+	if !id.IsUint64() {
+		return 0, &Error{Kind: Malformed, Call: "eth_chainId", Msg: "chain id out of range: " + id.String()}
+	}
+	return id.Uint64(), nil
+}
+
+// HasCode reports whether addr holds contract code at the pinned block.
+func (c *Client) HasCode(ctx context.Context, addr common.Address) (bool, error) {
+	c.code.mu.Lock()
+	has, ok := c.code.has[addr]
+	c.code.mu.Unlock()
+	if ok {
+		return has, nil
+	}
+	cctx, cancel := context.WithTimeout(ctx, c.timeout)
+	defer cancel()
+	code, err := c.eth.CodeAt(cctx, addr, c.block)
+	if err != nil {
+		return false, c.classify(cctx, "eth_getCode", addr, err)
+	}
+	c.code.mu.Lock()
+	c.code.has[addr] = len(code) > 0
+	c.code.mu.Unlock()
+	return len(code) > 0, nil
+}
+
+// Call makes the view call m(args...) on addr at the pinned block and
+// decodes its return values. An address without code is a NoCode error
+// (checked first: a call to it would "succeed" with empty data).
+func (c *Client) Call(ctx context.Context, addr common.Address, m *Method, args ...any) ([]any, error) {
+	has, err := c.HasCode(ctx, addr)
+	if err != nil {
+		return nil, err
+	}
+	if !has {
+		return nil, &Error{Kind: NoCode, Call: m.Sig, Addr: addr, Msg: "no contract code at " + addr.Hex()}
+	}
+	data, err := m.Pack(args...)
+	if err != nil {
+		return nil, &Error{Kind: BadArgs, Call: m.Sig, Addr: addr, Msg: err.Error()}
+	}
+	cctx, cancel := context.WithTimeout(ctx, c.timeout)
+	defer cancel()
+	out, err := c.eth.CallContract(cctx, ethereum.CallMsg{To: &addr, Data: data}, c.block)
+	if err != nil {
+		return nil, c.classify(cctx, m.Sig, addr, err)
+	}
+	vals, err := m.Unpack(out)
+	if err != nil {
+		return nil, &Error{Kind: Malformed, Call: m.Sig, Addr: addr, Msg: err.Error()}
+	}
+	return vals, nil
+}
+
+// Call1 is Call for a method with a single return value.
+func (c *Client) Call1(ctx context.Context, addr common.Address, m *Method, args ...any) (any, error) {
+	vals, err := c.Call(ctx, addr, m, args...)
+	if err != nil {
+		return nil, err
+	}
+	if len(vals) != 1 {
+		return nil, &Error{Kind: Malformed, Call: m.Sig, Addr: addr, Msg: fmt.Sprintf("%d return values, want 1", len(vals))}
+	}
+	return vals[0], nil
+}
+
+// classify turns a transport or JSON-RPC error into an *Error of the right
+// kind, without the endpoint's URL.
+func (c *Client) classify(ctx context.Context, call string, addr common.Address, err error) error {
+	e := &Error{Call: call, Addr: addr}
+	var de rpc.DataError
+	var he rpc.HTTPError
+	var re rpc.Error
+	switch {
+	case errors.Is(err, context.DeadlineExceeded) || ctx.Err() != nil || isTimeout(err):
+		e.Kind, e.Msg = Timeout, fmt.Sprintf("no answer within %s", c.timeout)
+	case errors.As(err, &de) && isRevert(err, de):
+		e.Kind, e.Msg = Revert, "reverted"
+		if reason := revertReason(de.ErrorData()); reason != "" {
+			e.Msg += ": " + reason
+		}
+	case errors.As(err, &he):
+		e.Kind, e.Msg = RPCDown, fmt.Sprintf("the RPC endpoint answered HTTP %d", he.StatusCode)
+	case errors.As(err, &re):
+		e.Kind, e.Msg = RPC, fmt.Sprintf("JSON-RPC error %d: %s", re.ErrorCode(), re.Error())
+		if strings.Contains(strings.ToLower(re.Error()), "revert") {
+			e.Kind, e.Msg = Revert, re.Error()
+		}
+	case isTransport(err):
+		e.Kind, e.Msg = RPCDown, "the RPC endpoint is unreachable: "+scrub(err)
+	default:
+		var se *json.SyntaxError
+		if errors.As(err, &se) {
+			e.Kind, e.Msg = RPC, "the RPC endpoint did not answer JSON-RPC: "+se.Error()
+		} else {
+			e.Kind, e.Msg = RPC, scrub(err)
+		}
+	}
+	return e
+}

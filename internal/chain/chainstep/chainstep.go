@@ -1,0 +1,260 @@
+// Package chainstep is what the chain built-ins (helios/token,
+// helios/identity, helios/pause, helios/state) share: the `with:` keys every
+// one of them takes, the run's one pinned connection, config files read from
+// the workspace, and the Markdown + JSON report each writes.
+package chainstep
+
+import (
+	"context"
+	"encoding/json"
+	"fmt"
+	"os"
+	"path"
+	"path/filepath"
+	"strings"
+	"time"
+
+	"go.yaml.in/yaml/v3"
+
+	"github.com/helios-action/helios-action/internal/chain"
+	"github.com/helios-action/helios-action/internal/engine"
+	"github.com/helios-action/helios-action/internal/mission"
+)
+
+// CommonKeys are the `with:` keys of every chain step.
+var CommonKeys = []string{"chain-id", "timeout", "out"}
+
+// Common holds those keys' values.
+type Common struct {
+	// ChainID overrides the network's expected chain id (needed for a
+	// network helios does not know).
+	ChainID uint64 `yaml:"chain-id"`
+	// Timeout bounds each JSON-RPC request (default 15s).
+	Timeout string `yaml:"timeout"`
+	// Out is the report's base name in the bundle, without extension.
+	Out string `yaml:"out"`
+}
+
+// Duration is the parsed Timeout.
+func (c Common) Duration() time.Duration {
+	d, _ := time.ParseDuration(c.Timeout)
+	return d
+}
+
+// Decode checks that with is a mapping whose keys are all in allowed (plus
+// CommonKeys) and decodes it into v. Errors point at the offending node.
+func Decode(file, name string, with *yaml.Node, allowed []string, v any) error {
+	if with == nil {
+		return nil
+	}
+	if with.Kind != yaml.MappingNode {
+		return mission.NodeError(file, with, "type", "%s: with must be a mapping", name)
+	}
+	ok := map[string]bool{}
+	for _, k := range append(append([]string{}, CommonKeys...), allowed...) {
+		ok[k] = true
+	}
+	var errs mission.Errors
+	for i := 0; i+1 < len(with.Content); i += 2 {
+		k := with.Content[i]
+		if !ok[k.Value] {
+			errs = append(errs, mission.NodeError(file, k, "key", "%s: unknown key %q (known: %s)", name, k.Value, strings.Join(append(append([]string{}, allowed...), CommonKeys...), ", ")))
+		}
+	}
+	if len(errs) > 0 {
+		return errs
+	}
+	if err := with.Decode(v); err != nil {
+		return mission.NodeError(file, with, "value", "%s: %v", name, err)
+	}
+	return nil
+}
+
+// CheckCommon validates the common keys' values.
+func CheckCommon(file, name string, with *yaml.Node, c Common) error {
+	if c.Timeout != "" {
+		d, err := time.ParseDuration(c.Timeout)
+		if err != nil || d <= 0 {
+			return mission.NodeError(file, valueNode(with, "timeout"), "value", "%s: timeout %q is not a positive duration such as 15s", name, c.Timeout)
+		}
+	}
+	if c.Out != "" {
+		if err := checkRel(c.Out); err != nil {
+			return mission.NodeError(file, valueNode(with, "out"), "value", "%s: out: %v", name, err)
+		}
+	}
+	return nil
+}
+
+// CheckAddress validates an address-valued key.
+func CheckAddress(file, name string, with *yaml.Node, key, val string) error {
+	if val != "" && !isAddress(val) {
+		return mission.NodeError(file, valueNode(with, key), "value", "%s: %s %q is not a 0x-prefixed 20-byte address", name, key, val)
+	}
+	return nil
+}
+
+func isAddress(s string) bool {
+	if !strings.HasPrefix(s, "0x") || len(s) != 42 {
+		return false
+	}
+	for _, r := range s[2:] {
+		if !(r >= '0' && r <= '9' || r >= 'a' && r <= 'f' || r >= 'A' && r <= 'F') {
+			return false
+		}
+	}
+	return true
+}
+
+// valueNode finds key's value in a mapping node, or the mapping itself.
+func valueNode(with *yaml.Node, key string) *yaml.Node {
+	if with == nil {
+		return nil
+	}
+	for i := 0; i+1 < len(with.Content); i += 2 {
+		if with.Content[i].Value == key {
+			return with.Content[i+1]
+		}
+	}
+	return with
+}
+
+// ValueNode is valueNode for the built-ins' own checks.
+func ValueNode(with *yaml.Node, key string) *yaml.Node { return valueNode(with, key) }
+
+func checkRel(p string) error {
+	if p == "" || path.IsAbs(p) || filepath.IsAbs(p) {
+		return fmt.Errorf("%q must be a relative path", p)
+	}
+	c := path.Clean(p)
+	if c == ".." || strings.HasPrefix(c, "../") {
+		return fmt.Errorf("%q leads outside its folder", p)
+	}
+	return nil
+}
+
+// sharedKey names the run's connection in StepContext.Shared.
+const sharedKey = "chain/client"
+
+// Connect returns the run's client (dialled and pinned by the first chain
+// step of the run, shared by the others) after checking that it serves the
+// chain this step expects, and records the chain id and pinned block in the
+// step's manifest entry.
+func Connect(ctx context.Context, sc *engine.StepContext, c Common) (*chain.Client, uint64, error) {
+	want := c.ChainID
+	if want == 0 {
+		id, ok := chain.ExpectedChainID(sc.Network)
+		if !ok {
+			return nil, 0, fmt.Errorf("network %q has no known chain id: set chain-id in the step's with", sc.Network)
+		}
+		want = id
+	}
+	v, err := sc.Shared(sharedKey, func() (any, error) {
+		return chain.Open(ctx, sc.RPCURL, c.Duration())
+	})
+	if err != nil {
+		return nil, want, err
+	}
+	// The run shares the connection and the block; each step keeps its own
+	// timeout.
+	cl := v.(*chain.Client).WithTimeout(c.Duration())
+	pin := cl.Pin()
+	sc.Record("chainId", pin.ChainID)
+	sc.Record("block", map[string]any{"number": pin.Number, "hash": pin.Hash.Hex()})
+	if err := cl.CheckChainID(want, sc.Network); err != nil {
+		return nil, want, err
+	}
+	return cl, want, nil
+}
+
+// ReadJSON reads a workspace file (a config in upstream's format) into v.
+func ReadJSON(sc *engine.StepContext, rel string, v any) error {
+	if err := checkRel(rel); err != nil {
+		return fmt.Errorf("config: %w", err)
+	}
+	b, err := os.ReadFile(filepath.Join(sc.Workspace, filepath.FromSlash(rel)))
+	if err != nil {
+		return fmt.Errorf("read config %s: %w", rel, unwrapPath(err))
+	}
+	if err := json.Unmarshal(b, v); err != nil {
+		return fmt.Errorf("parse config %s: %w", rel, err)
+	}
+	return nil
+}
+
+func unwrapPath(err error) error {
+	if pe, ok := err.(*os.PathError); ok {
+		return pe.Err
+	}
+	return err
+}
+
+// OutBase is the report's base name: the step's `out`, else def.
+func OutBase(c Common, def string) string {
+	if c.Out != "" {
+		return path.Clean(c.Out)
+	}
+	return def
+}
+
+// DefaultOut is chain/<step-id>.
+func DefaultOut(sc *engine.StepContext) string { return "chain/" + sc.Step.ID }
+
+// WriteReport writes base.md and base.json in the bundle (both masked, so a
+// secret that reached a value cannot land in a report) and records them as
+// the step's outputs.
+func WriteReport(sc *engine.StepContext, base, md string, v any) error {
+	js, err := json.MarshalIndent(v, "", "  ")
+	if err != nil {
+		return fmt.Errorf("encode report: %w", err)
+	}
+	for _, f := range []struct{ ext, body string }{{".md", md}, {".json", string(js) + "\n"}} {
+		rel := base + f.ext
+		dst := filepath.Join(sc.ReportRoot, filepath.FromSlash(rel))
+		if err := os.MkdirAll(filepath.Dir(dst), 0o755); err != nil {
+			return fmt.Errorf("write report: %w", err)
+		}
+		body := f.body
+		if sc.Masker != nil {
+			body = sc.Masker.String(body)
+		}
+		if err := os.WriteFile(dst, []byte(body), 0o644); err != nil {
+			return fmt.Errorf("write report: %w", err)
+		}
+		sc.AddOutput(rel)
+	}
+	return nil
+}
+
+// Table renders a Markdown table; pipes in cells are escaped.
+func Table(header []string, rows [][]string) string {
+	var b strings.Builder
+	line := func(cells []string) {
+		b.WriteString("|")
+		for _, c := range cells {
+			if c == "" {
+				c = "—"
+			}
+			b.WriteString(" " + strings.ReplaceAll(strings.ReplaceAll(c, "|", `\|`), "\n", " ") + " |")
+		}
+		b.WriteString("\n")
+	}
+	line(header)
+	sep := make([]string, len(header))
+	for i := range sep {
+		sep[i] = "---"
+	}
+	line(sep)
+	for _, r := range rows {
+		line(r)
+	}
+	return b.String()
+}
+
+// ErrorText is err's message for a report ("" for nil).
+func ErrorText(err error) string {
+	if err == nil {
+		return ""
+	}
+	return err.Error()
+}

@@ -1,0 +1,110 @@
+package chain
+
+import (
+	"errors"
+	"fmt"
+	"net"
+	"net/url"
+	"strings"
+	"syscall"
+
+	"github.com/ethereum/go-ethereum/accounts/abi"
+	"github.com/ethereum/go-ethereum/common"
+	"github.com/ethereum/go-ethereum/common/hexutil"
+	"github.com/ethereum/go-ethereum/rpc"
+)
+
+// Kind says what went wrong with a chain read.
+type Kind string
+
+// Kinds of chain errors, as the reports name them.
+const (
+	RPCDown    Kind = "rpc-down"    // nothing answers, or not with JSON-RPC over HTTP 200
+	Timeout    Kind = "timeout"     // no answer within the timeout
+	WrongChain Kind = "wrong-chain" // eth_chainId is not the network's
+	NoCode     Kind = "no-code"     // the address holds no contract
+	Revert     Kind = "revert"      // the call reverted
+	Malformed  Kind = "malformed"   // the return data does not decode as declared
+	BadArgs    Kind = "bad-args"    // the arguments do not encode as declared
+	RPC        Kind = "rpc"         // any other JSON-RPC error
+)
+
+// Error is a failed chain read. Its message names the call and the address
+// but never the endpoint.
+type Error struct {
+	Kind Kind
+	Call string         // the method signature or JSON-RPC method, if any
+	Addr common.Address // zero for calls not aimed at a contract
+	Msg  string
+}
+
+func (e *Error) Error() string {
+	var b strings.Builder
+	if e.Call != "" {
+		b.WriteString(e.Call)
+		if e.Addr != (common.Address{}) && e.Kind != NoCode {
+			b.WriteString(" on " + e.Addr.Hex())
+		}
+		b.WriteString(": ")
+	}
+	b.WriteString(e.Msg)
+	fmt.Fprintf(&b, " [%s]", e.Kind)
+	return b.String()
+}
+
+// KindOf is the Kind of err, or "" when it is not a chain error.
+func KindOf(err error) Kind {
+	var e *Error
+	if errors.As(err, &e) {
+		return e.Kind
+	}
+	return ""
+}
+
+func isTimeout(err error) bool {
+	var ne net.Error
+	return errors.As(err, &ne) && ne.Timeout()
+}
+
+func isTransport(err error) bool {
+	var oe *net.OpError
+	var ue *url.Error
+	return errors.As(err, &oe) || errors.As(err, &ue) || errors.Is(err, syscall.ECONNREFUSED) || errors.Is(err, syscall.ECONNRESET)
+}
+
+// scrub is err's text without any URL: net/http's *url.Error prints the
+// request URL, which may carry a key or a password.
+func scrub(err error) string {
+	var ue *url.Error
+	if errors.As(err, &ue) {
+		return ue.Err.Error()
+	}
+	return err.Error()
+}
+
+// isRevert tells a revert (geth and Hardhat answer code 3 with the revert
+// data, or code -32000 "execution reverted") from other errors with data.
+func isRevert(err error, de rpc.DataError) bool {
+	var re rpc.Error
+	if errors.As(err, &re) && re.ErrorCode() == 3 {
+		return true
+	}
+	return strings.Contains(strings.ToLower(err.Error()), "revert")
+}
+
+// revertReason decodes an Error(string) or Panic(uint256) from revert data.
+func revertReason(data any) string {
+	s, ok := data.(string)
+	if !ok {
+		return ""
+	}
+	b, err := hexutil.Decode(s)
+	if err != nil || len(b) == 0 {
+		return ""
+	}
+	reason, err := abi.UnpackRevert(b)
+	if err != nil {
+		return fmt.Sprintf("%d bytes of revert data", len(b))
+	}
+	return reason
+}
