@@ -1,0 +1,109 @@
+package docs
+
+import (
+	"bytes"
+	"encoding/json"
+	"fmt"
+	"os"
+	"strconv"
+	"strings"
+)
+
+// JSON renders the report as indented JSON with a final newline.
+func (r *Report) JSON() ([]byte, error) {
+	b, err := json.MarshalIndent(r, "", "  ")
+	if err != nil {
+		return nil, fmt.Errorf("encode docs report: %w", err)
+	}
+	return append(b, '\n'), nil
+}
+
+// ReadReport loads a report written by JSON, so that the caller running in
+// GitHub Actions can turn it into annotations after the run.
+func ReadReport(path string) (*Report, error) {
+	b, err := os.ReadFile(path)
+	if err != nil {
+		return nil, err
+	}
+	var r Report
+	if err := json.Unmarshal(b, &r); err != nil {
+		return nil, fmt.Errorf("%s: %w", path, err)
+	}
+	return &r, nil
+}
+
+// Markdown renders the report for people: a summary line, a table of the
+// problems with file:line, and the external links that were not fetched.
+// Every text from the checked files is escaped, so a file name or link
+// cannot change the table or inject markup.
+func (r *Report) Markdown() []byte {
+	var b bytes.Buffer
+	b.WriteString("# Documentation check\n\n")
+	fmt.Fprintf(&b, "%s, %s checked: ", plural(r.Files, "Markdown file"), plural(r.Links, "relative link"))
+	if len(r.Problems) == 0 {
+		b.WriteString("**no problems**.\n")
+	} else {
+		fmt.Fprintf(&b, "**%s**.\n\n", plural(len(r.Problems), "problem"))
+		b.WriteString("| Where | Kind | Problem |\n|---|---|---|\n")
+		for _, p := range r.Problems {
+			fmt.Fprintf(&b, "| %s:%d | %s | %s |\n", escape(p.File), p.Line, p.Kind, escape(p.Message))
+		}
+	}
+	b.WriteString("\n## External links\n\n")
+	if len(r.External) == 0 {
+		b.WriteString("None.\n")
+		return b.Bytes()
+	}
+	fmt.Fprintf(&b, "%s, listed and not fetched.\n\n", plural(len(r.External), "external link"))
+	b.WriteString("| Where | URL |\n|---|---|\n")
+	for _, e := range r.External {
+		fmt.Fprintf(&b, "| %s:%d | %s |\n", escape(e.File), e.Line, escape(e.URL))
+	}
+	return b.Bytes()
+}
+
+// Annotation is a problem as a GitHub workflow command shows it on a pull
+// request: "::error file=F,line=L,title=T::M".
+type Annotation struct {
+	File    string
+	Line    int
+	Title   string
+	Message string
+}
+
+// Annotations gives one annotation per problem, in report order. GitHub
+// shows at most 10 error annotations per step, so the caller may cap them.
+func Annotations(r *Report) []Annotation {
+	out := make([]Annotation, 0, len(r.Problems))
+	for _, p := range r.Problems {
+		out = append(out, Annotation{File: p.File, Line: p.Line, Title: "docs: " + p.Kind, Message: p.Message})
+	}
+	return out
+}
+
+func plural(n int, word string) string {
+	if n == 1 {
+		return "1 " + word
+	}
+	return strconv.Itoa(n) + " " + word + "s"
+}
+
+// escape makes text from files safe in a Markdown table cell: the
+// characters that inline Markdown (and GFM tables) read as syntax are
+// backslash-escaped, and line breaks become spaces. Block syntax such as
+// "#" or "1." means nothing inside a cell, so it is left alone.
+func escape(s string) string {
+	var b strings.Builder
+	for _, r := range s {
+		switch {
+		case r == '\n' || r == '\r':
+			b.WriteByte(' ')
+		case strings.ContainsRune("\\`*_[]<>|~&", r):
+			b.WriteByte('\\')
+			b.WriteRune(r)
+		default:
+			b.WriteRune(r)
+		}
+	}
+	return b.String()
+}

@@ -1,0 +1,249 @@
+package kit
+
+import (
+	"bytes"
+	"context"
+	"encoding/json"
+	"flag"
+	"os"
+	"path/filepath"
+	"strings"
+	"testing"
+
+	"go.yaml.in/yaml/v3"
+
+	"github.com/helios-action/helios-action/internal/engine"
+	"github.com/helios-action/helios-action/internal/mission"
+)
+
+var update = flag.Bool("update", false, "rewrite golden files")
+
+func golden(t *testing.T, name string, got []byte) {
+	t.Helper()
+	p := filepath.Join("testdata", name)
+	if *update {
+		if err := os.WriteFile(p, got, 0o644); err != nil {
+			t.Fatal(err)
+		}
+		return
+	}
+	want, err := os.ReadFile(p)
+	if err != nil {
+		t.Fatalf("%v (run go test -update to create it)", err)
+	}
+	if !bytes.Equal(got, want) {
+		t.Errorf("%s differs from the golden file (go test -update rewrites it):\n--- got\n%s\n--- want\n%s", name, got, want)
+	}
+}
+
+// bundle writes a report root as the phases before a kit leave it.
+func bundle(t *testing.T) string {
+	t.Helper()
+	root := t.TempDir()
+	files := map[string]string{
+		"asi-takeoff/project-plan.json":         "{\"plan\": 1}\n",
+		"asi-takeoff/receipts/dry-run.json":     "{\"ok\": true}\n",
+		"asi-takeoff/receipts/summary.md":       "# Summary\n",
+		"asi-takeoff/receipts/a|b <odd>.txt":    "odd name\n",
+		"asi-takeoff/logs/rehearsal.log":        "took 12ms\n", // volatile by the mission's glob
+		"asi-takeoff/.tmp-summary.md-123":       "half written",
+		"asi-takeoff/other-kit.json":            "{}", // another kit of the mission
+		"logs/plan/asi-takeoff-rehearsal.log":   "volatile\n",
+		"owner/parameter-matrix.md":             "| a | b |\n",
+		"owner/emergency-runbook.md":            "# Runbook\n",
+		"SHA256SUMS":                            "stale ledger of an earlier step\n",
+		"asi-takeoff/helios-asi-takeoff-kit.md": "stale copy of this kit\n",
+	}
+	for name, body := range files {
+		p := filepath.Join(root, filepath.FromSlash(name))
+		if err := os.MkdirAll(filepath.Dir(p), 0o755); err != nil {
+			t.Fatal(err)
+		}
+		if err := os.WriteFile(p, []byte(body), 0o644); err != nil {
+			t.Fatal(err)
+		}
+	}
+	return root
+}
+
+const missionYAML = `version: 1
+name: Kit test <mission>
+volatile: ["*/logs/**"]
+phases:
+  plan:
+    steps:
+      - run: "true"
+  governance:
+    steps:
+      - run: "true"
+  kits:
+    needs: [plan, governance]
+    steps:
+      - id: kit
+        uses: helios/kit
+        with:
+          name: helios-asi-takeoff-kit
+          to: asi-takeoff
+          title: "asi-takeoff governance kit | *draft*"
+          artefacts:
+            - key: plan
+              path: asi-takeoff/project-plan.json
+              description: The mission's project plan
+            - key: receipts
+              path: asi-takeoff/receipts/
+              description: Receipts of the rehearsal
+            - key: takeoff-all
+              path: "asi-takeoff/**"
+              description: Everything under asi-takeoff, other kits and temporary files left out
+            - key: owner
+              path: "owner/*.md"
+            - key: ledger
+              path: SHA256SUMS
+              optional: true
+            - key: rehearsal-log
+              path: asi-takeoff/logs/rehearsal.log
+          checklist:
+            - "Owner signs the parameter matrix"
+            - "Check <thresholds> & [limits]"
+          references:
+            - https://example.com/runbooks/emergency
+            - {title: Upstream runbook, url: "https://github.com/MontrealAI/AGIJobsv0/blob/main/demo/README.md"}
+      - id: other
+        uses: helios/kit
+        with:
+          name: other-kit
+          to: asi-takeoff
+          artefacts: [{key: plan, path: asi-takeoff/project-plan.json}]
+`
+
+func parseMission(t *testing.T) *mission.Mission {
+	t.Helper()
+	m, err := engine.NewRegistry(New()).Parse("helios.yml", []byte(missionYAML))
+	if err != nil {
+		t.Fatal(err)
+	}
+	return m
+}
+
+func TestRunGolden(t *testing.T) {
+	m := parseMission(t)
+	root := bundle(t)
+	run := func() (string, string) {
+		var log bytes.Buffer
+		sc := &engine.StepContext{
+			Mission: m, Phase: m.Phase("kits"), Step: m.Phase("kits").Steps[0],
+			Workspace: t.TempDir(), ReportRoot: root, Network: "hardhat", Log: &log,
+		}
+		if err := New().Run(context.Background(), sc); err != nil {
+			t.Fatalf("Run: %v\n%s", err, log.String())
+		}
+		js, err := os.ReadFile(filepath.Join(root, "asi-takeoff", "helios-asi-takeoff-kit.json"))
+		if err != nil {
+			t.Fatal(err)
+		}
+		md, err := os.ReadFile(filepath.Join(root, "asi-takeoff", "helios-asi-takeoff-kit.md"))
+		if err != nil {
+			t.Fatal(err)
+		}
+		return string(js), string(md)
+	}
+	js, md := run()
+	golden(t, "kit.json", []byte(js))
+	golden(t, "kit.md", []byte(md))
+
+	// A rerun after the volatile files changed gives the same bytes.
+	if err := os.WriteFile(filepath.Join(root, "asi-takeoff", "logs", "rehearsal.log"), []byte("took 15ms\n"), 0o644); err != nil {
+		t.Fatal(err)
+	}
+	js2, md2 := run()
+	if js2 != js || md2 != md {
+		t.Error("a rerun with different volatile files changed the kit")
+	}
+	var k Kit
+	if err := json.Unmarshal([]byte(js), &k); err != nil {
+		t.Fatal(err)
+	}
+	var listed []string
+	for _, a := range k.Artefacts {
+		if a.Type == TypeFile {
+			listed = append(listed, a.Path)
+		}
+		for _, e := range a.Entries {
+			listed = append(listed, e.Path)
+		}
+	}
+	for _, p := range listed {
+		if strings.Contains(p, "kit.") || strings.Contains(p, ".tmp-") || p == "SHA256SUMS" {
+			t.Errorf("the kit lists %s", p)
+		}
+	}
+}
+
+func TestCheck(t *testing.T) {
+	tests := []struct{ name, with, wantErr string }{
+		{"minimal", "{name: k, artefacts: [{key: a, path: x}]}", ""},
+		{"absent", "", "with must be a mapping"},
+		{"no name", "{artefacts: [{key: a, path: x}]}", "name is required"},
+		{"no artefacts", "{name: k}", "artefacts is required"},
+		{"empty artefacts", "{name: k, artefacts: []}", "non-empty list"},
+		{"bad name", "{name: ../k, artefacts: [{key: a, path: x}]}", "must be a file name"},
+		{"duplicate key", "{name: k, artefacts: [{key: a, path: x}, {key: a, path: y}]}", `artefact key "a" given twice`},
+		{"artefact without path", "{name: k, artefacts: [{key: a}]}", "needs key and path"},
+		{"bad glob", "{name: k, artefacts: [{key: a, path: ../x}]}", `".." segment not allowed`},
+		{"to outside", "{name: k, to: ../up, artefacts: [{key: a, path: x}]}", "must be a clean relative folder"},
+		{"unknown key", "{name: k, artefact: [], artefacts: [{key: a, path: x}]}", `helios.yml:1:11: helios/kit: unknown key "artefact"`},
+		{"bad reference", "{name: k, artefacts: [{key: a, path: x}], references: [{title: t}]}", "a reference needs url"},
+		{"checklist not a list", "{name: k, artefacts: [{key: a, path: x}], checklist: do it}", "checklist must be a list"},
+	}
+	for _, tt := range tests {
+		t.Run(tt.name, func(t *testing.T) {
+			var n *yaml.Node
+			if tt.with != "" {
+				var doc yaml.Node
+				if err := yaml.Unmarshal([]byte(tt.with), &doc); err != nil {
+					t.Fatal(err)
+				}
+				n = doc.Content[0]
+			}
+			err := New().Check("helios.yml", n)
+			switch {
+			case tt.wantErr == "" && err != nil:
+				t.Fatalf("unexpected error: %v", err)
+			case tt.wantErr != "" && (err == nil || !strings.Contains(err.Error(), tt.wantErr)):
+				t.Fatalf("error = %v, want it to contain %q", err, tt.wantErr)
+			}
+		})
+	}
+}
+
+func TestMissingArtefactFails(t *testing.T) {
+	root := t.TempDir()
+	_, err := Build(root, Spec{Name: "k", Artefacts: []ArtefactSpec{{Key: "a", Path: "nope.json"}}}, Options{})
+	if err == nil || !strings.Contains(err.Error(), `artefact "a": nope.json: no such file in the report`) {
+		t.Fatalf("error = %v", err)
+	}
+}
+
+func TestFlowchart(t *testing.T) {
+	tests := []struct {
+		name   string
+		phases []GraphPhase
+		want   string
+	}{
+		{"edges from needs", []GraphPhase{{Name: "prep"}, {Name: "plan", Needs: []string{"prep"}}},
+			"flowchart LR\n  p1[\"prep\"]\n  p2[\"plan\"]\n  p1 --> p2\n"},
+		{"labels escaped", []GraphPhase{{Name: `a "b" <c> #d`}},
+			"flowchart LR\n  p1[\"a #34;b#34; #60;c#62; #35;d\"]\n"},
+		{"status classes", []GraphPhase{{Name: "a", Status: "success"}, {Name: "b", Status: "failure"}, {Name: "c", Status: "success"}},
+			"flowchart LR\n  p1[\"a\"]\n  p2[\"b\"]\n  p3[\"c\"]\n" +
+				"  classDef success fill:#dafbe1,stroke:#1a7f37,color:#1f2328\n  class p1,p3 success\n" +
+				"  classDef failure fill:#ffebe9,stroke:#cf222e,color:#1f2328\n  class p2 failure\n"},
+	}
+	for _, tt := range tests {
+		t.Run(tt.name, func(t *testing.T) {
+			if got := Flowchart(tt.phases); got != tt.want {
+				t.Errorf("got:\n%s\nwant:\n%s", got, tt.want)
+			}
+		})
+	}
+}

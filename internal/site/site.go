@@ -1,0 +1,247 @@
+// Package site writes index.html, the browsable face of a report bundle:
+// the run's conclusion, its phases and steps, every Markdown artefact
+// rendered, and every file with its size and SHA-256, linked. Mermaid
+// diagrams (the phase graph, and mermaid fences in artefacts) are drawn by a
+// copy of Mermaid shipped in the bundle's assets/, so the page works when
+// opened from an unzipped artifact with no network.
+//
+// The page shows times and durations, so index.html is volatile; the assets
+// are the same bytes in every bundle.
+package site
+
+import (
+	"bytes"
+	_ "embed"
+	"encoding/hex"
+	"fmt"
+	"html/template"
+	"net/url"
+	"os"
+	"path"
+	"path/filepath"
+	"strings"
+	"time"
+
+	"github.com/helios-action/helios-action/internal/kit"
+	"github.com/helios-action/helios-action/internal/ledger"
+	"github.com/helios-action/helios-action/internal/manifest"
+)
+
+// FileName is the page's name at the bundle root.
+const FileName = "index.html"
+
+// Mermaid's UMD build and its licence, fetched by scripts/vendor-mermaid.sh.
+// A classic script rather than the ES module build: browsers do not load
+// modules from file:// URLs.
+var (
+	//go:embed assets/mermaid.min.js
+	mermaidJS []byte
+	//go:embed assets/mermaid.LICENSE
+	mermaidLicense []byte
+	//go:embed assets/mermaid.version
+	mermaidVersion string
+)
+
+// Asset names in the bundle.
+const (
+	MermaidJS      = "assets/mermaid.min.js"
+	MermaidLicense = "assets/mermaid.LICENSE"
+)
+
+// Defaults of Options.
+const (
+	DefaultMaxFiles         = 2000
+	DefaultMaxMarkdownFiles = 100
+	DefaultMaxMarkdownBytes = 512 << 10
+)
+
+// Options bound the page for very large bundles.
+type Options struct {
+	// MaxFiles caps the file listing; the rest are counted in a note
+	// (SHA256SUMS lists them all).
+	MaxFiles int
+	// MaxMarkdownFiles and MaxMarkdownBytes cap what is rendered; larger or
+	// further Markdown files are only linked.
+	MaxMarkdownFiles int
+	MaxMarkdownBytes int64
+}
+
+// Write writes assets/ and index.html into the bundle at root. entries are
+// the bundle's files so far (their names, sizes and hashes); index.html,
+// manifest.json and SHA256SUMS come after the page, so it links them by name
+// only.
+func Write(root string, m *manifest.Manifest, entries []ledger.Entry, opts Options) error {
+	if opts.MaxFiles <= 0 {
+		opts.MaxFiles = DefaultMaxFiles
+	}
+	if opts.MaxMarkdownFiles <= 0 {
+		opts.MaxMarkdownFiles = DefaultMaxMarkdownFiles
+	}
+	if opts.MaxMarkdownBytes <= 0 {
+		opts.MaxMarkdownBytes = DefaultMaxMarkdownBytes
+	}
+	files := make([]ledger.Entry, 0, len(entries)+2)
+	for _, e := range entries {
+		switch e.Name {
+		case FileName, manifest.FileName, ledger.FileName, MermaidJS, MermaidLicense:
+			continue
+		}
+		files = append(files, e)
+	}
+	for _, a := range []struct {
+		name string
+		b    []byte
+	}{{MermaidJS, mermaidJS}, {MermaidLicense, mermaidLicense}} {
+		dst := filepath.Join(root, filepath.FromSlash(a.name))
+		if err := os.MkdirAll(filepath.Dir(dst), 0o755); err != nil {
+			return fmt.Errorf("write %s: %w", a.name, err)
+		}
+		if err := manifest.WriteAtomic(dst, a.b); err != nil {
+			return err
+		}
+		files = append(files, ledger.Entry{Name: a.name, Sum: sha256Sum(a.b), Size: int64(len(a.b))})
+	}
+	ledger.Sort(files)
+
+	page, err := buildPage(root, m, files, opts)
+	if err != nil {
+		return err
+	}
+	var b bytes.Buffer
+	if err := pageTemplate.Execute(&b, page); err != nil {
+		return fmt.Errorf("render %s: %w", FileName, err)
+	}
+	return manifest.WriteAtomic(filepath.Join(root, FileName), b.Bytes())
+}
+
+type page struct {
+	M              *manifest.Manifest
+	Started        string
+	Duration       string
+	Graph          string
+	Phases         []phaseRow
+	Markdown       []mdDoc
+	MarkdownNote   string
+	Files          []fileRow
+	FilesNote      string
+	TotalFiles     int
+	MermaidVersion string
+}
+
+type phaseRow struct {
+	Name, Status, Duration, Needs string
+	Steps                         []stepRow
+}
+
+type stepRow struct {
+	ID, Name, Kind, Status, Duration, Exit, Error, Log, LogHref string
+}
+
+type mdDoc struct {
+	ID, Path, Href string
+	HTML           template.HTML
+}
+
+type fileRow struct {
+	Name, Href, SHA256 string
+	Size               int64
+}
+
+func buildPage(root string, m *manifest.Manifest, files []ledger.Entry, opts Options) (*page, error) {
+	p := &page{M: m, TotalFiles: len(files), MermaidVersion: strings.TrimSpace(mermaidVersion)}
+	if !m.StartedAt.IsZero() {
+		p.Started = m.StartedAt.UTC().Format(time.RFC3339)
+	}
+	p.Duration = duration(m.DurationMs)
+	var graph []kit.GraphPhase
+	for _, ph := range m.Phases {
+		graph = append(graph, kit.GraphPhase{Name: ph.Name, Needs: ph.Needs, Status: ph.Status})
+		row := phaseRow{Name: ph.Name, Status: ph.Status, Duration: duration(ph.DurationMs), Needs: strings.Join(ph.Needs, ", ")}
+		for _, st := range ph.Steps {
+			sr := stepRow{ID: st.ID, Name: st.Name, Kind: st.Kind, Status: st.Status, Duration: duration(st.DurationMs), Error: st.Error, Log: st.Log}
+			if sr.Name == "" {
+				sr.Name = st.ID
+			}
+			if st.Uses != "" {
+				sr.Kind = st.Uses
+			}
+			if st.ExitCode != nil {
+				sr.Exit = fmt.Sprint(*st.ExitCode)
+			}
+			if st.Log != "" {
+				sr.LogHref = href(st.Log)
+			}
+			row.Steps = append(row.Steps, sr)
+		}
+		p.Phases = append(p.Phases, row)
+	}
+	if len(graph) > 0 {
+		p.Graph = kit.Flowchart(graph)
+	}
+
+	md := newMarkdown()
+	skipped := 0
+	for _, f := range files {
+		if !strings.EqualFold(path.Ext(f.Name), ".md") {
+			continue
+		}
+		if len(p.Markdown) >= opts.MaxMarkdownFiles || f.Size > opts.MaxMarkdownBytes {
+			skipped++
+			continue
+		}
+		src, err := os.ReadFile(filepath.Join(root, filepath.FromSlash(f.Name)))
+		if err != nil {
+			return nil, fmt.Errorf("render %s: %w", f.Name, err)
+		}
+		out, err := renderMarkdown(md, f.Name, src)
+		if err != nil {
+			return nil, fmt.Errorf("render %s: %w", f.Name, err)
+		}
+		p.Markdown = append(p.Markdown, mdDoc{
+			ID: fmt.Sprintf("md-%d", len(p.Markdown)+1), Path: display(f.Name), Href: href(f.Name),
+			HTML: template.HTML(out), // goldmark without the unsafe option: raw HTML is dropped
+		})
+	}
+	if skipped > 0 {
+		p.MarkdownNote = fmt.Sprintf("%d more Markdown files (over %d files or %d KiB each) are linked in the file list but not shown here.",
+			skipped, opts.MaxMarkdownFiles, opts.MaxMarkdownBytes>>10)
+	}
+
+	for i, f := range files {
+		if i >= opts.MaxFiles {
+			p.FilesNote = fmt.Sprintf("The listing stops at %d of %d files; SHA256SUMS lists every file.", opts.MaxFiles, len(files))
+			break
+		}
+		p.Files = append(p.Files, fileRow{Name: display(f.Name), Href: href(f.Name), Size: f.Size, SHA256: hex.EncodeToString(f.Sum[:])})
+	}
+	return p, nil
+}
+
+// href is a link to a bundle file from the root: each segment
+// percent-encoded (names need not be valid UTF-8 and may hold '#', '?' or
+// '%'), behind "./" so that a name such as "javascript:x" stays a path.
+func href(name string) string {
+	segs := strings.Split(name, "/")
+	for i, s := range segs {
+		segs[i] = url.PathEscape(s)
+	}
+	return "./" + strings.Join(segs, "/")
+}
+
+// display is a file name as text: invalid UTF-8 shown as U+FFFD.
+func display(name string) string { return strings.ToValidUTF8(name, "\uFFFD") }
+
+func duration(ms int64) string {
+	d := time.Duration(ms) * time.Millisecond
+	switch {
+	case d < time.Second:
+		return fmt.Sprintf("%d ms", ms)
+	case d < time.Minute:
+		return fmt.Sprintf("%.1f s", d.Seconds())
+	default:
+		return d.Round(time.Second).String()
+	}
+}
+
+// Written lists the files Write puts in a bundle.
+func Written() []string { return []string{FileName, MermaidJS, MermaidLicense} }

@@ -1,0 +1,34 @@
+#!/usr/bin/env bash
+# Fetches Mermaid's UMD build for the browsable bundle (index.html) from the
+# npm registry and stores it, with its licence, in internal/site/assets/,
+# where go:embed puts it into the helios binary. Run it to change the pinned
+# version, then commit both files. It needs npm and tar.
+#
+# The UMD build (dist/mermaid.min.js) is a classic script that defines the
+# global `mermaid`: ES modules do not load from file://, and the bundle is
+# meant to be opened from an unzipped artifact with no network.
+set -euo pipefail
+cd "$(dirname "$0")/.."
+
+# 11.17.2 rather than 12.x: its mermaid.min.js is 3.4 MiB against 5.3 MiB,
+# and every run ships a copy in its bundle.
+version=11.17.2
+dest=internal/site/assets
+
+command -v npm >/dev/null || { echo "vendor-mermaid: npm is needed (apt-get install -y npm)" >&2; exit 2; }
+tmp=$(mktemp -d)
+trap 'rm -rf "$tmp"' EXIT
+
+(cd "$tmp" && npm pack --silent "mermaid@$version" >/dev/null)
+tar -xzf "$tmp/mermaid-$version.tgz" -C "$tmp" package/dist/mermaid.min.js package/LICENSE
+# The UMD build ends by assigning the global; refuse anything else (an ESM
+# build would fail silently in the page).
+tail -c 200 "$tmp/package/dist/mermaid.min.js" | grep -q 'globalThis\["mermaid"\]' ||
+  { echo "vendor-mermaid: mermaid@$version dist/mermaid.min.js does not define the global mermaid" >&2; exit 1; }
+
+mkdir -p "$dest"
+cp "$tmp/package/dist/mermaid.min.js" "$dest/mermaid.min.js"
+cp "$tmp/package/LICENSE" "$dest/mermaid.LICENSE"
+printf '%s\n' "$version" > "$dest/mermaid.version"
+echo "vendor-mermaid: mermaid@$version → $dest"
+(cd "$dest" && sha256sum mermaid.min.js mermaid.LICENSE && wc -c mermaid.min.js)
