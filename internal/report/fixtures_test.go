@@ -1,0 +1,194 @@
+package report
+
+import (
+	"fmt"
+	"strings"
+	"time"
+
+	"github.com/helios-action/helios-action/internal/diff"
+	"github.com/helios-action/helios-action/internal/manifest"
+)
+
+var t0 = time.Date(2026, 1, 2, 3, 4, 5, 0, time.UTC)
+
+func at(ms int64) time.Time { return t0.Add(time.Duration(ms) * time.Millisecond) }
+
+func code(n int) *int { return &n }
+
+func step(id, name, status string, from, to int64, exit *int) manifest.Step {
+	s := manifest.Step{ID: id, Name: name, Kind: "run", Status: status, ExitCode: exit,
+		Log: "logs/" + id + ".log", LogSHA256: strings.Repeat("ab", 32)}
+	if from >= 0 {
+		s.StartedAt, s.FinishedAt, s.DurationMs = at(from), at(to), to-from
+	}
+	return s
+}
+
+func phase(name, status string, needs []string, from, to int64, steps ...manifest.Step) manifest.Phase {
+	p := manifest.Phase{Name: name, Needs: needs, Status: status, Steps: steps}
+	if from >= 0 {
+		p.StartedAt, p.FinishedAt, p.DurationMs = at(from), at(to), to-from
+	}
+	if p.Needs == nil {
+		p.Needs = []string{}
+	}
+	return p
+}
+
+func baseManifest(conclusion string, phases ...manifest.Phase) *manifest.Manifest {
+	var end int64
+	for _, p := range phases {
+		if !p.FinishedAt.IsZero() {
+			end = max(end, p.FinishedAt.Sub(t0).Milliseconds())
+		}
+	}
+	return &manifest.Manifest{
+		Schema:     manifest.SchemaURL,
+		Tool:       manifest.Tool{Name: "helios", Version: "1.0.0"},
+		Mission:    manifest.Mission{Name: "Helios example mission", File: "helios.yml", ReportRoot: "reports/helios"},
+		Network:    "hardhat",
+		StartedAt:  t0,
+		FinishedAt: at(end),
+		DurationMs: end,
+		Conclusion: conclusion,
+		Phases:     phases,
+	}
+}
+
+func tokenStep(status string, from, to int64) manifest.Step {
+	s := step("token", "Check the token", status, from, to, nil)
+	s.Kind, s.Uses = "uses", "helios/token"
+	s.Outputs = []string{"owner/token.json"}
+	s.Data = map[string]any{
+		"block":  19000123,
+		"token":  map[string]any{"symbol": "AGIALPHA", "decimals": 18, "address": "0xa61a3b3a130a9c20768eebf97e21515a6046a1fa"},
+		"checks": []any{map[string]any{"name": "decimals", "ok": true}, map[string]any{"name": "owner", "ok": status == manifest.Success}},
+	}
+	return s
+}
+
+func links(in *Input) {
+	in.ArtifactName = "helios-report-build"
+	in.ArtifactURL = "https://github.com/octo/drill/actions/runs/42/artifacts/7"
+	in.CheckRunURL = "https://github.com/octo/drill/runs/99"
+	in.RunURL = "https://github.com/octo/drill/actions/runs/42"
+	in.Key = "build"
+	in.MissionFile = "helios.yml"
+}
+
+// fixtures are the inputs of the golden files.
+func fixtures() map[string]Input {
+	success := Input{
+		Manifest: baseManifest(manifest.Success,
+			phase("prep", manifest.Success, nil, 0, 1200,
+				step("check-the-toolchain", "Check the toolchain", manifest.Success, 5, 1190, code(0))),
+			phase("plan", manifest.Success, []string{"prep"}, 1200, 5000,
+				step("rehearse", "Rehearse asi-takeoff", manifest.Success, 1210, 4100, code(0)),
+				step("collect", "Collect receipts", manifest.Success, 4100, 4990, nil)),
+			phase("governance", manifest.Success, []string{"prep"}, 1200, 3400,
+				tokenStep(manifest.Success, 1210, 3390)),
+			phase("digest", manifest.Success, []string{"plan", "governance"}, 5000, 5300,
+				step("summarise", "Summarise", manifest.Success, 5010, 5290, code(0))),
+		),
+		LedgerDigest: "177007b0c2d5e4f6a8b9c0d1e2f3a4b5c6d7e8f9a0b1c2d3e4f5a6b7c8d9e0f1",
+		Files:        32,
+		Baseline:     "baseline/SHA256SUMS",
+		Drift: &diff.Result{Old: "baseline/SHA256SUMS", New: "reports/helios",
+			Volatile:  []diff.Change{{Name: "manifest.json", Old: strings.Repeat("1", 64), New: strings.Repeat("2", 64), Volatile: true}},
+			Unchanged: 31},
+		Gate: []GateRow{{Job: "build", Result: "success"}, {Job: "docs", Result: "skipped"}},
+	}
+	links(&success)
+
+	nasty := "Rehearse | \"quoted\" [x](http://evil) #1 @bob <img src=x> `tick`"
+	failed := step("rehearse", nasty, manifest.Failure, 1210, 2100, code(1))
+	failed.Error = "exit status 1: npm ERR! | <b>boom</b> @alice\nsecond line ```"
+	failure := Input{
+		Manifest: baseManifest(manifest.Failure,
+			phase("prep", manifest.Success, nil, 0, 1200,
+				step("check-the-toolchain", "Check the toolchain", manifest.Success, 5, 1190, code(0))),
+			phase("plan", manifest.Failure, []string{"prep"}, 1200, 2100,
+				failed,
+				step("collect", "Collect receipts", manifest.Skipped, -1, 0, nil)),
+			phase("governance", manifest.Success, []string{"prep"}, 1200, 3400,
+				tokenStep(manifest.Success, 1210, 3390)),
+			phase("digest", manifest.Skipped, []string{"plan", "governance"}, -1, 0,
+				step("summarise", "Summarise", manifest.Skipped, -1, 0, nil)),
+		),
+		LedgerDigest: "9f86d081884c7d659a2feaa0c55ad015a3bf4f1b2b0b822cd15d6c15b0f00a08",
+		Files:        17,
+		Baseline:     "baseline/SHA256SUMS",
+		Drift: &diff.Result{Old: "baseline/SHA256SUMS", New: "reports/helios",
+			Changed: []diff.Change{{Name: "owner/plan.json", Old: strings.Repeat("a", 64), New: strings.Repeat("b", 64),
+				JSON: []diff.KeyChange{{Path: "/thermostat/kp", Old: `"100"`, New: `"120"`, Kind: "changed"},
+					{Path: "/owner|@carol", Old: "", New: `"<x>"`, Kind: "added"}}}},
+			Added:     []diff.Change{{Name: "owner/new `file`.json", New: strings.Repeat("c", 64)}},
+			Unchanged: 14},
+		Gate:      []GateRow{{Job: "build", Result: "success"}, {Job: "docs", Result: "skipped"}, {Job: "lint", Result: "failure"}},
+		StepLines: map[string]int{"plan/rehearse": 14},
+	}
+	failure.Manifest.Reason = `step "rehearse" of phase "plan" failed: exit status 1`
+	links(&failure)
+
+	cancelledStep := step("rehearse", "Rehearse asi-takeoff", manifest.Cancelled, 1210, 1900, nil)
+	cancelledStep.Error = "cancelled (SIGTERM)"
+	cancelled := Input{
+		Manifest: baseManifest(manifest.Cancelled,
+			phase("prep", manifest.Success, nil, 0, 1200,
+				step("check-the-toolchain", "Check the toolchain", manifest.Success, 5, 1190, code(0))),
+			phase("plan", manifest.Cancelled, []string{"prep"}, 1200, 1900,
+				cancelledStep,
+				step("collect", "Collect receipts", manifest.Cancelled, -1, 0, nil)),
+			phase("governance", manifest.Cancelled, []string{"prep"}, 1200, 1900,
+				tokenStep(manifest.Cancelled, 1210, 1900)),
+			phase("digest", manifest.Cancelled, []string{"plan", "governance"}, -1, 0,
+				step("summarise", "Summarise", manifest.Cancelled, -1, 0, nil)),
+		),
+		LedgerDigest: "e3b0c44298fc1c149afbf4c8996fb92427ae41e4649b934ca495991b7852b855",
+		Files:        9,
+	}
+	cancelled.Manifest.Reason = "cancelled by SIGTERM"
+	links(&cancelled)
+
+	return map[string]Input{"success": success, "failure": failure, "cancelled": cancelled}
+}
+
+// huge is a run at the limits: 10,000 files, a 5 MB log excerpt as a step
+// error, thousands of steps, chain data and drift on every file.
+func huge() Input {
+	log := strings.Repeat("npm ERR! | @everyone <script>x</script> ``` \n", 5<<20/45)
+	var phases []manifest.Phase
+	var ms int64
+	for p := range 40 {
+		var steps []manifest.Step
+		for s := range 100 {
+			st := step(fmt.Sprintf("s%03d", s), fmt.Sprintf("Step %d of phase %d | %s", s, p, strings.Repeat("long name ", 20)), manifest.Success, ms, ms+10, code(0))
+			if p == 3 && s == 7 {
+				st.Status, st.Error, st.ExitCode = manifest.Failure, log, code(2)
+			}
+			if s == 0 {
+				st.Kind, st.Uses = "uses", "helios/token"
+				st.Data = map[string]any{"blob": strings.Repeat("x", 1<<20), "list": make([]any, 500)}
+			}
+			steps = append(steps, st)
+			ms += 10
+		}
+		phases = append(phases, phase(fmt.Sprintf("phase-%02d", p), manifest.Success, nil, ms-1000, ms, steps...))
+	}
+	m := baseManifest(manifest.Failure, phases...)
+	m.Reason = log[:1<<20]
+	for i := range 10000 {
+		m.Files = append(m.Files, manifest.File{Path: fmt.Sprintf("kits/file-%05d.json", i), Size: 1, SHA256: strings.Repeat("0", 64)})
+	}
+	d := &diff.Result{Old: "baseline", New: "reports/helios"}
+	for i := range 10000 {
+		d.Added = append(d.Added, diff.Change{Name: fmt.Sprintf("kits/%s-%05d.json", strings.Repeat("deep/", 20), i), New: strings.Repeat("f", 64)})
+	}
+	var gate []GateRow
+	for i := range 3000 {
+		gate = append(gate, GateRow{Job: fmt.Sprintf("matrix-leg-%04d", i), Result: "success"})
+	}
+	in := Input{Manifest: m, LedgerDigest: strings.Repeat("d", 64), Files: 10000, Drift: d, Baseline: "baseline", Gate: gate}
+	links(&in)
+	return in
+}

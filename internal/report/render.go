@@ -1,0 +1,702 @@
+package report
+
+import (
+	"encoding/json"
+	"fmt"
+	"sort"
+	"strings"
+	"time"
+	"unicode/utf8"
+
+	"github.com/helios-action/helios-action/internal/diff"
+	"github.com/helios-action/helios-action/internal/manifest"
+)
+
+// Limits, with GitHub's own words beside them.
+const (
+	maxSummaryBytes   = 1 << 20 // AttachmentSizeLimit: above it GitHub drops the summary whole
+	maxCommentChars   = 65536   // "Body is too long"
+	maxCheckChars     = 65535   // "summary exceeds a maximum bytesize of 65535"
+	maxStatusChars    = 140     // "description is too long (maximum is 140 characters)"
+	maxCheckTitle     = 200     // the check's title line; GitHub shows about a line of it
+	maxMermaidChars   = 45000   // Mermaid's default maxTextSize is 50,000; beyond it nothing is drawn
+	maxGanttTasks     = 400     // past a few hundred bars a timeline is unreadable anyway
+	maxFlowPhases     = 300
+	maxChainRows      = 300
+	nameChars         = 120 // a step or phase name in a table
+	valueChars        = 160 // a value (error, chain-check value) in a table
+	labelChars        = 60  // a Mermaid label
+	maxAnnotationMsg  = 4000
+	noteReserveChars  = 600 // room kept for the note that says where the rest is
+	gateBudgetSummary = 64 << 10
+)
+
+// measure counts a string in the unit of a limit: bytes for the job
+// summary, characters for comments and check runs.
+type measure func(string) int
+
+func bytesOf(s string) int { return len(s) }
+
+var charsOf = utf8.RuneCountInString
+
+var statusIcons = map[string]string{
+	manifest.Success:   "✅",
+	manifest.Failure:   "❌",
+	manifest.Cancelled: "🚫",
+	manifest.Skipped:   "⏭️",
+}
+
+func status(s string) string {
+	icon, ok := statusIcons[s]
+	if !ok {
+		icon = "❔"
+	}
+	return icon + " " + mdText(s, 40)
+}
+
+// duration shows milliseconds as a person reads them: 850 ms, 12.3 s, 2m 03s, 1h 02m.
+func duration(ms int64) string {
+	d := time.Duration(ms) * time.Millisecond
+	switch {
+	case d < time.Second:
+		return fmt.Sprintf("%d ms", ms)
+	case d < time.Minute:
+		return fmt.Sprintf("%.1f s", d.Seconds())
+	case d < time.Hour:
+		return fmt.Sprintf("%dm %02ds", int(d.Minutes()), int(d.Seconds())%60)
+	}
+	return fmt.Sprintf("%dh %02dm", int(d.Hours()), int(d.Minutes())%60)
+}
+
+func plural(n int, one, many string) string {
+	if n == 1 {
+		return fmt.Sprintf("%d %s", n, one)
+	}
+	return fmt.Sprintf("%d %s", n, many)
+}
+
+// where says where the full record is, for the notes on cut parts.
+func (in *Input) where() string {
+	if in.ArtifactName != "" {
+		if u := safeURL(in.ArtifactURL); u != "" {
+			return fmt.Sprintf("`manifest.json` in the artifact [%s](%s)", mdText(in.ArtifactName, nameChars), u)
+		}
+		return fmt.Sprintf("`manifest.json` in the artifact %s", mdCode(in.ArtifactName, nameChars))
+	}
+	return "`manifest.json` in the report bundle"
+}
+
+// cutRows renders head, as many rows as fit in budget (leaving room for the
+// note) and tail. When rows are left out, the note built by note(shown,
+// total) follows the tail. It returns "" when not even the note fits.
+func cutRows(m measure, budget int, head string, rows []string, tail string, note func(shown, total int) string) string {
+	return cutRowsOf(m, budget, head, rows, len(rows), tail, note)
+}
+
+// cutRowsOf is cutRows for rows that are the first of total.
+func cutRowsOf(m measure, budget int, head string, rows []string, total int, tail string, note func(shown, total int) string) string {
+	size := m(head) + m(tail)
+	for _, r := range rows {
+		size += m(r)
+	}
+	if len(rows) == total && size <= budget {
+		return head + strings.Join(rows, "") + tail
+	}
+	if size+m(note(len(rows), total)) <= budget {
+		return head + strings.Join(rows, "") + tail + note(len(rows), total)
+	}
+	room := budget - m(head) - m(tail) - m(note(0, total))
+	if room < 0 {
+		n := note(0, total)
+		if m(n) <= budget {
+			return n
+		}
+		return ""
+	}
+	var b strings.Builder
+	b.WriteString(head)
+	shown := 0
+	for _, r := range rows {
+		if m(r) > room {
+			break
+		}
+		room -= m(r)
+		b.WriteString(r)
+		shown++
+	}
+	b.WriteString(tail)
+	b.WriteString(note(shown, total))
+	return b.String()
+}
+
+// clamp is the last guard: it cuts s at a line break so that it and a
+// closing note fit limit. The sections are sized to make this rare.
+func clamp(m measure, limit int, s, where string) string {
+	if m(s) <= limit {
+		return s
+	}
+	note := fmt.Sprintf("\n\n> [!NOTE]\n> This report was cut to fit GitHub's limit; the rest is in %s.\n", where)
+	room := limit - m(note)
+	// Walk back from a byte length that is surely within room.
+	cut := min(len(s), max(room, 0))
+	for cut > 0 && m(s[:cut]) > room {
+		cut -= max(1, (m(s[:cut])-room)/2)
+	}
+	for cut > 0 && !utf8.RuneStart(s[cut]) {
+		cut--
+	}
+	if i := strings.LastIndexByte(s[:cut], '\n'); i > 0 {
+		cut = i
+	}
+	return s[:cut] + note
+}
+
+// header is the title and the conclusion line.
+func (in *Input) header(level string) string {
+	var b strings.Builder
+	c := in.conclusion()
+	fmt.Fprintf(&b, "%s %s %s: %s\n\n", level, statusIcons[c], mdText(in.missionName(), nameChars), mdText(c, 40))
+	var facts []string
+	if in.Manifest != nil {
+		steps := 0
+		for _, p := range in.Manifest.Phases {
+			steps += len(p.Steps)
+		}
+		facts = append(facts, plural(len(in.Manifest.Phases), "phase", "phases")+", "+plural(steps, "step", "steps"))
+		if in.Manifest.DurationMs > 0 {
+			facts = append(facts, duration(in.Manifest.DurationMs))
+		}
+		if in.Manifest.Network != "" {
+			facts = append(facts, "network "+mdCode(in.Manifest.Network, 40))
+		}
+	}
+	if in.Key != "" {
+		facts = append(facts, "key "+mdCode(in.Key, 80))
+	}
+	fmt.Fprintf(&b, "**Conclusion: %s**", mdText(c, 40))
+	if len(facts) > 0 {
+		b.WriteString(" · " + strings.Join(facts, " · "))
+	}
+	b.WriteString("\n")
+	if in.Manifest != nil && in.Manifest.Reason != "" {
+		fmt.Fprintf(&b, "\n> %s\n", mdText(in.Manifest.Reason, 400))
+	}
+	return b.String()
+}
+
+// ledger is the digest and file count.
+func (in *Input) ledger() string {
+	if in.LedgerDigest == "" {
+		return ""
+	}
+	return fmt.Sprintf("\n**Ledger:** %s in `SHA256SUMS`, digest `sha256:%s` (check with `sha256sum -c SHA256SUMS` in the bundle)\n",
+		plural(in.Files, "file", "files"), mdText(in.LedgerDigest, 64))
+}
+
+// links is the line of links to the artifact, the check run and the run.
+func (in *Input) links() string {
+	var ls []string
+	if u := safeURL(in.ArtifactURL); u != "" {
+		name := "report bundle"
+		if in.ArtifactName != "" {
+			name = in.ArtifactName
+		}
+		ls = append(ls, fmt.Sprintf("📦 Artifact [%s](%s)", mdText(name, nameChars), u))
+	} else if in.ArtifactName != "" {
+		ls = append(ls, "📦 Artifact "+mdCode(in.ArtifactName, nameChars))
+	}
+	if u := safeURL(in.CheckRunURL); u != "" {
+		ls = append(ls, fmt.Sprintf("☑️ [Check run](%s)", u))
+	}
+	if u := safeURL(in.RunURL); u != "" {
+		ls = append(ls, fmt.Sprintf("🏃 [Workflow run](%s)", u))
+	}
+	if len(ls) == 0 {
+		return ""
+	}
+	return "\n" + strings.Join(ls, " · ") + "\n"
+}
+
+func (in *Input) gate(m measure, budget int, heading string) string {
+	if in.Gate == nil {
+		return ""
+	}
+	var failed []string
+	rows := make([]string, 0, len(in.Gate))
+	for _, r := range in.Gate {
+		rows = append(rows, fmt.Sprintf("| %s | %s |\n", mdText(r.Job, nameChars), status(r.Result)))
+		if r.Failed() {
+			failed = append(failed, r.Job)
+		}
+	}
+	verdict := "\nEvery upstream job succeeded or was skipped.\n"
+	if len(failed) > 0 {
+		names := make([]string, 0, len(failed))
+		for _, f := range failed[:min(len(failed), 20)] {
+			names = append(names, mdText(f, nameChars))
+		}
+		verdict = fmt.Sprintf("\n**The gate fails:** %s did not succeed (%s).\n",
+			plural(len(failed), "upstream job", "upstream jobs"), strings.Join(names, ", "))
+	}
+	head := fmt.Sprintf("\n%s CI summary gate\n\n| Job | Result |\n| --- | --- |\n", heading)
+	return cutRows(m, budget, head, rows, verdict, func(shown, total int) string {
+		return fmt.Sprintf("\n…%d more upstream jobs not shown.\n", total-shown)
+	})
+}
+
+// stepRows is the table of phases and their steps.
+func (in *Input) stepRows(failedOnly bool) (head string, rows []string) {
+	head = "| Phase | Step | Status | Duration | Exit code | Detail |\n| --- | --- | --- | --- | --- | --- |\n"
+	for _, p := range in.phases() {
+		needs := "—"
+		if len(p.Needs) > 0 {
+			ns := make([]string, 0, len(p.Needs))
+			for _, n := range p.Needs {
+				ns = append(ns, mdText(n, nameChars))
+			}
+			needs = "needs " + strings.Join(ns, ", ")
+		}
+		dur := "—"
+		if !p.StartedAt.IsZero() {
+			dur = duration(p.DurationMs)
+		}
+		rows = append(rows, fmt.Sprintf("| **%s** | %s | %s | %s | | %s |\n",
+			mdText(p.Name, nameChars), plural(len(p.Steps), "step", "steps"), status(p.Status), dur, needs))
+		for _, s := range p.Steps {
+			if failedOnly && s.Status != manifest.Failure && s.Status != manifest.Cancelled {
+				continue
+			}
+			name := s.Name
+			if name == "" {
+				name = s.ID
+			}
+			code := ""
+			if s.ExitCode != nil {
+				code = fmt.Sprint(*s.ExitCode)
+			}
+			dur := "—"
+			if !s.StartedAt.IsZero() {
+				dur = duration(s.DurationMs)
+			}
+			detail := ""
+			switch {
+			case s.Error != "":
+				detail = mdText(s.Error, valueChars)
+			case s.Uses != "":
+				detail = mdCode(s.Uses, nameChars)
+			}
+			if s.ContinueOnError && s.Status == manifest.Failure {
+				detail = "continue-on-error · " + detail
+			}
+			rows = append(rows, fmt.Sprintf("| | %s | %s | %s | %s | %s |\n",
+				mdText(name, nameChars), status(s.Status), dur, code, detail))
+		}
+	}
+	return head, rows
+}
+
+func (in *Input) steps(m measure, budget int, heading string, failedOnly bool) string {
+	if len(in.phases()) == 0 {
+		return ""
+	}
+	head, rows := in.stepRows(failedOnly)
+	title := "Phases and steps"
+	if failedOnly {
+		title = "Phases (and the steps that did not succeed)"
+	}
+	head = fmt.Sprintf("\n%s %s\n\n", heading, title) + head
+	return cutRows(m, budget, head, rows, "", func(shown, total int) string {
+		return fmt.Sprintf("\n…%d more rows not shown; every step is in %s.\n", total-shown, in.where())
+	})
+}
+
+// flowchart is the phase graph as a Mermaid flowchart coloured by status,
+// or "" when there are too many phases to draw.
+func (in *Input) flowchart(heading string) string {
+	phases := in.phases()
+	if len(phases) == 0 {
+		return ""
+	}
+	if len(phases) > maxFlowPhases {
+		return fmt.Sprintf("\n%s Phase graph\n\n%s are too many to draw; the graph is in %s.\n",
+			heading, plural(len(phases), "phase", "phases"), in.where())
+	}
+	var b strings.Builder
+	b.WriteString("flowchart LR\n")
+	id := map[string]string{}
+	for i, p := range phases {
+		id[p.Name] = fmt.Sprintf("p%d", i)
+	}
+	for i, p := range phases {
+		fmt.Fprintf(&b, "  p%d[\"%s<br/>%s\"]\n", i, mermaidLabel(p.Name, labelChars), mermaidLabel(p.Status, 20))
+	}
+	for i, p := range phases {
+		for _, n := range p.Needs {
+			if from, ok := id[n]; ok {
+				fmt.Fprintf(&b, "  %s --> p%d\n", from, i)
+			}
+		}
+	}
+	byStatus := map[string][]string{}
+	for i, p := range phases {
+		class := p.Status
+		if _, ok := statusIcons[class]; !ok {
+			class = "unknown"
+		}
+		byStatus[class] = append(byStatus[class], fmt.Sprintf("p%d", i))
+	}
+	for _, c := range []string{manifest.Success, manifest.Failure, manifest.Cancelled, manifest.Skipped, "unknown"} {
+		if ids := byStatus[c]; len(ids) > 0 {
+			fmt.Fprintf(&b, "  class %s %s\n", strings.Join(ids, ","), c)
+		}
+	}
+	b.WriteString("  classDef success fill:#dafbe1,stroke:#1a7f37,color:#1f2328\n")
+	b.WriteString("  classDef failure fill:#ffebe9,stroke:#cf222e,color:#1f2328\n")
+	b.WriteString("  classDef cancelled fill:#fff8c5,stroke:#9a6700,color:#1f2328\n")
+	b.WriteString("  classDef skipped fill:#f6f8fa,stroke:#8c959f,color:#57606a,stroke-dasharray:4 3\n")
+	b.WriteString("  classDef unknown fill:#f6f8fa,stroke:#57606a,color:#1f2328\n")
+	if b.Len() > maxMermaidChars {
+		return fmt.Sprintf("\n%s Phase graph\n\nThe graph of %s is too large for Mermaid; the phases are in %s.\n",
+			heading, plural(len(phases), "phase", "phases"), in.where())
+	}
+	return fmt.Sprintf("\n%s Phase graph\n\n```mermaid\n%s```\n", heading, b.String())
+}
+
+// gantt is a Mermaid gantt of phase and step timings, in milliseconds from
+// the start of the run (dateFormat x), one section per phase so phases that
+// ran side by side show side by side.
+func (in *Input) gantt(heading string) string {
+	if in.Manifest == nil || in.Manifest.StartedAt.IsZero() {
+		return ""
+	}
+	t0 := in.Manifest.StartedAt
+	ms := func(t time.Time) int64 { return max(t.Sub(t0).Milliseconds(), 0) }
+	tag := map[string]string{manifest.Success: "done, ", manifest.Failure: "crit, ", manifest.Cancelled: "active, "}
+	axis := "%S.%L s"
+	if in.Manifest.DurationMs >= 10_000 {
+		axis = "%M:%S"
+	}
+	if in.Manifest.DurationMs >= 3_600_000 {
+		axis = "%H:%M"
+	}
+	var b strings.Builder
+	fmt.Fprintf(&b, "gantt\n  dateFormat x\n  axisFormat %s\n  todayMarker off\n", axis)
+	tasks, total := 0, 0
+	for _, p := range in.phases() {
+		for _, s := range p.Steps {
+			if !s.StartedAt.IsZero() {
+				total++
+			}
+		}
+		if !p.StartedAt.IsZero() {
+			total++
+		}
+	}
+	if total == 0 {
+		return ""
+	}
+	line := func(name, status string, start, end time.Time) {
+		from := ms(start)
+		to := max(ms(end), from+1)
+		fmt.Fprintf(&b, "    %s :%s%d, %d\n", ganttLabel(name, labelChars), tag[status], from, to)
+		tasks++
+	}
+	for _, p := range in.phases() {
+		if p.StartedAt.IsZero() || tasks >= maxGanttTasks || b.Len() > maxMermaidChars-2000 {
+			continue
+		}
+		fmt.Fprintf(&b, "  section %s\n", ganttLabel(p.Name, labelChars))
+		end := p.FinishedAt
+		if end.IsZero() {
+			end = p.StartedAt
+		}
+		line("phase "+p.Name, p.Status, p.StartedAt, end)
+		for _, s := range p.Steps {
+			if s.StartedAt.IsZero() || tasks >= maxGanttTasks || b.Len() > maxMermaidChars-200 {
+				continue
+			}
+			name := s.Name
+			if name == "" {
+				name = s.ID
+			}
+			end := s.FinishedAt
+			if end.IsZero() {
+				end = s.StartedAt
+			}
+			line(name, s.Status, s.StartedAt, end)
+		}
+	}
+	note := ""
+	if tasks < total {
+		note = fmt.Sprintf("\nThe timeline shows %d of %d bars; every timing is in %s.\n", tasks, total, in.where())
+	}
+	return fmt.Sprintf("\n%s Timeline\n\n```mermaid\n%s```\n%s", heading, b.String(), note)
+}
+
+// chainRows renders the key/values that helios/* steps recorded, and the
+// files they wrote, one row per value.
+func (in *Input) chainRows() []string {
+	var rows []string
+	for _, p := range in.phases() {
+		for _, s := range p.Steps {
+			if !strings.HasPrefix(s.Uses, "helios/") {
+				continue
+			}
+			name := s.Name
+			if name == "" {
+				name = s.ID
+			}
+			step := fmt.Sprintf("%s %s", mdCode(s.Uses, nameChars), mdText(p.Name+" / "+name, nameChars))
+			keys := flatten(s.Data)
+			if len(keys) == 0 && len(s.Outputs) == 0 {
+				rows = append(rows, fmt.Sprintf("| %s | %s | — | — |\n", step, status(s.Status)))
+			}
+			for _, kv := range keys {
+				rows = append(rows, fmt.Sprintf("| %s | %s | %s | %s |\n", step, status(s.Status), mdCode(kv[0], nameChars), mdCode(kv[1], valueChars)))
+			}
+			if len(s.Outputs) > 0 {
+				files := make([]string, 0, 5)
+				for _, o := range s.Outputs[:min(5, len(s.Outputs))] {
+					files = append(files, mdCode(o, nameChars))
+				}
+				if len(s.Outputs) > 5 {
+					files = append(files, fmt.Sprintf("…%d more", len(s.Outputs)-5))
+				}
+				rows = append(rows, fmt.Sprintf("| %s | %s | files | %s |\n", step, status(s.Status), strings.Join(files, ", ")))
+			}
+		}
+	}
+	return rows
+}
+
+// flatten turns recorded data into sorted "a.b[0]" → compact JSON pairs.
+func flatten(data map[string]any) [][2]string {
+	var out [][2]string
+	var walk func(prefix string, v any)
+	walk = func(prefix string, v any) {
+		switch x := v.(type) {
+		case map[string]any:
+			if len(x) == 0 {
+				out = append(out, [2]string{prefix, "{}"})
+			}
+			keys := make([]string, 0, len(x))
+			for k := range x {
+				keys = append(keys, k)
+			}
+			sort.Strings(keys)
+			for _, k := range keys {
+				p := k
+				if prefix != "" {
+					p = prefix + "." + k
+				}
+				walk(p, x[k])
+			}
+		case []any:
+			if len(x) == 0 {
+				out = append(out, [2]string{prefix, "[]"})
+			}
+			for i, e := range x {
+				walk(fmt.Sprintf("%s[%d]", prefix, i), e)
+			}
+		case string:
+			out = append(out, [2]string{prefix, x})
+		default:
+			b, err := json.Marshal(x)
+			if err != nil {
+				b = []byte(fmt.Sprint(x))
+			}
+			out = append(out, [2]string{prefix, string(b)})
+		}
+	}
+	// Round-trip through JSON so structs and typed maps recorded by steps
+	// read as they do in manifest.json.
+	var norm map[string]any
+	if b, err := json.Marshal(data); err == nil && json.Unmarshal(b, &norm) == nil {
+		walk("", norm)
+	} else {
+		walk("", map[string]any{})
+	}
+	return out
+}
+
+func (in *Input) chain(m measure, budget int, heading string, maxRows int) string {
+	rows := in.chainRows()
+	if len(rows) == 0 {
+		return ""
+	}
+	total := len(rows)
+	rows = rows[:min(len(rows), maxRows)]
+	head := fmt.Sprintf("\n%s Chain checks\n\n| Check | Status | Key | Value |\n| --- | --- | --- | --- |\n", heading)
+	return cutRowsOf(m, budget, head, rows, total, "", func(shown, total int) string {
+		return fmt.Sprintf("\n…%d more values not shown; every value is in %s (each step's `data`).\n", total-shown, in.where())
+	})
+}
+
+// drift renders the comparison with the baseline: the counts, then a
+// table of the files that moved (and the JSON keys that moved in them).
+func (in *Input) drift(m measure, budget int, heading string) string {
+	r := in.Drift
+	if r == nil {
+		return ""
+	}
+	base := "the baseline"
+	if in.Baseline != "" {
+		base = mdCode(in.Baseline, nameChars)
+	}
+	verdict := "no drift"
+	if r.Drift() {
+		verdict = "**drift**"
+	}
+	head := fmt.Sprintf("\n%s Drift against %s\n\n%s: %d changed, %d added, %d removed; %d volatile (expected to differ), %d unchanged.\n",
+		heading, base, verdict, len(r.Changed), len(r.Added), len(r.Removed), len(r.Volatile), r.Unchanged)
+	var rows []string
+	add := func(kind string, cs []diff.Change) {
+		for _, c := range cs {
+			rows = append(rows, fmt.Sprintf("| %s | %s | %s | %s |\n", kind, mdCode(c.Name, 200), sum(c.Old), sum(c.New)))
+			for _, k := range c.JSON {
+				p := k.Path
+				if p == "" {
+					p = "(whole document)"
+				}
+				rows = append(rows, fmt.Sprintf("| ↳ key %s | %s | %s | %s |\n", mdText(k.Kind, 20), mdCode(p, nameChars), mdCode(k.Old, valueChars), mdCode(k.New, valueChars)))
+			}
+			if c.JSONTruncated > 0 {
+				rows = append(rows, fmt.Sprintf("| ↳ keys | …%d more | | |\n", c.JSONTruncated))
+			}
+			if c.Note != "" {
+				rows = append(rows, fmt.Sprintf("| ↳ note | %s | | |\n", mdText(c.Note, valueChars)))
+			}
+		}
+	}
+	add("changed", r.Changed)
+	add("added", r.Added)
+	add("removed", r.Removed)
+	if len(rows) == 0 {
+		return cutRows(m, budget, head, nil, "", func(int, int) string { return "" })
+	}
+	head += "\n| Change | File | Old | New |\n| --- | --- | --- | --- |\n"
+	return cutRows(m, budget, head, rows, "", func(shown, total int) string {
+		return fmt.Sprintf("\n…%d more rows not shown; `helios diff` of %s and the bundle in the artifact lists all of them.\n",
+			total-shown, base)
+	})
+}
+
+func sum(s string) string {
+	if s == "" {
+		return "—"
+	}
+	if len(s) > 12 {
+		s = s[:12]
+	}
+	return mdCode(s, 12)
+}
+
+// Summary renders the job summary: conclusion, links, CI gate, phases and
+// steps, phase graph, timeline, chain checks, ledger and drift. It never
+// exceeds 1 MiB; long parts are cut with a note that says where the rest is.
+func Summary(in Input) string {
+	m := measure(bytesOf)
+	head := in.header("##") + in.links() + in.ledger()
+	gate := in.gate(m, gateBudgetSummary, "###")
+	flow := in.flowchart("###")
+	gantt := in.gantt("###")
+	chain := in.chain(m, 128<<10, "###", maxChainRows)
+	fixed := m(head) + m(gate) + m(flow) + m(gantt) + m(chain)
+	room := maxSummaryBytes - fixed - noteReserveChars
+	driftFull := in.drift(m, room, "###")
+	stepsBudget := max(room/2, room-m(driftFull))
+	steps := in.steps(m, stepsBudget, "###", false)
+	drift := in.drift(m, room-m(steps), "###")
+	out := head + gate + steps + flow + gantt + chain + drift
+	return clamp(m, maxSummaryBytes, out, in.where())
+}
+
+// compact is the short form shared by the comment and the check run:
+// conclusion, links, ledger, gate, phases with the steps that did not
+// succeed, chain checks, drift.
+func (in *Input) compact(m measure, limit int, withGraph bool) string {
+	head := in.header("###") + in.links() + in.ledger()
+	gate := in.gate(m, limit/8, "####")
+	flow := ""
+	if withGraph {
+		if f := in.flowchart("####"); m(f) <= limit/8 {
+			flow = f
+		}
+	}
+	chain := in.chain(m, limit/8, "####", 60)
+	room := limit - m(head) - m(gate) - m(flow) - m(chain) - noteReserveChars
+	driftFull := in.drift(m, room, "####")
+	steps := in.steps(m, max(room/2, room-m(driftFull)), "####", true)
+	drift := in.drift(m, room-m(steps), "####")
+	return head + gate + steps + flow + chain + drift
+}
+
+// Comment renders the sticky pull-request comment: marker first, then the
+// compact report; at most 65,536 characters.
+func Comment(in Input, marker string) string {
+	m := measure(charsOf)
+	limit := maxCommentChars - m(marker) - 1
+	return clamp(m, maxCommentChars, marker+"\n"+in.compact(m, limit, true), in.where())
+}
+
+// CheckOutput renders the check run's output: a one-line title, the compact
+// report as summary and the full step table and drift as text, each within
+// 65,535 characters.
+func CheckOutput(in Input) (title, summary, text string) {
+	m := measure(charsOf)
+	title = clean(fmt.Sprintf("%s · %s", in.conclusion(), strings.TrimPrefix(statusLine(&in), in.conclusion()+" · ")), maxCheckTitle)
+	summary = clamp(m, maxCheckChars, in.compact(m, maxCheckChars, false), in.where())
+	room := maxCheckChars - noteReserveChars
+	driftFull := in.drift(m, room, "###")
+	steps := in.steps(m, max(room/2, room-m(driftFull)), "###", false)
+	drift := in.drift(m, room-m(steps), "###")
+	text = clamp(m, maxCheckChars, strings.TrimPrefix(steps+drift, "\n"), in.where())
+	return title, summary, text
+}
+
+// statusLine is the plain one-line summary behind the status description
+// and the check title: conclusion, counts, digest, reason.
+func statusLine(in *Input) string {
+	parts := []string{in.conclusion()}
+	if in.Manifest != nil {
+		steps, failed := 0, 0
+		for _, p := range in.Manifest.Phases {
+			for _, s := range p.Steps {
+				steps++
+				if s.Status == manifest.Failure {
+					failed++
+				}
+			}
+		}
+		if failed > 0 {
+			parts = append(parts, fmt.Sprintf("%d of %s failed", failed, plural(steps, "step", "steps")))
+		} else {
+			parts = append(parts, plural(steps, "step", "steps"))
+		}
+	}
+	if in.LedgerDigest != "" {
+		d := in.LedgerDigest
+		if len(d) > 12 {
+			d = d[:12]
+		}
+		parts = append(parts, plural(in.Files, "file", "files"), "sha256:"+clean(d, 12))
+	}
+	if in.Drift != nil && in.Drift.Drift() {
+		parts = append(parts, "drift")
+	}
+	for _, g := range in.Gate {
+		if g.Failed() {
+			parts = append(parts, "gate failed")
+			break
+		}
+	}
+	if in.Manifest != nil && in.Manifest.Reason != "" {
+		parts = append(parts, in.Manifest.Reason)
+	}
+	return strings.Join(parts, " · ")
+}
+
+// StatusDescription is the commit status description: at most 140 characters.
+func StatusDescription(in Input) string {
+	return clean(statusLine(&in), maxStatusChars)
+}

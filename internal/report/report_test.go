@@ -1,0 +1,381 @@
+package report
+
+import (
+	"bytes"
+	"flag"
+	"os"
+	"path/filepath"
+	"regexp"
+	"sort"
+	"strings"
+	"testing"
+	"unicode/utf8"
+
+	"github.com/yuin/goldmark"
+	"github.com/yuin/goldmark/extension"
+)
+
+var update = flag.Bool("update", false, "rewrite the golden files under testdata/")
+
+func golden(t *testing.T, name, got string) {
+	t.Helper()
+	path := filepath.Join("testdata", name)
+	if *update {
+		if err := os.MkdirAll("testdata", 0o755); err != nil {
+			t.Fatal(err)
+		}
+		if err := os.WriteFile(path, []byte(got), 0o644); err != nil {
+			t.Fatal(err)
+		}
+		return
+	}
+	want, err := os.ReadFile(path)
+	if err != nil {
+		t.Fatalf("%v (run go test -update to create it)", err)
+	}
+	if got != string(want) {
+		t.Errorf("%s differs from the golden file (go test ./internal/report -update to accept):\n%s", name, got)
+	}
+}
+
+func sortedNames() []string {
+	var names []string
+	for n := range fixtures() {
+		names = append(names, n)
+	}
+	sort.Strings(names)
+	return names
+}
+
+func TestGolden(t *testing.T) {
+	fx := fixtures()
+	for _, name := range sortedNames() {
+		in := fx[name]
+		t.Run(name, func(t *testing.T) {
+			golden(t, name+".summary.md", Summary(in))
+			golden(t, name+".comment.md", Comment(in, Marker(in.missionName(), in.Key)))
+			title, summary, text := CheckOutput(in)
+			golden(t, name+".check.md", "title: "+title+"\n\n--- summary ---\n"+summary+"\n--- text ---\n"+text)
+		})
+	}
+}
+
+func render(t *testing.T, md string) string {
+	t.Helper()
+	var buf bytes.Buffer
+	if err := goldmark.New(goldmark.WithExtensions(extension.GFM)).Convert([]byte(md), &buf); err != nil {
+		t.Fatal(err)
+	}
+	return buf.String()
+}
+
+var (
+	tableRe = regexp.MustCompile(`(?s)<table>(.*?)</table>`)
+	rowRe   = regexp.MustCompile(`(?s)<tr>(.*?)</tr>`)
+	cellRe  = regexp.MustCompile(`<t[hd][ >]`)
+)
+
+// tableShapes returns, for each table in html, the cell count of each row.
+func tableShapes(html string) [][]int {
+	var out [][]int
+	for _, tm := range tableRe.FindAllStringSubmatch(html, -1) {
+		var rows []int
+		for _, rm := range rowRe.FindAllStringSubmatch(tm[1], -1) {
+			rows = append(rows, len(cellRe.FindAllString(rm[1], -1)))
+		}
+		out = append(out, rows)
+	}
+	return out
+}
+
+// TestGoldmarkParsesGoldens renders the golden files with goldmark (GFM) and
+// checks that every table keeps its shape (no row gained or lost a cell to
+// a stray pipe), that the expected rows are there, and that nothing from
+// files or logs became HTML or a mention.
+func TestGoldmarkParsesGoldens(t *testing.T) {
+	for _, name := range sortedNames() {
+		for _, kind := range []string{"summary", "comment"} {
+			t.Run(name+"/"+kind, func(t *testing.T) {
+				md, err := os.ReadFile(filepath.Join("testdata", name+"."+kind+".md"))
+				if err != nil {
+					t.Fatal(err)
+				}
+				html := render(t, string(md))
+				shapes := tableShapes(html)
+				if len(shapes) == 0 {
+					t.Fatal("no table rendered")
+				}
+				if n := len(regexp.MustCompile(`(?m)^\| --- \|`).FindAllString(string(md), -1)); n != len(shapes) {
+					t.Errorf("%d tables in the Markdown, %d rendered", n, len(shapes))
+				}
+				for i, rows := range shapes {
+					for j, n := range rows {
+						if n != rows[0] {
+							t.Errorf("table %d row %d has %d cells, the header %d", i, j, n, rows[0])
+						}
+					}
+				}
+				for _, want := range []string{
+					"<th>Phase</th>", "<td><strong>prep</strong></td>", "<td>Check the toolchain</td>",
+				} {
+					if !strings.Contains(html, want) && (kind == "summary" || want != "<td>Check the toolchain</td>") {
+						t.Errorf("rendering lacks %s", want)
+					}
+				}
+				for _, bad := range []string{"<b>", "<img", "<script", "@alice", "@bob", "@carol", `href="http://evil"`} {
+					if strings.Contains(html, bad) {
+						t.Errorf("untrusted text became %q in the rendering", bad)
+					}
+				}
+				if strings.Contains(string(md), "```mermaid") && !strings.Contains(html, `<code class="language-mermaid">`) {
+					t.Error("mermaid block not parsed as a code block")
+				}
+			})
+		}
+	}
+}
+
+func TestFailureGoldenContent(t *testing.T) {
+	in := fixtures()["failure"]
+	html := render(t, Summary(in))
+	for _, want := range []string{
+		"<td>lint</td>",      // the gate table
+		"<td>❌ failure</td>", // a status cell
+		"Rehearse | &quot;quoted&quot; [x](http://evil) #1 @\u2060bob &lt;img src=x&gt; `tick`", // the escaped name, read back
+		"<td>⏭️ skipped</td>",
+		"<code>owner/plan.json</code>",
+		"<code>/thermostat/kp</code>",
+	} {
+		if !strings.Contains(html, want) {
+			t.Errorf("rendered failure summary lacks %q", want)
+		}
+	}
+}
+
+func TestLimits(t *testing.T) {
+	in := huge()
+	s := Summary(in)
+	if len(s) > maxSummaryBytes {
+		t.Errorf("summary is %d bytes, over %d", len(s), maxSummaryBytes)
+	}
+	if len(s) < maxSummaryBytes/2 {
+		t.Errorf("summary is only %d bytes: the cut wastes the room", len(s))
+	}
+	c := Comment(in, Marker(in.missionName(), in.Key))
+	if n := utf8.RuneCountInString(c); n > maxCommentChars {
+		t.Errorf("comment is %d characters, over %d", n, maxCommentChars)
+	}
+	title, summary, text := CheckOutput(in)
+	for name, v := range map[string]string{"title": title, "summary": summary, "text": text} {
+		if n := utf8.RuneCountInString(v); n > maxCheckChars {
+			t.Errorf("check %s is %d characters", name, n)
+		}
+	}
+	if n := utf8.RuneCountInString(StatusDescription(in)); n > maxStatusChars {
+		t.Errorf("status description is %d characters", n)
+	}
+	for name, md := range map[string]string{"summary": s, "comment": c, "check summary": summary, "check text": text} {
+		if !strings.Contains(md, "not shown") {
+			t.Errorf("%s: cut without a note saying where the rest is", name)
+		}
+		if !strings.Contains(md, "`manifest.json` in the artifact") && !strings.Contains(md, "helios diff") {
+			t.Errorf("%s: the note does not say where the rest is", name)
+		}
+		html := render(t, md)
+		for i, rows := range tableShapes(html) {
+			for j, n := range rows {
+				if n != rows[0] {
+					t.Fatalf("%s: table %d row %d has %d cells, the header %d", name, i, j, n, rows[0])
+				}
+			}
+		}
+		for _, block := range mermaidBlocks(md) {
+			if utf8.RuneCountInString(block) > maxMermaidChars {
+				t.Errorf("%s: a Mermaid block of %d characters", name, utf8.RuneCountInString(block))
+			}
+		}
+	}
+	if !strings.HasPrefix(c, Marker(in.missionName(), in.Key)+"\n") {
+		t.Error("the comment does not start with its marker")
+	}
+	if a := Annotations(in); len(a) != 1 || utf8.RuneCountInString(a[0].Message) > maxAnnotationMsg+400 {
+		t.Errorf("annotations = %d, message %d characters", len(a), len(a[0].Message))
+	}
+}
+
+func mermaidBlocks(md string) []string {
+	var out []string
+	for _, part := range strings.Split(md, "```mermaid\n")[1:] {
+		if i := strings.Index(part, "```"); i >= 0 {
+			out = append(out, part[:i])
+		}
+	}
+	return out
+}
+
+func TestMermaidEscaping(t *testing.T) {
+	in := fixtures()["failure"]
+	for _, block := range mermaidBlocks(Summary(in)) {
+		for _, line := range strings.Split(block, "\n") {
+			if strings.HasPrefix(strings.TrimSpace(line), "p1[") && strings.Count(line, `"`) != 2 {
+				t.Errorf("label with stray quotes: %s", line)
+			}
+		}
+	}
+	for _, tc := range []struct{ in, want string }{
+		{`a "b" [c]`, `a #quot;b#quot; #91;c#93;`},
+		{"x<y>&#z;", "x#lt;y#gt;#amp;#35;z#59;"},
+		{"line\nbreak", "line break"},
+	} {
+		if got := mermaidLabel(tc.in, 60); got != tc.want {
+			t.Errorf("mermaidLabel(%q) = %q, want %q", tc.in, got, tc.want)
+		}
+	}
+	for _, tc := range []struct{ in, want string }{
+		{"title: x", "#116;itle#58; x"},
+		{"Section 2", "#83;ection 2"},
+		{"deploy", "deploy"},
+	} {
+		if got := ganttLabel(tc.in, 60); got != tc.want {
+			t.Errorf("ganttLabel(%q) = %q, want %q", tc.in, got, tc.want)
+		}
+	}
+}
+
+func TestMarkdownEscaping(t *testing.T) {
+	for _, tc := range []struct{ in, want string }{
+		{"plain words", "plain words"},
+		{"a|b", "a&#124;b"},
+		{"@alice", "@\u2060alice"},
+		{"<b>x</b>", "&lt;b&gt;x&lt;/b&gt;"},
+		{"`code` *em*", "\\`code\\` \\*em\\*"},
+		{"two\nlines", "two lines"},
+		{"\u202eevil", "\uFFFDevil"},
+		{"", "—"},
+	} {
+		if got := mdText(tc.in, 100); got != tc.want {
+			t.Errorf("mdText(%q) = %q, want %q", tc.in, got, tc.want)
+		}
+	}
+	if got := mdText(strings.Repeat("é", 300), 10); utf8.RuneCountInString(got) != 10 || !strings.HasSuffix(got, "…") {
+		t.Errorf("mdText cut = %q", got)
+	}
+	if got := mdCode("a|b", 50); got != "a&#124;b" {
+		t.Errorf("mdCode with a pipe = %q", got)
+	}
+	if got := mdCode("owner/plan.json", 50); got != "`owner/plan.json`" {
+		t.Errorf("mdCode = %q", got)
+	}
+}
+
+func TestGate(t *testing.T) {
+	for _, tc := range []struct {
+		name   string
+		json   string
+		rows   string
+		failed bool
+		err    bool
+	}{
+		{"empty", "", "[]", false, false},
+		{"all good", `{"build":{"result":"success","outputs":{}},"docs":{"result":"skipped","outputs":{}}}`, "[{build success} {docs skipped}]", false, false},
+		{"a failure", `{"lint":{"result":"failure","outputs":{}},"build":{"result":"success","outputs":{"x":"1"}}}`, "[{build success} {lint failure}]", true, false},
+		{"cancelled", `{"e2e":{"result":"cancelled"}}`, "[{e2e cancelled}]", true, false},
+		{"no result", `{"odd":{}}`, "[{odd unknown}]", true, false},
+		{"not JSON", `needs.build.result`, "[]", false, true},
+	} {
+		t.Run(tc.name, func(t *testing.T) {
+			rows, failed, err := Gate(tc.json)
+			if (err != nil) != tc.err {
+				t.Fatalf("err = %v", err)
+			}
+			got := "[]"
+			if len(rows) > 0 {
+				got = strings.ReplaceAll(strings.ReplaceAll(strings.TrimSpace(sprint(rows)), "report.GateRow", ""), "  ", " ")
+			}
+			if got != tc.rows || failed != tc.failed {
+				t.Errorf("Gate = %s, %v; want %s, %v", got, failed, tc.rows, tc.failed)
+			}
+		})
+	}
+}
+
+func sprint(rows []GateRow) string {
+	var b strings.Builder
+	b.WriteString("[")
+	for i, r := range rows {
+		if i > 0 {
+			b.WriteString(" ")
+		}
+		b.WriteString("{" + r.Job + " " + r.Result + "}")
+	}
+	b.WriteString("]")
+	return b.String()
+}
+
+func TestMarker(t *testing.T) {
+	for _, tc := range []struct{ mission, key, want string }{
+		{"Helios example mission", "build", "<!-- helios:mission=Helios%20example%20mission key=build -->"},
+		{"x --> y", "k=1 key=z", "<!-- helios:mission=x%20--%3E%20y key=k%3D1%20key%3Dz -->"},
+	} {
+		if got := Marker(tc.mission, tc.key); got != tc.want {
+			t.Errorf("Marker(%q, %q) = %q, want %q", tc.mission, tc.key, got, tc.want)
+		}
+	}
+}
+
+func TestStatusAndAnnotations(t *testing.T) {
+	fx := fixtures()
+	for _, tc := range []struct {
+		name, status string
+		annotations  []Annotation
+	}{
+		{"success", "success · 5 steps · 32 files · sha256:177007b0c2d5", nil},
+		{"failure", `failure · 1 of 5 steps failed · 17 files · sha256:9f86d081884c · drift · gate failed · step "rehearse" of phase "plan" failed: exit status 1`,
+			[]Annotation{{Path: "helios.yml", StartLine: 14, EndLine: 14, Level: "failure",
+				Title:   `Step "Rehearse | \"quoted\" [x](http://evil) #1 @bob <img src=x> ` + "`tick`" + `" of phase "plan" failed`,
+				Message: "exit status 1: npm ERR! | <b>boom</b> @alice second line ```\nexit code 1\nlog: logs/rehearse.log"}}},
+		{"cancelled", "cancelled · 5 steps · 9 files · sha256:e3b0c44298fc · cancelled by SIGTERM",
+			[]Annotation{
+				{Path: "reports/helios/logs/rehearse.log", StartLine: 1, EndLine: 1, Level: "warning", Title: `Step "Rehearse asi-takeoff" of phase "plan" was cancelled`, Message: "cancelled (SIGTERM)\nlog: logs/rehearse.log"},
+				{Path: "reports/helios/logs/collect.log", StartLine: 1, EndLine: 1, Level: "warning", Title: `Step "Collect receipts" of phase "plan" was cancelled`, Message: "log: logs/collect.log"},
+				{Path: "reports/helios/logs/token.log", StartLine: 1, EndLine: 1, Level: "warning", Title: `Step "Check the token" of phase "governance" was cancelled`, Message: "log: logs/token.log"},
+				{Path: "reports/helios/logs/summarise.log", StartLine: 1, EndLine: 1, Level: "warning", Title: `Step "Summarise" of phase "digest" was cancelled`, Message: "log: logs/summarise.log"},
+			}},
+	} {
+		t.Run(tc.name, func(t *testing.T) {
+			in := fx[tc.name]
+			if got := StatusDescription(in); got != tc.status {
+				t.Errorf("StatusDescription = %q, want %q", got, tc.status)
+			}
+			got := Annotations(in)
+			if len(got) != len(tc.annotations) {
+				t.Fatalf("Annotations = %+v", got)
+			}
+			for i := range got {
+				if got[i] != tc.annotations[i] {
+					t.Errorf("annotation %d = %+v\nwant %+v", i, got[i], tc.annotations[i])
+				}
+			}
+		})
+	}
+}
+
+// TestEmptyInput: a run that wrote no manifest (say, verify-only mode on a
+// missing bundle) still renders within limits and does not panic.
+func TestEmptyInput(t *testing.T) {
+	in := Input{Conclusion: "failure", Gate: []GateRow{{Job: "build", Result: "cancelled"}}}
+	s := Summary(in)
+	if !strings.Contains(s, "failure") || !strings.Contains(render(t, s), "<td>build</td>") {
+		t.Errorf("summary = %q", s)
+	}
+	c := Comment(in, Marker("m", "k"))
+	if !strings.HasPrefix(c, Marker("m", "k")) {
+		t.Errorf("comment = %q", c)
+	}
+	if d := StatusDescription(in); d != "failure · gate failed" {
+		t.Errorf("status = %q", d)
+	}
+	if a := Annotations(in); len(a) != 0 {
+		t.Errorf("annotations = %v", a)
+	}
+}
