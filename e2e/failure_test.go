@@ -4,6 +4,7 @@ import (
 	"bufio"
 	"bytes"
 	"context"
+	"io"
 	"os"
 	"os/exec"
 	"path/filepath"
@@ -307,6 +308,18 @@ phases:
 	if got := phaseStatus(m); got["long"] != "cancelled" || got["after"] != "cancelled" {
 		t.Errorf("phases %v", got)
 	}
+}
+
+// waitFor reads r until a line contains want (bounded by the reader's end).
+func waitFor(t *testing.T, r io.Reader, want string) {
+	t.Helper()
+	sc := bufio.NewScanner(r)
+	for sc.Scan() {
+		if strings.Contains(sc.Text(), want) {
+			return
+		}
+	}
+	t.Fatalf("never saw %q", want)
 }
 
 // alive reports whether pid runs (a zombie waiting for its reaper counts as gone).

@@ -52,7 +52,10 @@ func (c *Client) CreateCheckRun(ctx context.Context, owner, repo, name, headSHA,
 // GitHub's limits should a caller pass more. Annotations go 50 per request:
 // the completing update carries the first 50 and further updates append
 // the rest, as the API appends annotations on every update.
-func (c *Client) CompleteCheckRun(ctx context.Context, owner, repo string, id int64, conclusion, title, summary, text string, annotations []Annotation) error {
+//
+// name is sent again because go-github's update options always carry it
+// (an empty one would rename the check and break branch protection).
+func (c *Client) CompleteCheckRun(ctx context.Context, owner, repo string, id int64, name, conclusion, title, summary, text string, annotations []Annotation) error {
 	title = clip(title, maxCheckTitleChars)
 	summary = clip(summary, maxCheckOutputChars)
 	text = clip(text, maxCheckOutputChars)
@@ -83,6 +86,7 @@ func (c *Client) CompleteCheckRun(ctx context.Context, owner, repo string, id in
 		return o
 	}
 	_, _, err := c.gh.Checks.UpdateCheckRun(ctx, owner, repo, id, github.UpdateCheckRunOptions{
+		Name:        name,
 		Status:      github.String("completed"),
 		Conclusion:  &conclusion,
 		CompletedAt: &github.Timestamp{Time: c.now()},
@@ -92,7 +96,7 @@ func (c *Client) CompleteCheckRun(ctx context.Context, owner, repo string, id in
 		return wrap("complete check run", PermChecks, err)
 	}
 	for from := maxAnnotationsPerRequest; from < len(annotations); from += maxAnnotationsPerRequest {
-		_, _, err := c.gh.Checks.UpdateCheckRun(ctx, owner, repo, id, github.UpdateCheckRunOptions{Output: output(from)})
+		_, _, err := c.gh.Checks.UpdateCheckRun(ctx, owner, repo, id, github.UpdateCheckRunOptions{Name: name, Output: output(from)})
 		if err != nil {
 			return wrap(fmt.Sprintf("add annotations %d–%d", from+1, min(from+maxAnnotationsPerRequest, len(annotations))), PermChecks, err)
 		}

@@ -398,7 +398,7 @@ func TestPermissionErrors(t *testing.T) {
 			return err
 		}, ghapi.PermChecks, 403},
 		{"check complete 404", ghtest.RouteUpdateCheck, ghtest.NotFound(), func(c *ghapi.Client) error {
-			return c.CompleteCheckRun(ctx, owner, repo, 1, "success", "t", "s", "", nil)
+			return c.CompleteCheckRun(ctx, owner, repo, 1, "Helios mission", "success", "t", "s", "", nil)
 		}, ghapi.PermChecks, 404},
 		{"status 403", ghtest.RouteCreateStatus, ghtest.NotAccessible(), func(c *ghapi.Client) error {
 			return c.SetStatus(ctx, owner, repo, sha, "success", "helios", "ok", "")
@@ -442,7 +442,7 @@ func TestCheckRunAnnotationsInBatches(t *testing.T) {
 		anns = append(anns, ghapi.Annotation{Path: "helios.yml", StartLine: i + 1, Level: "failure", Message: fmt.Sprintf("step %d failed", i)})
 	}
 	long := strings.Repeat("é", 70000)
-	if err := c.CompleteCheckRun(ctx, owner, repo, id, "failure", "Helios: failure", long, long, anns); err != nil {
+	if err := c.CompleteCheckRun(ctx, owner, repo, id, "Helios mission", "failure", "Helios: failure", long, long, anns); err != nil {
 		t.Fatal(err)
 	}
 	runs := srv.CheckRuns()
@@ -492,7 +492,7 @@ func TestSecondRunRequestCount(t *testing.T) {
 			t.Fatal(err)
 		}
 		anns := []ghapi.Annotation{{Path: "helios.yml", StartLine: 3, Level: "failure", Message: "failed"}}
-		if err := c.CompleteCheckRun(ctx, owner, repo, id, "success", "t", "s", "x", anns); err != nil {
+		if err := c.CompleteCheckRun(ctx, owner, repo, id, "Helios mission", "success", "t", "s", "x", anns); err != nil {
 			t.Fatal(err)
 		}
 		if err := c.SetStatus(ctx, owner, repo, sha, "success", "Helios mission", "ok", ""); err != nil {

@@ -796,6 +796,12 @@ func (s *Server) updateCheckRun(w http.ResponseWriter, args []string, body []byt
 		writeJSON(w, 422, map[string]any{"message": msg, "documentation_url": "https://docs.github.com/rest/checks/runs#update-a-check-run"})
 		return
 	}
+	if in.Name != nil && *in.Name == "" {
+		// go-github always sends name on update; an empty one would
+		// rename the check run, which no client of ours may do.
+		validation(w, "CheckRun", "name", "name can't be blank")
+		return
+	}
 	id, _ := strconv.ParseInt(args[2], 10, 64)
 	s.mu.Lock()
 	var c *CheckRun

@@ -1,0 +1,430 @@
+package e2e
+
+import (
+	"archive/zip"
+	"bytes"
+	"encoding/base64"
+	"encoding/json"
+	"fmt"
+	"io"
+	"os"
+	"os/exec"
+	"path/filepath"
+	"strings"
+	"sync"
+	"testing"
+	"unicode/utf8"
+
+	"github.com/helios-action/helios-action/internal/artifact/artifacttest"
+	"github.com/helios-action/helios-action/internal/ghapi/ghtest"
+)
+
+const headSHA = "0123456789abcdef0123456789abcdef01234567"
+
+// actionRun is the runner's side of one `helios action` step: the
+// environment it passes into the container and the file commands it reads.
+type actionRun struct {
+	ws, outputs, summary, event string
+	env                          []string
+}
+
+// newActionRun lays out a workspace copy of fixture ("" for an empty one),
+// the event file and the file commands, the way the runner mounts them.
+func newActionRun(t *testing.T, fixture string, ev map[string]any, eventName string, gh *ghtest.Server, art *artifacttest.Server, inputs map[string]string) *actionRun {
+	t.Helper()
+	ar := &actionRun{}
+	if fixture != "" {
+		ar.ws = workspace(t, fixture)
+	} else {
+		ar.ws = t.TempDir()
+	}
+	fc := t.TempDir()
+	ar.outputs, ar.summary, ar.event = filepath.Join(fc, "output"), filepath.Join(fc, "step_summary"), filepath.Join(fc, "event.json")
+	b, _ := json.Marshal(ev)
+	writeFile(t, ar.event, string(b))
+	for _, f := range []string{ar.outputs, ar.summary} {
+		writeFile(t, f, "")
+	}
+	ar.env = []string{
+		"GITHUB_ACTIONS=true", "CI=true",
+		"GITHUB_WORKSPACE=" + ar.ws, "GITHUB_EVENT_NAME=" + eventName, "GITHUB_EVENT_PATH=" + ar.event,
+		"GITHUB_OUTPUT=" + ar.outputs, "GITHUB_STEP_SUMMARY=" + ar.summary,
+		"GITHUB_REPOSITORY=octo/helios", "GITHUB_SHA=" + headSHA, "GITHUB_RUN_ID=4242", "GITHUB_JOB=mission",
+		"GITHUB_SERVER_URL=https://github.example", "GITHUB_TOKEN=ghs_workflowtoken000",
+	}
+	if gh != nil {
+		ar.env = append(ar.env, "GITHUB_API_URL="+gh.URL(), "INPUT_GITHUB-TOKEN=ghs_workflowtoken000")
+	}
+	if art != nil {
+		for k, v := range art.Env() {
+			ar.env = append(ar.env, k+"="+v)
+		}
+	}
+	for k, v := range inputs {
+		ar.env = append(ar.env, "INPUT_"+strings.ToUpper(k)+"="+v)
+	}
+	return ar
+}
+
+func (ar *actionRun) run(t *testing.T) result {
+	t.Helper()
+	return run(t, ar.ws, ar.env, "action")
+}
+
+// outputsOf parses the GITHUB_OUTPUT file (name<<delimiter form).
+func outputsOf(t *testing.T, path string) map[string]string {
+	t.Helper()
+	out := map[string]string{}
+	lines := strings.Split(readFile(t, path), "\n")
+	for i := 0; i < len(lines); i++ {
+		name, delim, ok := strings.Cut(lines[i], "<<")
+		if !ok {
+			continue
+		}
+		var val []string
+		for i++; i < len(lines) && lines[i] != delim; i++ {
+			val = append(val, lines[i])
+		}
+		out[name] = strings.Join(val, "\n")
+	}
+	return out
+}
+
+func prEvent(n int) map[string]any {
+	return map[string]any{"pull_request": map[string]any{"number": n, "head": map[string]any{"sha": headSHA}}}
+}
+
+// TestActionPullRequest is the main path: the example mission on a pull
+// request reports everywhere, and a second run updates in place.
+func TestActionPullRequest(t *testing.T) {
+	gh := ghtest.NewServer(t)
+	art := artifacttest.Start(t, artifacttest.Options{})
+	url := startChain(t, "")
+	inputs := map[string]string{"rpc-url": url, "status": "both"}
+
+	first := newActionRun(t, "example", prEvent(7), "pull_request", gh, art, inputs)
+	res := first.run(t)
+	if res.code != 0 {
+		t.Fatalf("first run: exit %d\n%s%s", res.code, res.stdout, res.stderr)
+	}
+	outs := outputsOf(t, first.outputs)
+	root := filepath.Join(first.ws, outs["report-root"])
+	sha256sumCheck(t, root)
+	sum, _ := exec.Command("sha256sum", filepath.Join(root, "SHA256SUMS")).Output()
+	if got, want := outs["ledger-digest"], strings.Fields(string(sum))[0]; got != want {
+		t.Errorf("ledger-digest %q, sha256sum says %q", got, want)
+	}
+	for k, want := range map[string]string{"conclusion": "success", "report-root": exampleRoot, "sha256sums": exampleRoot + "/SHA256SUMS", "manifest": exampleRoot + "/manifest.json", "drift": "false"} {
+		if outs[k] != want {
+			t.Errorf("output %s = %q, want %q", k, outs[k], want)
+		}
+	}
+	subjects, err := base64.StdEncoding.DecodeString(outs["base64-subjects"])
+	if err != nil || string(subjects) != readFile(t, filepath.Join(root, "SHA256SUMS")) {
+		t.Errorf("base64-subjects is not base64 of SHA256SUMS (%v)", err)
+	}
+	for _, k := range []string{"comment-id", "comment-url", "check-run-id", "check-run-url", "artifact-id", "artifact-url", "artifact-digest"} {
+		if outs[k] == "" {
+			t.Errorf("output %s not set; outputs %v", k, outs)
+		}
+	}
+	// The log names the URL only in the ::add-mask:: command that hides it.
+	for _, l := range strings.Split(res.stdout, "\n") {
+		if strings.Contains(l, url) && !strings.HasPrefix(l, "::add-mask::") {
+			t.Errorf("the RPC URL reached the log: %q", l)
+		}
+	}
+	if strings.Contains(readFile(t, first.outputs), url) {
+		t.Error("the RPC URL reached the outputs")
+	}
+
+	// The artifact unzips to a bundle that sha256sum -c verifies.
+	arts := art.Artifacts()
+	if len(arts) != 1 || !strings.HasPrefix(arts[0].Name, "helios-example-mission-mission-") {
+		t.Fatalf("artifacts %+v", arts)
+	}
+	a := arts[0]
+	if !strings.HasSuffix(outs["artifact-url"], fmt.Sprintf("/octo/helios/actions/runs/4242/artifacts/%d", a.ID)) || outs["artifact-digest"] != a.Digest {
+		t.Errorf("artifact outputs %q %q, stored %d %s", outs["artifact-url"], outs["artifact-digest"], a.ID, a.Digest)
+	}
+	unzipAndVerify(t, a)
+	if v := art.Violations(); len(v) > 0 {
+		t.Errorf("artifact protocol violations: %v", v)
+	}
+
+	summary := readFile(t, first.summary)
+	for _, want := range []string{"```mermaid", "flowchart", "gantt", outs["ledger-digest"], "preflight"} {
+		if !strings.Contains(summary, want) {
+			t.Errorf("job summary lacks %q", want)
+		}
+	}
+	runs := gh.CheckRuns()
+	if len(runs) != 1 || runs[0].Name != "Helios mission" || runs[0].Conclusion != "success" || runs[0].HeadSHA != headSHA {
+		t.Fatalf("check runs %+v", runs)
+	}
+	if st := gh.Statuses(); len(st) != 1 || st[0].State != "success" || st[0].Context != "Helios mission" {
+		t.Errorf("statuses %+v", st)
+	}
+
+	// A second run of the same PR updates the one comment in place, with
+	// at most 5 REST requests (GraphQL not counted).
+	gh.Reset()
+	second := newActionRun(t, "example", prEvent(7), "pull_request", gh, artifacttest.Start(t, artifacttest.Options{}), inputs)
+	if res := second.run(t); res.code != 0 {
+		t.Fatalf("second run: exit %d\n%s%s", res.code, res.stdout, res.stderr)
+	}
+	if c := gh.Comments("octo", "helios", 7); len(c) != 1 {
+		t.Errorf("%d comments after two runs, want 1", len(c))
+	} else if !strings.Contains(c[0].Body, "<!-- helios:mission=") {
+		t.Errorf("comment lacks its marker:\n%s", c[0].Body)
+	}
+	rest := 0
+	for route, n := range gh.Counts() {
+		if route != ghtest.RouteGraphQL {
+			rest += n
+		}
+	}
+	t.Logf("second PR run: %d REST requests %v", rest, gh.Counts())
+	if rest > 5 {
+		t.Errorf("second PR run made %d REST requests, want at most 5: %v", rest, gh.Counts())
+	}
+}
+
+func unzipAndVerify(t *testing.T, a artifacttest.Artifact) {
+	t.Helper()
+	b, err := a.Bytes()
+	if err != nil {
+		t.Fatal(err)
+	}
+	zr, err := zip.NewReader(bytes.NewReader(b), int64(len(b)))
+	if err != nil {
+		t.Fatalf("artifact is not a zip: %v", err)
+	}
+	dir := t.TempDir()
+	for _, f := range zr.File {
+		rc, err := f.Open()
+		if err != nil {
+			t.Fatal(err)
+		}
+		data, err := io.ReadAll(rc)
+		rc.Close()
+		if err != nil {
+			t.Fatal(err)
+		}
+		writeFile(t, filepath.Join(dir, f.Name), string(data))
+	}
+	sha256sumCheck(t, dir)
+}
+
+// simpleMission needs no chain: for the tests about reporting itself.
+const simpleMission = `version: 1
+name: reporting
+report-root: out
+phases:
+  build:
+    steps:
+      - run: echo built > "$HELIOS_REPORT_ROOT/built.txt"
+`
+
+// TestActionConcurrentRunsOneComment: two runs of the same mission and key
+// racing on one PR end with a single comment.
+func TestActionConcurrentRunsOneComment(t *testing.T) {
+	gh := ghtest.NewServer(t)
+	var runs []*actionRun
+	for range 2 {
+		ar := newActionRun(t, "", prEvent(11), "pull_request", gh, nil, map[string]string{"status": "off"})
+		writeFile(t, filepath.Join(ar.ws, "helios.yml"), simpleMission)
+		runs = append(runs, ar)
+	}
+	var wg sync.WaitGroup
+	results := make([]result, len(runs))
+	for i, ar := range runs {
+		wg.Add(1)
+		go func() { defer wg.Done(); results[i] = ar.run(t) }()
+	}
+	wg.Wait()
+	for i, r := range results {
+		if r.code != 0 {
+			t.Fatalf("run %d: exit %d\n%s%s", i, r.code, r.stdout, r.stderr)
+		}
+	}
+	if c := gh.Comments("octo", "helios", 11); len(c) != 1 {
+		t.Errorf("%d comments after two concurrent runs, want 1", len(c))
+	}
+}
+
+// TestActionWithoutPermission: a read-only token (fork PRs) gets notices
+// naming the missing permission; the mission's conclusion is unchanged.
+func TestActionWithoutPermission(t *testing.T) {
+	gh := ghtest.NewServer(t)
+	gh.Inject(ghtest.RouteCreateCheck, 1, ghtest.NotAccessible())
+	gh.Inject(ghtest.RouteListComments, 1, ghtest.NotAccessible())
+	ar := newActionRun(t, "", prEvent(3), "pull_request", gh, nil, nil)
+	writeFile(t, filepath.Join(ar.ws, "helios.yml"), simpleMission)
+	res := ar.run(t)
+	if res.code != 0 {
+		t.Fatalf("exit %d\n%s%s", res.code, res.stdout, res.stderr)
+	}
+	for _, want := range []string{"::notice::check run skipped", "checks: write", "::notice::PR comment skipped", "pull-requests: write"} {
+		if !strings.Contains(res.stdout, want) {
+			t.Errorf("stdout lacks %q:\n%s", want, res.stdout)
+		}
+	}
+	if outs := outputsOf(t, ar.outputs); outs["conclusion"] != "success" {
+		t.Errorf("conclusion %q", outs["conclusion"])
+	}
+	if !strings.Contains(readFile(t, ar.summary), "success") {
+		t.Error("no job summary")
+	}
+}
+
+// TestActionPushAndGate: a push gets a status and no comment; the CI
+// summary gate fails the conclusion when an upstream job failed, and
+// fail-on-failure false reports without failing the step.
+func TestActionPushAndGate(t *testing.T) {
+	gh := ghtest.NewServer(t)
+	needs := `{"lint":{"result":"success","outputs":{}},"test":{"result":"failure","outputs":{}},"docs":{"result":"skipped","outputs":{}}}`
+	for _, tc := range []struct {
+		name, failOnFailure string
+		wantCode           int
+	}{{"fails the step", "true", 1}, {"reports only", "false", 0}} {
+		t.Run(tc.name, func(t *testing.T) {
+			gh.Reset()
+			ar := newActionRun(t, "", map[string]any{"ref": "refs/heads/main"}, "push", gh, nil, map[string]string{"status": "commit-status", "needs": needs, "fail-on-failure": tc.failOnFailure})
+			writeFile(t, filepath.Join(ar.ws, "helios.yml"), simpleMission)
+			res := ar.run(t)
+			if res.code != tc.wantCode {
+				t.Fatalf("exit %d, want %d\n%s%s", res.code, tc.wantCode, res.stdout, res.stderr)
+			}
+			if n := gh.Count(ghtest.RouteListComments) + gh.Count(ghtest.RouteCreateComment); n != 0 {
+				t.Errorf("a push run touched comments (%d requests)", n)
+			}
+			st := gh.Statuses()
+			if len(st) == 0 || st[len(st)-1].State != "failure" {
+				t.Errorf("statuses %+v", st)
+			}
+			if outs := outputsOf(t, ar.outputs); outs["conclusion"] != "failure" {
+				t.Errorf("conclusion %q", outs["conclusion"])
+			}
+			sum := readFile(t, ar.summary)
+			for _, want := range []string{"test", "failure", "docs", "skipped"} {
+				if !strings.Contains(sum, want) {
+					t.Errorf("summary gate lacks %q", want)
+				}
+			}
+		})
+	}
+}
+
+// TestActionWorkflowRunFork is the fork-safe pattern: a workflow_run job
+// verifies the bundle the PR's run left (run: false) and finds the fork's
+// PR from the head SHA.
+func TestActionWorkflowRunFork(t *testing.T) {
+	gh := ghtest.NewServer(t)
+	gh.AddPull(ghtest.Pull{Owner: "octo", Repo: "helios", Number: 21, HeadSHA: headSHA, Fork: true})
+	ev := map[string]any{"workflow_run": map[string]any{"head_sha": headSHA, "event": "pull_request", "pull_requests": []any{}}}
+	ar := newActionRun(t, "", ev, "workflow_run", gh, nil, map[string]string{"run": "false"})
+	writeFile(t, filepath.Join(ar.ws, "helios.yml"), simpleMission)
+	if res := run(t, ar.ws, nil, "run"); res.code != 0 {
+		t.Fatalf("helios run: %s", res.stderr)
+	}
+	res := ar.run(t)
+	if res.code != 0 {
+		t.Fatalf("exit %d\n%s%s", res.code, res.stdout, res.stderr)
+	}
+	if c := gh.Comments("octo", "helios", 21); len(c) != 1 {
+		t.Errorf("%d comments on the fork PR, want 1", len(c))
+	}
+	if runs := gh.CheckRuns(); len(runs) != 1 || runs[0].HeadSHA != headSHA || runs[0].Conclusion != "success" {
+		t.Errorf("check runs %+v", runs)
+	}
+
+	// A bundle changed after its ledger was written fails verification.
+	writeFile(t, filepath.Join(ar.ws, "out/built.txt"), "tampered\n")
+	res = ar.run(t)
+	if res.code != 1 || !strings.Contains(res.stdout, "built.txt") {
+		t.Errorf("tampered bundle: exit %d\n%s", res.code, res.stdout)
+	}
+}
+
+// TestActionLimits: 10,000 files and a 5 MB log stay within the summary,
+// comment and check-run limits (the fake refuses anything over them).
+func TestActionLimits(t *testing.T) {
+	gh := ghtest.NewServer(t)
+	ar := newActionRun(t, "", prEvent(5), "pull_request", gh, nil, nil)
+	writeFile(t, filepath.Join(ar.ws, "helios.yml"), `version: 1
+name: big
+report-root: out
+phases:
+  many:
+    steps:
+      - name: ten thousand files
+        run: |
+          cd "$HELIOS_REPORT_ROOT" && mkdir -p files && cd files
+          i=0; while [ $i -lt 10000 ]; do echo $i > f$i.txt; i=$((i+1)); done
+  noisy:
+    steps:
+      - name: five megabytes of log, then failure
+        run: |
+          head -c 5000000 /dev/zero | tr '\0' 'x' | fold -w 100
+          exit 1
+`)
+	res := ar.run(t)
+	if res.code != 1 {
+		t.Fatalf("exit %d\n%s", res.code, res.stderr)
+	}
+	if fi, _ := os.Stat(ar.summary); fi.Size() > 1<<20 {
+		t.Errorf("job summary is %d bytes, over 1 MiB", fi.Size())
+	}
+	c := gh.Comments("octo", "helios", 5)
+	if len(c) != 1 || utf8.RuneCountInString(c[0].Body) > 65536 {
+		t.Fatalf("comments %d", len(c))
+	}
+	runs := gh.CheckRuns()
+	if len(runs) != 1 || runs[0].Conclusion != "failure" || len(runs[0].Annotations) == 0 {
+		t.Fatalf("check runs %+v", runs)
+	}
+	if outs := outputsOf(t, ar.outputs); outs["files"] == "" || outs["conclusion"] != "failure" {
+		t.Errorf("outputs %v", outs)
+	}
+	if strings.Contains(res.stdout, "::warning::") && strings.Contains(res.stdout, "422") {
+		t.Errorf("GitHub refused something as too large:\n%s", lastLines(res.stdout, 20))
+	}
+}
+
+func lastLines(s string, n int) string {
+	l := strings.Split(s, "\n")
+	if len(l) > n {
+		l = l[len(l)-n:]
+	}
+	return strings.Join(l, "\n")
+}
+
+// TestActionCancelled: SIGTERM mid-mission completes the check run as
+// cancelled, with the bundle's ledger written first.
+func TestActionCancelled(t *testing.T) {
+	gh := ghtest.NewServer(t)
+	ar := newActionRun(t, "", prEvent(9), "pull_request", gh, nil, nil)
+	writeFile(t, filepath.Join(ar.ws, "helios.yml"), "version: 1\nreport-root: out\nphases:\n  long:\n    steps:\n      - run: echo started; sleep 300\n")
+	cmd := exec.Command(helios, "action")
+	cmd.Dir, cmd.Env = ar.ws, append(baseEnv(), ar.env...)
+	stdout, _ := cmd.StdoutPipe()
+	if err := cmd.Start(); err != nil {
+		t.Fatal(err)
+	}
+	waitFor(t, stdout, "started")
+	go io.Copy(io.Discard, stdout)
+	cmd.Process.Signal(os.Interrupt)
+	err := cmd.Wait()
+	if ee, ok := err.(*exec.ExitError); !ok || ee.ExitCode() != 1 {
+		t.Errorf("exit: %v, want 1", err)
+	}
+	runs := gh.CheckRuns()
+	if len(runs) != 1 || runs[0].Conclusion != "cancelled" {
+		t.Fatalf("check runs %+v", runs)
+	}
+	sha256sumCheck(t, filepath.Join(ar.ws, "out"))
+	if outs := outputsOf(t, ar.outputs); outs["conclusion"] != "cancelled" {
+		t.Errorf("conclusion output %q", outs["conclusion"])
+	}
+}

@@ -1,0 +1,70 @@
+package action
+
+import (
+	"encoding/json"
+	"fmt"
+	"os"
+)
+
+// event is what the action needs of the event that started the workflow.
+type event struct {
+	Name string
+	// PR is the pull request number, 0 when the run is not for one (or, for
+	// workflow_run, when it must be found from HeadSHA).
+	PR int
+	// HeadSHA is the commit the check run and status go on: the PR's head,
+	// the workflow_run's head, else GITHUB_SHA.
+	HeadSHA string
+	// FromWorkflowRun: the bundle came from another run (the fork-safe
+	// pattern), so the PR is looked up by HeadSHA when the event does not
+	// name it (it does not for forks).
+	FromWorkflowRun bool
+}
+
+type eventPayload struct {
+	PullRequest *struct {
+		Number int `json:"number"`
+		Head   struct {
+			SHA string `json:"sha"`
+		} `json:"head"`
+	} `json:"pull_request"`
+	WorkflowRun *struct {
+		HeadSHA      string `json:"head_sha"`
+		Event        string `json:"event"`
+		PullRequests []struct {
+			Number int `json:"number"`
+		} `json:"pull_requests"`
+	} `json:"workflow_run"`
+}
+
+func readEvent(getenv func(string) string) (event, error) {
+	ev := event{Name: getenv("GITHUB_EVENT_NAME"), HeadSHA: getenv("GITHUB_SHA")}
+	path := getenv("GITHUB_EVENT_PATH")
+	if path == "" {
+		return ev, nil
+	}
+	b, err := os.ReadFile(path)
+	if err != nil {
+		return ev, fmt.Errorf("event file: %w", err)
+	}
+	var p eventPayload
+	if err := json.Unmarshal(b, &p); err != nil {
+		return ev, fmt.Errorf("event file %s: %w", path, err)
+	}
+	switch {
+	case p.PullRequest != nil && (ev.Name == "pull_request" || ev.Name == "pull_request_target"):
+		ev.PR = p.PullRequest.Number
+		if p.PullRequest.Head.SHA != "" {
+			ev.HeadSHA = p.PullRequest.Head.SHA
+		}
+	case p.WorkflowRun != nil && ev.Name == "workflow_run":
+		ev.FromWorkflowRun = true
+		if p.WorkflowRun.HeadSHA != "" {
+			ev.HeadSHA = p.WorkflowRun.HeadSHA
+		}
+		if len(p.WorkflowRun.PullRequests) > 0 {
+			ev.PR = p.WorkflowRun.PullRequests[0].Number
+		}
+	}
+	return ev, nil
+}

@@ -1,0 +1,133 @@
+// Package action is `helios action`, the GitHub Action's entrypoint: it reads
+// the inputs, runs (or verifies) the mission, then reports it where reviewers
+// look: outputs, the job summary, a sticky PR comment, a check run or commit
+// status, and the bundle as a workflow artifact.
+package action
+
+import (
+	"crypto/sha256"
+	"encoding/hex"
+	"fmt"
+	"strconv"
+	"strings"
+
+	"github.com/sethvargo/go-githubactions"
+)
+
+// Inputs are the action's inputs (action.yml), parsed and checked.
+type Inputs struct {
+	Mission        string
+	ReportRoot     string
+	Network        string
+	RPCURL         string
+	GitHubToken    string
+	Comment        string // update, recreate, off
+	CheckName      string
+	Status         string // check-run, commit-status, both, off
+	Baseline       string
+	FailOnDrift    bool
+	Needs          string
+	Key            string
+	FailOnFailure  bool
+	Run            bool
+	Upload         bool
+	ArtifactName   string
+	RetentionDays  int
+	CompressionLvl int
+	Jobs           int
+}
+
+// InputError is a bad input value (exit code 2).
+type InputError struct{ Name, Msg string }
+
+func (e *InputError) Error() string { return fmt.Sprintf("input %q: %s", e.Name, e.Msg) }
+
+// readInputs reads every input with its default, refusing values that
+// are not among an input's choices.
+func readInputs(a *githubactions.Action) (*Inputs, error) {
+	in := &Inputs{
+		Mission:    a.GetInput("mission"),
+		ReportRoot: a.GetInput("report-root"),
+		Network:    a.GetInput("network"),
+		RPCURL:     a.GetInput("rpc-url"),
+		Baseline:   a.GetInput("baseline"),
+		Needs:      a.GetInput("needs"),
+		Key:        a.GetInput("key"),
+	}
+	in.GitHubToken = a.GetInput("github-token")
+	var err error
+	pick := func(name, def string, choices ...string) string {
+		v := a.GetInput(name)
+		if v == "" {
+			return def
+		}
+		for _, c := range choices {
+			if v == c {
+				return v
+			}
+		}
+		if err == nil {
+			err = &InputError{name, fmt.Sprintf("must be one of %s, got %q", strings.Join(choices, ", "), v)}
+		}
+		return def
+	}
+	boolean := func(name string, def bool) bool {
+		v := strings.ToLower(a.GetInput(name))
+		switch v {
+		case "":
+			return def
+		case "true", "yes", "1", "on":
+			return true
+		case "false", "no", "0", "off":
+			return false
+		}
+		if err == nil {
+			err = &InputError{name, fmt.Sprintf("must be true or false, got %q", v)}
+		}
+		return def
+	}
+	integer := func(name string, def, lo, hi int) int {
+		v := a.GetInput(name)
+		if v == "" {
+			return def
+		}
+		n, perr := strconv.Atoi(v)
+		if perr != nil || n < lo || n > hi {
+			if err == nil {
+				err = &InputError{name, fmt.Sprintf("must be a whole number from %d to %d, got %q", lo, hi, v)}
+			}
+			return def
+		}
+		return n
+	}
+	in.Comment = pick("comment", "update", "update", "recreate", "off")
+	in.Status = pick("status", "check-run", "check-run", "commit-status", "both", "off")
+	in.CheckName = a.GetInput("check-name")
+	if in.CheckName == "" {
+		in.CheckName = "Helios mission"
+	}
+	in.FailOnDrift = boolean("fail-on-drift", false)
+	in.FailOnFailure = boolean("fail-on-failure", true)
+	in.Run = boolean("run", true)
+	in.Upload = boolean("upload", true)
+	in.ArtifactName = a.GetInput("artifact-name")
+	in.RetentionDays = integer("retention-days", 0, 0, 90)
+	in.CompressionLvl = integer("compression-level", 6, 0, 9)
+	in.Jobs = integer("jobs", 0, 0, 256)
+	return in, err
+}
+
+// defaultKey tells matrix legs apart, since a container action sees no
+// matrix context: the job id plus a short hash of the mission and the
+// inputs that change what runs.
+func defaultKey(job string, in *Inputs) string {
+	h := sha256.New()
+	for _, s := range []string{in.Mission, in.ReportRoot, in.Network, in.Baseline, strconv.FormatBool(in.Run)} {
+		h.Write([]byte(s))
+		h.Write([]byte{0})
+	}
+	if job == "" {
+		job = "job"
+	}
+	return job + "-" + hex.EncodeToString(h.Sum(nil))[:8]
+}
