@@ -25,7 +25,7 @@ const headSHA = "0123456789abcdef0123456789abcdef01234567"
 // environment it passes into the container and the file commands it reads.
 type actionRun struct {
 	ws, outputs, summary, event string
-	env                          []string
+	env                         []string
 }
 
 // newActionRun lays out a workspace copy of fixture ("" for an empty one),
@@ -286,7 +286,7 @@ func TestActionPushAndGate(t *testing.T) {
 	needs := `{"lint":{"result":"success","outputs":{}},"test":{"result":"failure","outputs":{}},"docs":{"result":"skipped","outputs":{}}}`
 	for _, tc := range []struct {
 		name, failOnFailure string
-		wantCode           int
+		wantCode            int
 	}{{"fails the step", "true", 1}, {"reports only", "false", 0}} {
 		t.Run(tc.name, func(t *testing.T) {
 			gh.Reset()
