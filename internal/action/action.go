@@ -24,6 +24,7 @@ import (
 	"github.com/helios-action/helios-action/internal/manifest"
 	"github.com/helios-action/helios-action/internal/mask"
 	"github.com/helios-action/helios-action/internal/mission"
+	"github.com/helios-action/helios-action/internal/owner"
 	"github.com/helios-action/helios-action/internal/report"
 )
 
@@ -55,7 +56,16 @@ const (
 func Main(ctx context.Context, env Env) int {
 	a := githubactions.New(githubactions.WithGetenv(env.Getenv), githubactions.WithWriter(env.Stdout))
 	r := &runner{env: env, a: a, out: newOutputs()}
+	start := time.Now()
 	code := r.main(ctx)
+	if r.ws != "" {
+		// The container runs as root; the workspace is the runner user's.
+		if n, err := owner.Restore(r.ws, start); err != nil {
+			a.Warningf("%v", err)
+		} else if n > 0 {
+			a.Debugf("gave %d files back to the workspace owner", n)
+		}
+	}
 	for _, err := range r.out.write(a, env.Getenv) {
 		a.Errorf("%v", err)
 		if code == exitcode.OK {
