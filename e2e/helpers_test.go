@@ -10,16 +10,19 @@ import (
 	"errors"
 	"flag"
 	"fmt"
-	"io"
 	"io/fs"
 	"os"
 	"os/exec"
 	"path/filepath"
-	"runtime"
 	"strings"
 	"testing"
 	"time"
 
+	// The binary under test is built from these; importing them makes
+	// go test's cache see a change to them, which a subprocess build alone
+	// does not.
+	_ "github.com/helios-action/helios-action/internal/builtins"
+	_ "github.com/helios-action/helios-action/internal/cli"
 	"github.com/helios-action/helios-action/internal/manifest"
 )
 
@@ -218,5 +221,3 @@ func readFile(t *testing.T, path string) string {
 	return string(b)
 }
 
-var _ = io.Discard
-var _ = runtime.NumCPU

@@ -24,6 +24,7 @@ import (
 	"golang.org/x/term"
 
 	"github.com/helios-action/helios-action/internal/builtins"
+	"github.com/helios-action/helios-action/internal/cli"
 	"github.com/helios-action/helios-action/internal/devchain"
 	"github.com/helios-action/helios-action/internal/engine"
 	"github.com/helios-action/helios-action/internal/manifest"
@@ -80,8 +81,10 @@ func run(ctx context.Context, args []string, stdout, stderr io.Writer, tty bool)
 		Environ:   os.Environ(),
 		Console:   stdout,
 		Mode:      mode,
-		Version:   "demo",
+		Version:   cli.Version("demo"),
 		Builtins:  reg,
+		// The same bundle as `helios run`: with its browsable index.html.
+		BeforeLedger: cli.IndexPage,
 	})
 	if err != nil {
 		fmt.Fprintln(stderr, "demo:", err)
@@ -94,6 +97,7 @@ func run(ctx context.Context, args []string, stdout, stderr io.Writer, tty bool)
 	}
 	rel, _ := filepath.Rel(mustGetwd(), res.ReportRoot)
 	fmt.Fprintf(stdout, "demo: bundle %s (verify: sha256sum -c SHA256SUMS in that folder)\n", rel)
+	fmt.Fprintf(stdout, "demo: open %s in a browser\n", filepath.Join(rel, "index.html"))
 	fmt.Fprintln(stdout, "demo: Markdown reports:")
 	for _, md := range markdown(res.ReportRoot) {
 		fmt.Fprintf(stdout, "  %s\n", filepath.Join(rel, md))

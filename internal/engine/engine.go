@@ -280,7 +280,7 @@ func (r *run) record(ctx context.Context, start time.Time) *manifest.Manifest {
 	mf := &manifest.Manifest{
 		Schema:     manifest.SchemaURL,
 		Tool:       manifest.Tool{Name: "helios", Version: r.opts.Version},
-		Mission:    manifest.Mission{Name: r.m.Name, File: r.m.File, SHA256: r.m.Digest, ReportRoot: r.reportRel},
+		Mission:    manifest.Mission{Name: r.m.Name, File: r.missionFile(), SHA256: r.m.Digest, ReportRoot: r.reportRel},
 		Git:        manifest.Git{Commit: r.commit, SourceDateEpoch: r.sourceDateEpoch},
 		Network:    r.network,
 		StartedAt:  start.UTC(),
@@ -308,6 +308,17 @@ func (r *run) record(ctx context.Context, start time.Time) *manifest.Manifest {
 	}
 	mf.Conclusion = conclusion
 	return mf
+}
+
+// missionFile names the mission file relative to the workspace, as the
+// repository knows it (the built-in mission keeps its own name).
+func (r *run) missionFile() string {
+	if filepath.IsAbs(r.m.File) {
+		if rel, err := filepath.Rel(r.workspace, r.m.File); err == nil && !strings.HasPrefix(rel, "..") {
+			return filepath.ToSlash(rel)
+		}
+	}
+	return r.m.File
 }
 
 // defaultVolatile are always volatile: they hold times and durations.
