@@ -220,4 +220,3 @@ func readFile(t *testing.T, path string) string {
 	}
 	return string(b)
 }
-
