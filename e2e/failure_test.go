@@ -238,6 +238,15 @@ func TestCollectStaysInside(t *testing.T) {
 // TestCancelEndsProcessGroup: SIGTERM mid-step ends the step's whole process
 // tree and still leaves a verifiable bundle marked cancelled.
 func TestCancelEndsProcessGroup(t *testing.T) {
+	for _, tc := range []struct{ name, trap string }{
+		{"step ends on SIGTERM", ""},
+		{"step ignores SIGTERM and is killed", "trap '' TERM"},
+	} {
+		t.Run(tc.name, func(t *testing.T) { testCancel(t, tc.trap) })
+	}
+}
+
+func testCancel(t *testing.T, trap string) {
 	ws := t.TempDir()
 	writeFile(t, filepath.Join(ws, "helios.yml"), `version: 1
 report-root: out
@@ -246,6 +255,7 @@ phases:
     steps:
       - name: sleeper
         run: |
+          `+trap+`
           sleep 300 &
           echo $! > child.pid
           echo started
@@ -291,6 +301,8 @@ phases:
 	cmd.Process.Signal(syscall.SIGTERM)
 	err = cmd.Wait()
 	took := time.Since(sent)
+	// The runner allows about 7.5 s after SIGINT; the bundle is written
+	// well within 2 s (KillGrace is 1 s). Logged, not asserted: timing.
 	t.Logf("helios exited %v after SIGTERM in %s", err, took)
 	if ee, ok := err.(*exec.ExitError); !ok || ee.ExitCode() != 1 {
 		t.Errorf("exit: %v, want code 1", err)
