@@ -161,19 +161,3 @@ func TestAnnotations(t *testing.T) {
 		t.Errorf("Annotations = %+v, want %+v", got, want)
 	}
 }
-
-func TestEscape(t *testing.T) {
-	tests := []struct{ name, in, want string }{
-		{"table pipe", "a|b", `a\|b`},
-		{"markup", "<b>*x*</b> [l](u)", `\<b\>\*x\*\</b\> \[l\](u)`},
-		{"newline", "a\nb", "a b"},
-		{"plain", "docs/a.md", "docs/a.md"},
-	}
-	for _, tt := range tests {
-		t.Run(tt.name, func(t *testing.T) {
-			if got := escape(tt.in); got != tt.want {
-				t.Errorf("escape(%q) = %q, want %q", tt.in, got, tt.want)
-			}
-		})
-	}
-}

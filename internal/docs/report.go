@@ -4,9 +4,8 @@ import (
 	"bytes"
 	"encoding/json"
 	"fmt"
+	"github.com/helios-action/helios-action/internal/mdtext"
 	"os"
-	"strconv"
-	"strings"
 )
 
 // JSON renders the report as indented JSON with a final newline.
@@ -39,14 +38,14 @@ func ReadReport(path string) (*Report, error) {
 func (r *Report) Markdown() []byte {
 	var b bytes.Buffer
 	b.WriteString("# Documentation check\n\n")
-	fmt.Fprintf(&b, "%s, %s checked: ", plural(r.Files, "Markdown file"), plural(r.Links, "relative link"))
+	fmt.Fprintf(&b, "%s, %s checked: ", mdtext.Plural(r.Files, "Markdown file"), mdtext.Plural(r.Links, "relative link"))
 	if len(r.Problems) == 0 {
 		b.WriteString("**no problems**.\n")
 	} else {
-		fmt.Fprintf(&b, "**%s**.\n\n", plural(len(r.Problems), "problem"))
+		fmt.Fprintf(&b, "**%s**.\n\n", mdtext.Plural(len(r.Problems), "problem"))
 		b.WriteString("| Where | Kind | Problem |\n|---|---|---|\n")
 		for _, p := range r.Problems {
-			fmt.Fprintf(&b, "| %s:%d | %s | %s |\n", escape(p.File), p.Line, p.Kind, escape(p.Message))
+			fmt.Fprintf(&b, "| %s:%d | %s | %s |\n", mdtext.Escape(p.File), p.Line, p.Kind, mdtext.Escape(p.Message))
 		}
 	}
 	b.WriteString("\n## External links\n\n")
@@ -54,10 +53,10 @@ func (r *Report) Markdown() []byte {
 		b.WriteString("None.\n")
 		return b.Bytes()
 	}
-	fmt.Fprintf(&b, "%s, listed and not fetched.\n\n", plural(len(r.External), "external link"))
+	fmt.Fprintf(&b, "%s, listed and not fetched.\n\n", mdtext.Plural(len(r.External), "external link"))
 	b.WriteString("| Where | URL |\n|---|---|\n")
 	for _, e := range r.External {
-		fmt.Fprintf(&b, "| %s:%d | %s |\n", escape(e.File), e.Line, escape(e.URL))
+		fmt.Fprintf(&b, "| %s:%d | %s |\n", mdtext.Escape(e.File), e.Line, mdtext.Escape(e.URL))
 	}
 	return b.Bytes()
 }
@@ -79,31 +78,4 @@ func Annotations(r *Report) []Annotation {
 		out = append(out, Annotation{File: p.File, Line: p.Line, Title: "docs: " + p.Kind, Message: p.Message})
 	}
 	return out
-}
-
-func plural(n int, word string) string {
-	if n == 1 {
-		return "1 " + word
-	}
-	return strconv.Itoa(n) + " " + word + "s"
-}
-
-// escape makes text from files safe in a Markdown table cell: the
-// characters that inline Markdown (and GFM tables) read as syntax are
-// backslash-escaped, and line breaks become spaces. Block syntax such as
-// "#" or "1." means nothing inside a cell, so it is left alone.
-func escape(s string) string {
-	var b strings.Builder
-	for _, r := range s {
-		switch {
-		case r == '\n' || r == '\r':
-			b.WriteByte(' ')
-		case strings.ContainsRune("\\`*_[]<>|~&", r):
-			b.WriteByte('\\')
-			b.WriteRune(r)
-		default:
-			b.WriteRune(r)
-		}
-	}
-	return b.String()
 }

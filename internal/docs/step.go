@@ -3,6 +3,7 @@ package docs
 import (
 	"context"
 	"fmt"
+	"github.com/helios-action/helios-action/internal/mdtext"
 	"os"
 	"path"
 	"path/filepath"
@@ -175,7 +176,7 @@ func (*Step) Run(ctx context.Context, sc *engine.StepContext) error {
 		fmt.Fprintf(sc.Log, "%s:%d: %s [%s]\n", p.File, p.Line, p.Message, p.Kind)
 	}
 	if len(rep.Problems) > 0 && c.fail {
-		return fmt.Errorf("%s in the documentation (report: %s.md)", plural(len(rep.Problems), "problem"), c.report)
+		return fmt.Errorf("%s in the documentation (report: %s.md)", mdtext.Plural(len(rep.Problems), "problem"), c.report)
 	}
 	return nil
 }

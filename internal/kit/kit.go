@@ -13,6 +13,7 @@ import (
 	"encoding/json"
 	"errors"
 	"fmt"
+	"github.com/helios-action/helios-action/internal/mdtext"
 	"io/fs"
 	"os"
 	"path"
@@ -271,9 +272,9 @@ func (k *Kit) JSON() ([]byte, error) {
 // mission or from file names is escaped.
 func (k *Kit) Markdown() []byte {
 	var b bytes.Buffer
-	fmt.Fprintf(&b, "# %s\n\n", escape(k.Title))
+	fmt.Fprintf(&b, "# %s\n\n", mdtext.Escape(k.Title))
 	fmt.Fprintf(&b, "Governance kit %s of mission %s (%s, SHA-256 %s) on network %s.\n",
-		escape(k.Name), escape(k.Mission.Name), escape(k.Mission.File), k.Mission.SHA256, escape(k.Mission.Network))
+		mdtext.Escape(k.Name), mdtext.Escape(k.Mission.Name), mdtext.Escape(k.Mission.File), k.Mission.SHA256, mdtext.Escape(k.Mission.Network))
 	b.WriteString("Volatile files change on every run and are listed by name, without a hash.\n")
 
 	b.WriteString("\n## Artefacts\n\n")
@@ -289,16 +290,16 @@ func (k *Kit) Markdown() []byte {
 			case a.Type == TypeFile:
 				size, sum = strconv.FormatInt(*a.Size, 10), a.SHA256
 			case a.Type == TypeDirectory || a.Type == TypeFiles:
-				typ = fmt.Sprintf("%s, %s", a.Type, plural(len(a.Entries), "file"))
+				typ = fmt.Sprintf("%s, %s", a.Type, mdtext.Plural(len(a.Entries), "file"))
 			}
 			fmt.Fprintf(&b, "| %s | %s | %s | %s | %s | %s |\n",
-				escape(a.Key), escape(a.Path), typ, size, sum, escape(a.Description))
+				mdtext.Escape(a.Key), mdtext.Escape(a.Path), typ, size, sum, mdtext.Escape(a.Description))
 		}
 		for _, a := range k.Artefacts {
 			if a.Type != TypeDirectory && a.Type != TypeFiles {
 				continue
 			}
-			fmt.Fprintf(&b, "\n### %s: %s\n\n", escape(a.Key), escape(a.Path))
+			fmt.Fprintf(&b, "\n### %s: %s\n\n", mdtext.Escape(a.Key), mdtext.Escape(a.Path))
 			if len(a.Entries) == 0 {
 				b.WriteString("No files.\n")
 				continue
@@ -306,9 +307,9 @@ func (k *Kit) Markdown() []byte {
 			b.WriteString("| Path | Size | SHA-256 |\n|---|---:|---|\n")
 			for _, e := range a.Entries {
 				if e.Volatile {
-					fmt.Fprintf(&b, "| %s |  | volatile |\n", escape(e.Path))
+					fmt.Fprintf(&b, "| %s |  | volatile |\n", mdtext.Escape(e.Path))
 				} else {
-					fmt.Fprintf(&b, "| %s | %d | %s |\n", escape(e.Path), *e.Size, e.SHA256)
+					fmt.Fprintf(&b, "| %s | %d | %s |\n", mdtext.Escape(e.Path), *e.Size, e.SHA256)
 				}
 			}
 		}
@@ -319,7 +320,7 @@ func (k *Kit) Markdown() []byte {
 		b.WriteString("None given.\n")
 	}
 	for _, c := range k.Checklist {
-		fmt.Fprintf(&b, "- [ ] %s\n", escape(c))
+		fmt.Fprintf(&b, "- [ ] %s\n", mdtext.Escape(c))
 	}
 
 	b.WriteString("\n## References\n\n")
@@ -327,7 +328,7 @@ func (k *Kit) Markdown() []byte {
 		b.WriteString("None given.\n")
 	}
 	for _, r := range k.References {
-		fmt.Fprintf(&b, "- [%s](<%s>)\n", escape(r.Title), linkDest(r.URL))
+		fmt.Fprintf(&b, "- [%s](<%s>)\n", mdtext.Escape(r.Title), linkDest(r.URL))
 	}
 
 	if k.Graph != "" {
@@ -336,32 +337,6 @@ func (k *Kit) Markdown() []byte {
 		b.WriteString("```\n")
 	}
 	return b.Bytes()
-}
-
-func plural(n int, word string) string {
-	if n == 1 {
-		return "1 " + word
-	}
-	return strconv.Itoa(n) + " " + word + "s"
-}
-
-// escape makes text safe in Markdown prose and table cells: the characters
-// inline Markdown reads as syntax are backslash-escaped and line breaks
-// become spaces. (The same rule as the docs report's.)
-func escape(s string) string {
-	var b strings.Builder
-	for _, r := range s {
-		switch {
-		case r == '\n' || r == '\r':
-			b.WriteByte(' ')
-		case strings.ContainsRune("\\`*_[]<>|~&#!", r):
-			b.WriteByte('\\')
-			b.WriteRune(r)
-		default:
-			b.WriteRune(r)
-		}
-	}
-	return b.String()
 }
 
 // linkDest makes a URL safe inside "<…>" link destinations, which end at
