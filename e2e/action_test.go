@@ -153,7 +153,7 @@ func TestActionPullRequest(t *testing.T) {
 	}
 
 	summary := readFile(t, first.summary)
-	for _, want := range []string{"```mermaid", "flowchart", "gantt", outs["ledger-digest"], "preflight"} {
+	for _, want := range []string{"```mermaid", "flowchart", "gantt", outs["ledger-digest"], "preflight", outs["artifact-url"], outs["check-run-url"]} {
 		if !strings.Contains(summary, want) {
 			t.Errorf("job summary lacks %q", want)
 		}
@@ -175,8 +175,8 @@ func TestActionPullRequest(t *testing.T) {
 	}
 	if c := gh.Comments("octo", "helios", 7); len(c) != 1 {
 		t.Errorf("%d comments after two runs, want 1", len(c))
-	} else if !strings.Contains(c[0].Body, "<!-- helios:mission=") {
-		t.Errorf("comment lacks its marker:\n%s", c[0].Body)
+	} else if !strings.Contains(c[0].Body, "<!-- helios:mission=") || !strings.Contains(c[0].Body, "/actions/runs/4242/artifacts/") {
+		t.Errorf("comment lacks its marker or the artifact link:\n%s", c[0].Body)
 	}
 	rest := 0
 	for route, n := range gh.Counts() {
@@ -426,5 +426,29 @@ func TestActionCancelled(t *testing.T) {
 	sha256sumCheck(t, filepath.Join(ar.ws, "out"))
 	if outs := outputsOf(t, ar.outputs); outs["conclusion"] != "cancelled" {
 		t.Errorf("conclusion output %q", outs["conclusion"])
+	}
+}
+
+// TestActionDocsAnnotations: problems the docs check finds become error
+// annotations on the files, capped at what the runner shows for a step.
+func TestActionDocsAnnotations(t *testing.T) {
+	ar := newActionRun(t, "", map[string]any{}, "push", nil, nil, map[string]string{"fail-on-failure": "false"})
+	writeFile(t, filepath.Join(ar.ws, "README.md"), "# Title\n\nSee [guide](docs/guide.md) and [x](#nowhere).\n")
+	for i := range 12 {
+		writeFile(t, filepath.Join(ar.ws, fmt.Sprintf("docs/p%02d.md", i)), "[missing](nope.md)\n")
+	}
+	writeFile(t, filepath.Join(ar.ws, "helios.yml"), "version: 1\nreport-root: out\nphases:\n  docs:\n    steps:\n      - uses: helios/docs\n")
+	res := ar.run(t)
+	if res.code != 0 {
+		t.Fatalf("exit %d\n%s%s", res.code, res.stdout, res.stderr)
+	}
+	if !strings.Contains(res.stdout, "::error file=README.md,line=3,") {
+		t.Errorf("no annotation on README.md:3:\n%s", res.stdout)
+	}
+	if n := strings.Count(res.stdout, "::error file="); n != 10 {
+		t.Errorf("%d error annotations, want the runner's 10", n)
+	}
+	if !strings.Contains(res.stdout, "more documentation problems are in the docs report") {
+		t.Error("no note for the annotations past 10")
 	}
 }
