@@ -352,3 +352,76 @@ func alive(pid int) bool {
 	}
 	return true
 }
+
+// TestTimeouts: a step that outlives its timeout fails even when it exits
+// 0 on SIGTERM, and a phase past its own timeout starts no further steps.
+func TestTimeouts(t *testing.T) {
+	ws := t.TempDir()
+	writeFile(t, filepath.Join(ws, "helios.yml"), `version: 1
+report-root: out
+phases:
+  slow-step:
+    steps:
+      - name: ignores its deadline politely
+        timeout: 300ms
+        run: trap 'exit 0' TERM; sleep 10 & wait
+  slow-phase:
+    timeout: 300ms
+    steps:
+      - name: sleeps past the phase
+        run: trap 'exit 0' TERM; sleep 10 & wait
+      - name: after the deadline
+        run: echo should not run
+`)
+	res := run(t, ws, nil, "run")
+	if res.code != 1 {
+		t.Fatalf("exit %d\n%s", res.code, res.stdout)
+	}
+	m := readManifest(t, filepath.Join(ws, "out"))
+	st := m.Phases[0].Steps[0]
+	if st.Status != "failure" || !strings.Contains(st.Error, "step timed out after 300ms") {
+		t.Errorf("step past its timeout: %+v", st)
+	}
+	ph := m.Phases[1]
+	if ph.Status != "failure" || ph.Steps[0].Status != "failure" || !strings.Contains(ph.Steps[0].Error, "phase timed out after 300ms") || ph.Steps[1].Status != "skipped" {
+		t.Errorf("phase past its timeout: %+v", ph)
+	}
+}
+
+// TestReservedNamesAndPlantedLinks: a step cannot keep the bundle from
+// being sealed by squatting on manifest.json or index.html, nor make
+// collect write outside the report root through a link it planted there.
+func TestReservedNamesAndPlantedLinks(t *testing.T) {
+	outside := t.TempDir()
+	ws := t.TempDir()
+	writeFile(t, filepath.Join(ws, "data/f.txt"), "f\n")
+	writeFile(t, filepath.Join(ws, "helios.yml"), `version: 1
+report-root: out
+phases:
+  squat:
+    steps:
+      - run: mkdir -p "$HELIOS_REPORT_ROOT/index.html/d" "$HELIOS_REPORT_ROOT/manifest.json"
+  plant:
+    steps:
+      - run: ln -s `+outside+` "$HELIOS_REPORT_ROOT/escape"
+      - collect:
+          from: data/f.txt
+          to: escape
+`)
+	res := run(t, ws, nil, "run")
+	if res.code != 1 {
+		t.Fatalf("exit %d\n%s%s", res.code, res.stdout, res.stderr)
+	}
+	root := filepath.Join(ws, "out")
+	sha256sumCheck(t, root)
+	m := readManifest(t, root)
+	if !strings.Contains(res.stdout, "a step wrote index.html, which helios writes itself") {
+		t.Errorf("no warning about the squatted names:\n%s", res.stdout)
+	}
+	if e := m.Phases[1].Steps[1].Error; !strings.Contains(e, "destination leads outside the report root") {
+		t.Errorf("collect through a planted link: %q", e)
+	}
+	if _, err := os.Stat(filepath.Join(outside, "f.txt")); err == nil {
+		t.Error("collect wrote outside the report root")
+	}
+}

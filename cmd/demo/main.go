@@ -12,6 +12,7 @@ import (
 	"context"
 	"flag"
 	"fmt"
+	"github.com/helios-action/helios-action/internal/site"
 	"io"
 	"io/fs"
 	"os"
@@ -85,6 +86,7 @@ func run(ctx context.Context, args []string, stdout, stderr io.Writer, tty bool)
 		Builtins:  reg,
 		// The same bundle as `helios run`: with its browsable index.html.
 		BeforeLedger: cli.IndexPage,
+		Reserved:     site.Written(),
 	})
 	if err != nil {
 		fmt.Fprintln(stderr, "demo:", err)

@@ -8,6 +8,7 @@ import (
 	"errors"
 	"flag"
 	"fmt"
+	"github.com/helios-action/helios-action/internal/site"
 	"io"
 	"os"
 	"path/filepath"
@@ -76,6 +77,7 @@ func (c *Command) Main(ctx context.Context, args []string) int {
 			Load:         c.loadMission,
 			Builtins:     c.Builtins,
 			BeforeLedger: IndexPage,
+			Reserved:     site.Written(),
 		})
 	case "plan":
 		err = c.plan(rest)

@@ -96,6 +96,7 @@ func (c *Command) run(ctx context.Context, args []string) error {
 		Version:      c.Version,
 		Builtins:     c.Builtins,
 		BeforeLedger: IndexPage,
+		Reserved:     site.Written(),
 	})
 	if err != nil {
 		return err

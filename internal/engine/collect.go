@@ -119,13 +119,16 @@ func (c *copier) copy(src, dst, rel string, depth int) (int, error) {
 	}
 	switch {
 	case fi.Mode().IsRegular():
+		if err := c.safeDir(filepath.Dir(dst), rel); err != nil {
+			return 0, err
+		}
 		return 1, copyFile(real, dst, fi.Mode())
 	case fi.IsDir():
 		if depth > maxLinkDepth {
 			return 0, fmt.Errorf("collect %s: folders nested deeper than %d (a link cycle?)", rel, maxLinkDepth)
 		}
-		if err := os.MkdirAll(dst, 0o755); err != nil {
-			return 0, fmt.Errorf("collect %s: %w", rel, err)
+		if err := c.safeDir(dst, rel); err != nil {
+			return 0, err
 		}
 		ents, err := os.ReadDir(real)
 		if err != nil {
@@ -146,10 +149,23 @@ func (c *copier) copy(src, dst, rel string, depth int) (int, error) {
 	}
 }
 
-func copyFile(src, dst string, mode os.FileMode) error {
-	if err := os.MkdirAll(filepath.Dir(dst), 0o755); err != nil {
-		return err
+// safeDir creates dir and checks that, links resolved, it is still inside
+// the report root: a step may have planted a link there that leads out.
+func (c *copier) safeDir(dir, rel string) error {
+	if err := os.MkdirAll(dir, 0o755); err != nil {
+		return fmt.Errorf("collect %s: %w", rel, err)
 	}
+	real, err := filepath.EvalSymlinks(dir)
+	if err != nil {
+		return fmt.Errorf("collect %s: %w", rel, err)
+	}
+	if !within(real, c.root) {
+		return fmt.Errorf("collect %s: destination leads outside the report root (to %s)", rel, real)
+	}
+	return nil
+}
+
+func copyFile(src, dst string, mode os.FileMode) error {
 	in, err := os.Open(src)
 	if err != nil {
 		return err

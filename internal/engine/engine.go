@@ -50,6 +50,9 @@ type Options struct {
 	// bundle. It gets the bundle's files as hashed so far and returns the
 	// names of the files it added, which are then hashed alone.
 	BeforeLedger func(ctx context.Context, res *Result, files []ledger.Entry) (added []string, err error)
+	// Reserved names files BeforeLedger writes; what a step left there is
+	// removed before it runs, and the run fails.
+	Reserved []string
 }
 
 // Result is what a run produced.

@@ -4,6 +4,8 @@ import (
 	"context"
 	"encoding/hex"
 	"fmt"
+	"os"
+	"path/filepath"
 
 	"github.com/helios-action/helios-action/internal/ledger"
 	"github.com/helios-action/helios-action/internal/manifest"
@@ -13,6 +15,7 @@ import (
 // BeforeLedger adds, then manifest.json (every file so far, with hashes),
 // then SHA256SUMS over all of them.
 func (r *run) finish(ctx context.Context, res *Result) error {
+	r.clearReserved(res)
 	scan, err := ledger.Scan(ctx, r.reportRoot, ledger.ScanOptions{
 		Exclude: func(name string) bool { return name == manifest.FileName },
 	})
@@ -22,7 +25,9 @@ func (r *run) finish(ctx context.Context, res *Result) error {
 	if r.opts.BeforeLedger != nil {
 		added, err := r.opts.BeforeLedger(ctx, res, scan.Entries)
 		if err != nil {
-			return fmt.Errorf("before ledger: %w", err)
+			// The bundle still gets its manifest and ledger.
+			r.con.printf("warning: %s\n", oneLine(r.masker.String(err.Error())))
+			added = existing(r.reportRoot, added)
 		}
 		// Hash only what the hook added; a name it rewrote replaces its entry.
 		byName := map[string]int{}
@@ -43,7 +48,7 @@ func (r *run) finish(ctx context.Context, res *Result) error {
 		ledger.Sort(scan.Entries)
 	}
 	for _, s := range scan.Skipped {
-		r.con.printf("warning: %s is not a regular file; the ledger leaves it out\n", s)
+		r.con.printf("warning: %q is not a regular file; the ledger leaves it out\n", s)
 	}
 	byName := make(map[string]ledger.Entry, len(scan.Entries))
 	for _, e := range scan.Entries {
@@ -81,4 +86,41 @@ func (r *run) finish(ctx context.Context, res *Result) error {
 	}
 	res.Digest, res.Files = digest, len(entries)
 	return nil
+}
+
+// reserved are the bundle paths the engine writes itself after the phases.
+var reserved = []string{manifest.FileName, ledger.FileName}
+
+// clearReserved removes what a step left at a path the engine writes
+// itself, so a step cannot keep the bundle from being sealed; the run
+// says so.
+func (r *run) clearReserved(res *Result) {
+	names := append([]string{}, reserved...)
+	if r.opts.Reserved != nil {
+		names = append(names, r.opts.Reserved...)
+	}
+	for _, n := range names {
+		p := filepath.Join(r.reportRoot, filepath.FromSlash(n))
+		if _, err := os.Lstat(p); err != nil {
+			continue
+		}
+		if err := os.RemoveAll(p); err == nil {
+			r.con.printf("warning: a step wrote %s, which helios writes itself; it was replaced\n", n)
+			if res.Manifest.Reason == "" && res.Manifest.Conclusion == manifest.Success {
+				res.Manifest.Conclusion = manifest.Failure
+				res.Manifest.Reason = fmt.Sprintf("a step wrote %s, a name helios reserves", n)
+			}
+		}
+	}
+}
+
+// existing keeps the names that are regular files in root.
+func existing(root string, names []string) []string {
+	var out []string
+	for _, n := range names {
+		if fi, err := os.Lstat(filepath.Join(root, filepath.FromSlash(n))); err == nil && fi.Mode().IsRegular() {
+			out = append(out, n)
+		}
+	}
+	return out
 }

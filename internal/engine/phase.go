@@ -44,6 +44,13 @@ func (r *run) runPhase(ctx context.Context, pr *phaseRun) {
 			pr.rec.Steps = append(pr.rec.Steps, r.stepRecord(p, s, manifest.Cancelled))
 			continue
 		}
+		if pctx.Err() != nil {
+			// The phase's time is up: its remaining steps do not start.
+			status = manifest.Failure
+			pr.reason = context.Cause(pctx).Error()
+			pr.rec.Steps = append(pr.rec.Steps, r.stepRecord(p, s, manifest.Skipped))
+			continue
+		}
 		rec := r.runStep(pctx, ctx, p, s, out)
 		pr.rec.Steps = append(pr.rec.Steps, rec)
 		switch {
@@ -61,7 +68,7 @@ func (r *run) runPhase(ctx context.Context, pr *phaseRun) {
 	pr.ok = status == manifest.Success || (status == manifest.Failure && p.ContinueOnError)
 	summary := fmt.Sprintf("%s %s: %s in %s", statusMark(status), p.Name, status, fmtDuration(end.Sub(start)))
 	if status != manifest.Success && pr.reason != "" {
-		summary += " — " + r.masker.String(pr.reason)
+		summary += " — " + oneLine(r.masker.String(pr.reason))
 	}
 	out.end(summary)
 }
@@ -156,6 +163,10 @@ func (r *run) runStep(pctx, rctx context.Context, p *mission.Phase, s *mission.S
 	switch {
 	case rctx.Err() != nil:
 		rec.Status, rec.Error = manifest.Cancelled, "cancelled"
+	case ctx.Err() != nil:
+		// A timeout fails the step even when the process, stopped by
+		// SIGTERM, exited 0.
+		rec.Status, rec.Error = manifest.Failure, context.Cause(ctx).Error()
 	case runErr != nil:
 		rec.Status = manifest.Failure
 		if c := context.Cause(ctx); ctx.Err() != nil && c != nil {

@@ -61,6 +61,9 @@ func Plan(m *mission.Mission) string {
 }
 
 // oneLine shows a multi-line script on one line, its line breaks marked.
+// It also keeps text from files and errors from starting a console line of
+// its own, where the runner would read it as a workflow command.
 func oneLine(s string) string {
-	return strings.ReplaceAll(strings.TrimRight(s, "\n"), "\n", " ⏎ ")
+	s = strings.TrimRight(s, "\r\n")
+	return strings.NewReplacer("\r\n", " ⏎ ", "\n", " ⏎ ", "\r", " ⏎ ").Replace(s)
 }
