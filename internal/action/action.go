@@ -40,6 +40,7 @@ type Env struct {
 	Builtins engine.Registry
 	// BeforeLedger adds the bundle's index page (see engine.Options).
 	BeforeLedger func(ctx context.Context, res *engine.Result, files []ledger.Entry) ([]string, error)
+	Reserved     []string
 	// Now and Sleep are the clock of the GitHub client (tests make them instant).
 	Now   func() time.Time
 	Sleep func(context.Context, time.Duration) error
@@ -139,12 +140,27 @@ func (r *runner) main(ctx context.Context) int {
 	r.startCheck(ctx)
 
 	// The mission runs on the signal's context; reporting gets a context
-	// of its own so that a cancelled run is still reported.
-	rctx := context.WithoutCancel(ctx)
+	// of its own so that a cancelled run is still reported, bounded from
+	// the moment a signal arrives: the runner kills the container about
+	// 10 s after SIGINT.
+	rctx, cancelReport := context.WithCancel(context.WithoutCancel(ctx))
+	defer cancelReport()
+	stop := context.AfterFunc(ctx, func() { time.AfterFunc(cancelReportBudget, cancelReport) })
+	defer stop()
+	conclusion := manifest.Failure
+	// Whatever path this takes, a check run that was started is completed,
+	// so a required check never stays pending.
+	defer func() {
+		if r.checkRunID != 0 {
+			r.finishCheck(rctx, nil, conclusion)
+		}
+	}()
+
 	bundle, err := r.bundle(ctx, m)
 	if err != nil {
 		a.Errorf("%v", err)
-		r.finishCheck(rctx, nil, "failure")
+		r.out.set("conclusion", manifest.Failure)
+		r.summaryText(fmt.Sprintf("### ❌ Helios: the mission could not run\n\n%s\n", report.EscapeText(err.Error())))
 		var ue *engine.UsageError
 		if errors.As(err, &ue) {
 			return exitcode.Usage
@@ -152,16 +168,11 @@ func (r *runner) main(ctx context.Context) int {
 		return exitcode.Internal
 	}
 	mf := bundle.manifest
-	conclusion := mf.Conclusion
+	conclusion = mf.Conclusion
 	r.annotateSteps(bundle)
 	if ctx.Err() != nil {
-		// The runner kills the container about 10 s after SIGINT: what
-		// reporting remains gets that long, not the API client's budget.
-		var cancel context.CancelFunc
-		rctx, cancel = context.WithTimeout(rctx, cancelReportBudget)
-		defer cancel()
 		// Cancelled: the check run is completed right after the ledger,
-		// before anything slower, within what the runner leaves us.
+		// before anything slower.
 		r.finishCheck(rctx, bundle, conclusion)
 	}
 	r.setBundleOutputs(bundle)
@@ -174,8 +185,13 @@ func (r *runner) main(ctx context.Context) int {
 		conclusion = manifest.Failure
 		mf.Reason = "an upstream job of this workflow failed or was cancelled"
 	}
-	drift := r.compareBaseline(bundle)
-	if drift != nil && drift.Drift() && in.FailOnDrift && conclusion == manifest.Success {
+	drift, derr := r.compareBaseline(bundle)
+	switch {
+	case derr != nil && in.FailOnDrift && conclusion == manifest.Success:
+		// fail-on-drift cannot pass on a baseline it could not read.
+		conclusion = manifest.Failure
+		mf.Reason = "the baseline could not be compared: " + derr.Error()
+	case drift != nil && drift.Drift() && in.FailOnDrift && conclusion == manifest.Success:
 		conclusion = manifest.Failure
 		mf.Reason = "the bundle drifted from the baseline"
 	}
@@ -254,6 +270,7 @@ func (r *runner) bundle(ctx context.Context, m *mission.Mission) (*bundleInfo, e
 		Builtins:     r.env.Builtins,
 		Secrets:      []string{in.GitHubToken},
 		BeforeLedger: r.env.BeforeLedger,
+		Reserved:     r.env.Reserved,
 	})
 	if err != nil {
 		return nil, err
@@ -340,10 +357,10 @@ func (r *runner) setBundleOutputs(b *bundleInfo) {
 }
 
 // compareBaseline diffs the bundle against the baseline input, if any.
-func (r *runner) compareBaseline(b *bundleInfo) *diff.Result {
+func (r *runner) compareBaseline(b *bundleInfo) (*diff.Result, error) {
 	if r.in.Baseline == "" {
 		r.out.set("drift", "false")
-		return nil
+		return nil, nil
 	}
 	base := r.in.Baseline
 	if !filepath.IsAbs(base) {
@@ -353,10 +370,10 @@ func (r *runner) compareBaseline(b *bundleInfo) *diff.Result {
 	if err != nil {
 		r.a.Warningf("baseline %s: %v; no drift computed", r.in.Baseline, err)
 		r.out.set("drift", "false")
-		return nil
+		return nil, err
 	}
 	r.out.set("drift", strconv.FormatBool(res.Drift()))
-	return res
+	return res, nil
 }
 
 func (r *runner) missionError(err error) {

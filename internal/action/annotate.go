@@ -20,8 +20,10 @@ func (r *runner) annotateSteps(b *bundleInfo) {
 			if st.Uses != "helios/docs" {
 				continue
 			}
+			// With run: false the manifest comes from another run: a
+			// path in it must stay inside the bundle.
 			rel, _ := st.Data["report"].(string)
-			if rel == "" {
+			if rel == "" || !filepath.IsLocal(filepath.FromSlash(rel)) {
 				continue
 			}
 			rep, err := docs.ReadReport(filepath.Join(b.root, filepath.FromSlash(rel)))

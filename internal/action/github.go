@@ -4,7 +4,6 @@ import (
 	"context"
 	"errors"
 	"fmt"
-	"os"
 
 	"github.com/helios-action/helios-action/internal/ghapi"
 	"github.com/helios-action/helios-action/internal/manifest"
@@ -87,7 +86,15 @@ func (r *runner) finishCheckWith(ctx context.Context, in report.Input, conclusio
 	for _, a := range report.Annotations(in) {
 		anns = append(anns, ghapi.Annotation(a))
 	}
-	if err := r.gh.CompleteCheckRun(ctx, r.owner, r.repo, r.checkRunID, r.checkName(), conclusion, title, summary, text, anns); err != nil {
+	err := r.gh.CompleteCheckRun(ctx, r.owner, r.repo, r.checkRunID, r.checkName(), conclusion, title, summary, text, anns)
+	var pe *ghapi.PermissionError
+	if err != nil && !errors.As(err, &pe) && ctx.Err() == nil {
+		// A refused output (a limit GitHub counts differently, say) must
+		// not leave the check pending: complete it with the bare minimum.
+		r.a.Warningf("check run: %v; completing it without details", err)
+		err = r.gh.CompleteCheckRun(ctx, r.owner, r.repo, r.checkRunID, r.checkName(), conclusion, conclusion, "See the job summary of the run for details.", "", nil)
+	}
+	if err != nil {
 		r.apiProblem("check run", err)
 	}
 	r.checkRunID = 0
@@ -140,15 +147,16 @@ func (r *runner) comment(ctx context.Context, in report.Input) {
 
 // summary writes the job summary; outside Actions there is no summary file.
 func (r *runner) summary(in report.Input) {
+	r.summaryText(report.Summary(in))
+}
+
+// summaryText appends plain Markdown to the job summary, when there is one.
+func (r *runner) summaryText(md string) {
 	path := r.env.Getenv("GITHUB_STEP_SUMMARY")
-	if path == "" {
+	if path == "" || writable(path) != nil {
 		return
 	}
-	if err := writable(path); err != nil {
-		r.a.Warningf("job summary: %v", err)
-		return
-	}
-	r.a.AddStepSummary(report.Summary(in))
+	r.a.AddStepSummary(md)
 }
 
 // apiProblem reports a GitHub API failure without changing the mission's
@@ -165,5 +173,3 @@ func (r *runner) apiProblem(what string, err error) {
 	}
 	r.a.Warningf("%s: %v", what, err)
 }
-
-var _ = os.Getenv
