@@ -11,7 +11,7 @@ import (
 // Limits of the checks and statuses APIs, with GitHub's own words.
 const (
 	maxAnnotationsPerRequest = 50    // "No more than 50 items are allowed"
-	maxCheckOutputChars      = 65535 // "summary exceeds a maximum bytesize of 65535"
+	maxCheckOutputBytes      = 65535 // "summary exceeds a maximum bytesize of 65535"
 	maxCheckTitleChars       = 1000  // output.title; GitHub truncates nothing, keep it short
 	maxAnnotationTitleChars  = 255
 	maxAnnotationMsgChars    = 64 << 10 // "message": 64 KB
@@ -57,8 +57,8 @@ func (c *Client) CreateCheckRun(ctx context.Context, owner, repo, name, headSHA,
 // (an empty one would rename the check and break branch protection).
 func (c *Client) CompleteCheckRun(ctx context.Context, owner, repo string, id int64, name, conclusion, title, summary, text string, annotations []Annotation) error {
 	title = clip(title, maxCheckTitleChars)
-	summary = clip(summary, maxCheckOutputChars)
-	text = clip(text, maxCheckOutputChars)
+	summary = clipBytes(summary, maxCheckOutputBytes)
+	text = clipBytes(text, maxCheckOutputBytes)
 	batch := func(from int) []*github.CheckRunAnnotation {
 		to := min(from+maxAnnotationsPerRequest, len(annotations))
 		out := make([]*github.CheckRunAnnotation, 0, to-from)
@@ -122,6 +122,19 @@ func (c *Client) SetStatus(ctx context.Context, owner, repo, sha, state, statusC
 }
 
 // clip cuts s to at most n characters, ending with "…" when it cut.
+// clipBytes cuts s to at most n bytes at a character boundary, ending in
+// "…" when cut: the check output's limit is in bytes.
+func clipBytes(s string, n int) string {
+	if len(s) <= n {
+		return s
+	}
+	cut := n - len("…")
+	for cut > 0 && !utf8.RuneStart(s[cut]) {
+		cut--
+	}
+	return s[:cut] + "…"
+}
+
 func clip(s string, n int) string {
 	if utf8.RuneCountInString(s) <= n {
 		return s

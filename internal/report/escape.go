@@ -137,3 +137,7 @@ func ganttLabel(s string, max int) string {
 	}
 	return l
 }
+
+// EscapeText makes text from an error or a file safe as Markdown prose
+// (the same rules as everything else this package renders).
+func EscapeText(s string) string { return mdText(s, 4000) }

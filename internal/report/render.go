@@ -641,9 +641,9 @@ func Comment(in Input, marker string) string {
 
 // CheckOutput renders the check run's output: a one-line title, the compact
 // report as summary and the full step table and drift as text, each within
-// 65,535 characters.
+// 65,535 bytes (GitHub counts the check output in bytes, unlike comments).
 func CheckOutput(in Input) (title, summary, text string) {
-	m := measure(charsOf)
+	m := measure(bytesOf)
 	title = clean(fmt.Sprintf("%s · %s", in.conclusion(), strings.TrimPrefix(statusLine(&in), in.conclusion()+" · ")), maxCheckTitle)
 	summary = clamp(m, maxCheckChars, in.compact(m, maxCheckChars, false), in.where())
 	room := maxCheckChars - noteReserveChars

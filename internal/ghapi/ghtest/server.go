@@ -30,7 +30,7 @@ import (
 // Limits enforced as GitHub enforces them (with its own words).
 const (
 	maxCommentChars      = 65536 // "Body is too long (maximum is 65536 characters)"
-	maxCheckOutputChars  = 65535 // "summary exceeds a maximum bytesize of 65535"
+	maxCheckOutputBytes  = 65535 // "summary exceeds a maximum bytesize of 65535": bytes, not characters
 	maxAnnotations       = 50    // "No more than 50 items are allowed"
 	maxStatusDescription = 140   // "description is too long (maximum is 140 characters)"
 	defaultPerPage       = 30
@@ -697,10 +697,10 @@ func checkInvalid(in *checkRequest) string {
 		if o.Title == nil || o.Summary == nil {
 			return "output title and summary are required"
 		}
-		if tooLong(*o.Summary, maxCheckOutputChars) {
+		if len(*o.Summary) > maxCheckOutputBytes {
 			return "Invalid request.\n\nOnly 65535 characters are allowed; summary exceeds a maximum bytesize of 65535."
 		}
-		if o.Text != nil && tooLong(*o.Text, maxCheckOutputChars) {
+		if o.Text != nil && len(*o.Text) > maxCheckOutputBytes {
 			return "Invalid request.\n\nOnly 65535 characters are allowed; text exceeds a maximum bytesize of 65535."
 		}
 		if len(o.Annotations) > maxAnnotations {
