@@ -267,14 +267,26 @@ func urlParts(s string) []string {
 			out = append(out, name)
 		}
 	}
-	for _, vs := range u.Query() {
-		out = append(out, vs...)
+	// Query values are secret when their name says so (key, token, …) or
+	// when they look like a key; "?network=mainnet" is not masked, since
+	// masking a common word would blank it out of every log and change
+	// report bytes with the URL.
+	for name, vs := range u.Query() {
+		for _, v := range vs {
+			if secretParam(name) || looksLikeKey(v) {
+				out = append(out, v)
+			}
+		}
 	}
 	// The raw values too: the decoded value, escaped again, need not give
 	// back the bytes that were in the URL ("%2b" against "%2B").
 	for _, kv := range strings.FieldsFunc(u.RawQuery, func(r rune) bool { return r == '&' || r == ';' }) {
-		if _, v, ok := strings.Cut(kv, "="); ok {
-			out = append(out, v)
+		if k, v, ok := strings.Cut(kv, "="); ok {
+			dk, _ := url.QueryUnescape(k)
+			dv, _ := url.QueryUnescape(v)
+			if secretParam(dk) || looksLikeKey(dv) || looksLikeKey(v) {
+				out = append(out, v)
+			}
 		}
 	}
 	for _, seg := range strings.Split(u.Path, "/") {
@@ -283,6 +295,19 @@ func urlParts(s string) []string {
 		}
 	}
 	return out
+}
+
+// secretWords mark a query parameter whose value is a credential.
+var secretWords = []string{"key", "token", "secret", "auth", "pass", "pwd", "sig", "credential", "session", "jwt", "bearer"}
+
+func secretParam(name string) bool {
+	n := strings.ToLower(name)
+	for _, w := range secretWords {
+		if strings.Contains(n, w) {
+			return true
+		}
+	}
+	return false
 }
 
 func looksLikeKey(s string) bool {

@@ -90,7 +90,7 @@ func TestURLForms(t *testing.T) {
 		{"password", "s3cr3t-pass", true},
 		{"query value", "QWERTYUIOP", true},
 		{"short query value ignored", "1", false},
-		{"other query value", "mainnet", true},
+		{"non-secret query value (network=mainnet) is not masked", "mainnet", false},
 		{"key-like path segment", "0123456789abcdef0123", true},
 		{"route segment", "v3", false},
 		{"host", "rpc.example.com", false},
