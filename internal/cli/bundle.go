@@ -60,7 +60,10 @@ func (c *Command) verify(ctx context.Context, args []string) error {
 	}
 	rep, err := ledger.Verify(ctx, dir, ledger.ScanOptions{})
 	if err != nil {
-		return err
+		// A ledger that cannot be read (malformed, duplicate names) is a
+		// bundle that does not verify, not a failure of the tool.
+		fmt.Fprintf(c.Stdout, "helios: %s does not verify: %v\n", dir, err)
+		return errFailed
 	}
 	for _, n := range rep.Missing {
 		fmt.Fprintf(c.Stdout, "missing  %s\n", n)
@@ -93,8 +96,14 @@ func (c *Command) diff(args []string) error {
 		return usageErrorf("diff takes two bundles (folders or SHA256SUMS files), got %d arguments", len(pos))
 	}
 	for _, p := range pos {
-		if _, err := os.Stat(p); err != nil {
+		fi, err := os.Stat(p)
+		if err != nil {
 			return usageErrorf("diff: %v", err)
+		}
+		if fi.IsDir() {
+			if _, err := os.Stat(filepath.Join(p, ledger.FileName)); err != nil {
+				return usageErrorf("diff: %s is not a bundle: it has no %s", p, ledger.FileName)
+			}
 		}
 	}
 	res, err := diff.Compare(pos[0], pos[1], diff.Options{})
