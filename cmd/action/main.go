@@ -18,6 +18,7 @@ import (
 var version = "dev"
 
 func main() {
+	harden()
 	// The runner sends SIGINT, then SIGTERM about 7.5 s later: both cancel
 	// the run, which still writes its manifest and ledger.
 	ctx, stop := signal.NotifyContext(context.Background(), os.Interrupt, syscall.SIGTERM)

@@ -1,3 +1,5 @@
+//go:build linux
+
 // Package owner gives back to the workspace's owner the files the action
 // created in it. A container action runs as root while the runner's
 // workspace belongs to the runner's user: root-owned reports break later
