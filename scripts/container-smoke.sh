@@ -280,6 +280,17 @@ if [ -n "$wrong" ]; then
 fi
 echo "ok: every file in the workspace belongs to 1001:1001"
 
+step "steps cannot read the action's own environment"
+# A mission step runs as root like helios; /proc/<ppid>/environ would hand
+# it the GitHub token unless helios is non-dumpable (no CAP_SYS_PTRACE here).
+pws=$(mktemp -d "$tmp/proc.XXXX")
+printf 'version: 1\nreport-root: out\nphases:\n  p:\n    steps:\n      - run: cat /proc/$PPID/environ > "$HELIOS_REPORT_ROOT/environ" || echo denied > "$HELIOS_REPORT_ROOT/environ"\n' >"$pws/helios.yml"
+timeout 120 podman run --runtime runc --rm --workdir /github/workspace -v "$pws:/github/workspace" \
+  -e GITHUB_TOKEN=ghs_smoke_token_in_env -e INPUT_GITHUB-TOKEN=ghs_smoke_token_in_env "$image" run >"$work/proc.log" 2>&1 || { cat "$work/proc.log"; fail "helios run of the /proc mission"; }
+grep -q ghs_smoke_token_in_env "$pws/out/environ" && fail "a step read the token from /proc/\$PPID/environ"
+grep -qx denied "$pws/out/environ" || fail "expected the step's read of /proc/\$PPID/environ to be refused"
+echo "ok: a step's read of /proc/\$PPID/environ is refused (helios is non-dumpable)"
+
 step "done"
 echo "checked: the Dockerfile builds from local bases (${build_secs}s); no USER, no WORKDIR, exec-form ENTRYPOINT;"
 echo "  sh, git, make, node, npm in the image; helios version carries VERSION;"
