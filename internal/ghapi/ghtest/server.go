@@ -175,9 +175,11 @@ type injected struct {
 type Server struct {
 	srv *httptest.Server
 
+	logMu    sync.Mutex // guards requests and counts
+	requests []Request
+	counts   map[string]int
+
 	mu        sync.Mutex
-	requests  []Request
-	counts    map[string]int
 	faults    []*injected
 	tokens    map[string]string
 	nextID    int64
@@ -275,16 +277,16 @@ func (s *Server) listPulls(w http.ResponseWriter, args []string, sha string) {
 
 // Requests returns every request so far, in arrival order.
 func (s *Server) Requests() []Request {
-	s.mu.Lock()
-	defer s.mu.Unlock()
+	s.logMu.Lock()
+	defer s.logMu.Unlock()
 	return append([]Request(nil), s.requests...)
 }
 
 // Count returns how many requests a route received ("" for all, GraphQL
 // included).
 func (s *Server) Count(route string) int {
-	s.mu.Lock()
-	defer s.mu.Unlock()
+	s.logMu.Lock()
+	defer s.logMu.Unlock()
 	if route == "" {
 		return len(s.requests)
 	}
@@ -293,8 +295,8 @@ func (s *Server) Count(route string) int {
 
 // Counts returns the number of requests per route.
 func (s *Server) Counts() map[string]int {
-	s.mu.Lock()
-	defer s.mu.Unlock()
+	s.logMu.Lock()
+	defer s.logMu.Unlock()
 	out := make(map[string]int, len(s.counts))
 	for k, v := range s.counts {
 		out[k] = v
@@ -304,8 +306,8 @@ func (s *Server) Counts() map[string]int {
 
 // Reset forgets the request log and counters (not the state).
 func (s *Server) Reset() {
-	s.mu.Lock()
-	defer s.mu.Unlock()
+	s.logMu.Lock()
+	defer s.logMu.Unlock()
 	s.requests = nil
 	s.counts = map[string]int{}
 }
@@ -397,25 +399,36 @@ func (s *Server) serve(w http.ResponseWriter, r *http.Request) {
 		hook(route)
 	}
 
-	rec := &recorder{ResponseWriter: w, status: 200}
-	s.handle(rec, r, route, path, args)
-
-	s.mu.Lock()
+	// Counted before the answer goes out: a client that has its answer
+	// may look at the counts at once.
+	s.logMu.Lock()
+	s.counts[route]++
+	i := len(s.requests)
 	s.requests = append(s.requests, Request{
 		Method: r.Method, Path: path, Query: r.URL.RawQuery, Route: route,
-		Status: rec.status, Auth: r.Header.Get("Authorization") != "",
+		Auth: r.Header.Get("Authorization") != "",
 	})
-	s.counts[route]++
-	s.mu.Unlock()
+	s.logMu.Unlock()
+	// Handlers may answer while holding s.mu, so the log has its own lock.
+	rec := &recorder{ResponseWriter: w, status: 200, onStatus: func(code int) {
+		s.logMu.Lock()
+		if i < len(s.requests) { // a Reset meanwhile drops the record
+			s.requests[i].Status = code
+		}
+		s.logMu.Unlock()
+	}}
+	s.handle(rec, r, route, path, args)
 }
 
 type recorder struct {
 	http.ResponseWriter
-	status int
+	status   int
+	onStatus func(int) // records the status before the answer leaves
 }
 
 func (r *recorder) WriteHeader(code int) {
 	r.status = code
+	r.onStatus(code)
 	r.ResponseWriter.WriteHeader(code)
 }
 
