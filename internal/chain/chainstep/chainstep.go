@@ -75,12 +75,12 @@ func CheckCommon(file, name string, with *yaml.Node, c Common) error {
 	if c.Timeout != "" {
 		d, err := time.ParseDuration(c.Timeout)
 		if err != nil || d <= 0 {
-			return mission.NodeError(file, valueNode(with, "timeout"), "value", "%s: timeout %q is not a positive duration such as 15s", name, c.Timeout)
+			return mission.NodeError(file, ValueNode(with, "timeout"), "value", "%s: timeout %q is not a positive duration such as 15s", name, c.Timeout)
 		}
 	}
 	if c.Out != "" {
 		if err := checkRel(c.Out); err != nil {
-			return mission.NodeError(file, valueNode(with, "out"), "value", "%s: out: %v", name, err)
+			return mission.NodeError(file, ValueNode(with, "out"), "value", "%s: out: %v", name, err)
 		}
 	}
 	return nil
@@ -89,7 +89,7 @@ func CheckCommon(file, name string, with *yaml.Node, c Common) error {
 // CheckAddress validates an address-valued key.
 func CheckAddress(file, name string, with *yaml.Node, key, val string) error {
 	if val != "" && !isAddress(val) {
-		return mission.NodeError(file, valueNode(with, key), "value", "%s: %s %q is not a 0x-prefixed 20-byte address", name, key, val)
+		return mission.NodeError(file, ValueNode(with, key), "value", "%s: %s %q is not a 0x-prefixed 20-byte address", name, key, val)
 	}
 	return nil
 }
@@ -106,8 +106,9 @@ func isAddress(s string) bool {
 	return true
 }
 
-// valueNode finds key's value in a mapping node, or the mapping itself.
-func valueNode(with *yaml.Node, key string) *yaml.Node {
+// ValueNode finds key's value in a mapping node, or the mapping itself,
+// so an error can point at the offending value.
+func ValueNode(with *yaml.Node, key string) *yaml.Node {
 	if with == nil {
 		return nil
 	}
@@ -118,9 +119,6 @@ func valueNode(with *yaml.Node, key string) *yaml.Node {
 	}
 	return with
 }
-
-// ValueNode is valueNode for the built-ins' own checks.
-func ValueNode(with *yaml.Node, key string) *yaml.Node { return valueNode(with, key) }
 
 func checkRel(p string) error {
 	if p == "" || path.IsAbs(p) || filepath.IsAbs(p) {
@@ -199,6 +197,28 @@ func OutBase(c Common, def string) string {
 
 // DefaultOut is chain/<step-id>.
 func DefaultOut(sc *engine.StepContext) string { return "chain/" + sc.Step.ID }
+
+// DecodeWith decodes the step's with: block (already validated by Check)
+// into v; a step without one leaves v as it is.
+func DecodeWith(sc *engine.StepContext, v any) error {
+	if sc.Step.With == nil {
+		return nil
+	}
+	if err := sc.Step.With.Decode(v); err != nil {
+		return fmt.Errorf("with: %w", err)
+	}
+	return nil
+}
+
+// Finish writes the step's report whether or not the step failed, since a
+// failed check's report is the evidence, and returns the step's own error
+// before any error of writing it.
+func Finish(sc *engine.StepContext, base, md string, rep any, runErr error) error {
+	if err := WriteReport(sc, base, md, rep); err != nil && runErr == nil {
+		return err
+	}
+	return runErr
+}
 
 // WriteReport writes base.md and base.json in the bundle (both masked, so a
 // secret that reached a value cannot land in a report) and records them as

@@ -140,10 +140,8 @@ var (
 // Run implements engine.Builtin.
 func (s *Step) Run(ctx context.Context, sc *engine.StepContext) error {
 	var w With
-	if sc.Step.With != nil {
-		if err := sc.Step.With.Decode(&w); err != nil {
-			return fmt.Errorf("with: %w", err)
-		}
+	if err := chainstep.DecodeWith(sc, &w); err != nil {
+		return err
 	}
 	if w.Config == "" {
 		w.Config = "config/identity-registry." + sc.Network + ".json"
@@ -153,10 +151,7 @@ func (s *Step) Run(ctx context.Context, sc *engine.StepContext) error {
 	if err != nil {
 		rep.Errors = append(rep.Errors, err.Error())
 	}
-	if werr := chainstep.WriteReport(sc, chainstep.OutBase(w.Common, chainstep.DefaultOut(sc)), render(rep), rep); werr != nil && err == nil {
-		err = werr
-	}
-	return err
+	return chainstep.Finish(sc, chainstep.OutBase(w.Common, chainstep.DefaultOut(sc)), render(rep), rep, err)
 }
 
 func run(ctx context.Context, sc *engine.StepContext, w With, rep *Report) error {

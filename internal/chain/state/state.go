@@ -187,10 +187,8 @@ type Report struct {
 // Run implements engine.Builtin.
 func (s *Step) Run(ctx context.Context, sc *engine.StepContext) error {
 	var w With
-	if sc.Step.With != nil {
-		if err := sc.Step.With.Decode(&w); err != nil {
-			return fmt.Errorf("with: %w", err)
-		}
+	if err := chainstep.DecodeWith(sc, &w); err != nil {
+		return err
 	}
 	failOnDrift := w.FailOnDrift == nil || *w.FailOnDrift
 	if w.Preset == PresetThermodynamics {
@@ -201,10 +199,7 @@ func (s *Step) Run(ctx context.Context, sc *engine.StepContext) error {
 	if err != nil {
 		rep.Errors = append(rep.Errors, err.Error())
 	}
-	if werr := chainstep.WriteReport(sc, chainstep.OutBase(w.Common, chainstep.DefaultOut(sc)), renderCalls(rep), rep); werr != nil && err == nil {
-		err = werr
-	}
-	return err
+	return chainstep.Finish(sc, chainstep.OutBase(w.Common, chainstep.DefaultOut(sc)), renderCalls(rep), rep, err)
 }
 
 func runCalls(ctx context.Context, sc *engine.StepContext, w With, rep *Report, failOnDrift bool) error {

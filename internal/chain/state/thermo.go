@@ -156,10 +156,7 @@ func runThermo(ctx context.Context, sc *engine.StepContext, w With, failOnDrift 
 	if err != nil {
 		rep.Errors = append(rep.Errors, err.Error())
 	}
-	if werr := chainstep.WriteReport(sc, chainstep.OutBase(w.Common, DefaultThermoOut), renderThermo(rep), rep); werr != nil && err == nil {
-		err = werr
-	}
-	return err
+	return chainstep.Finish(sc, chainstep.OutBase(w.Common, DefaultThermoOut), renderThermo(rep), rep, err)
 }
 
 func thermo(ctx context.Context, sc *engine.StepContext, w With, rep *ThermoReport, failOnDrift bool) error {

@@ -100,20 +100,15 @@ var (
 // Run implements engine.Builtin.
 func (s *Step) Run(ctx context.Context, sc *engine.StepContext) error {
 	var w With
-	if sc.Step.With != nil {
-		if err := sc.Step.With.Decode(&w); err != nil {
-			return fmt.Errorf("with: %w", err)
-		}
+	if err := chainstep.DecodeWith(sc, &w); err != nil {
+		return err
 	}
 	rep := &Report{Network: sc.Network, Config: w.Config, Status: "fail"}
 	err := s.run(ctx, sc, w, rep)
 	if err != nil {
 		rep.Errors = append(rep.Errors, err.Error())
 	}
-	if werr := chainstep.WriteReport(sc, chainstep.OutBase(w.Common, chainstep.DefaultOut(sc)), render(rep), rep); werr != nil && err == nil {
-		err = werr
-	}
-	return err
+	return chainstep.Finish(sc, chainstep.OutBase(w.Common, chainstep.DefaultOut(sc)), render(rep), rep, err)
 }
 
 func (s *Step) run(ctx context.Context, sc *engine.StepContext, w With, rep *Report) error {
