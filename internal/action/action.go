@@ -3,6 +3,7 @@ package action
 import (
 	"context"
 	"crypto/sha256"
+	"encoding/base64"
 	"encoding/hex"
 	"errors"
 	"fmt"
@@ -341,18 +342,19 @@ func (r *runner) setBundleOutputs(b *bundleInfo) {
 		r.a.Errorf("read ledger: %v", err)
 		return
 	}
-	line := func(name string) string {
-		p := filepath.Join(b.root, name)
-		bs, err := os.ReadFile(p)
-		if err != nil {
-			return ""
-		}
-		return sha256Hex(bs) + "  " + name + "\n"
+	if len(sums) <= maxSubjectsBytes {
+		o.set("base64-subjects", base64.StdEncoding.EncodeToString(sums))
+		return
 	}
-	v, cut := subjects(sums, line(ledger.FileName), line(manifest.FileName))
-	if cut {
-		r.a.Noticef("SHA256SUMS is over 512 KiB: base64-subjects names SHA256SUMS and manifest.json themselves")
+	// Past the attest action's limit the subjects are the ledger (whose
+	// hash is the digest already known) and the manifest.
+	ms, err := os.ReadFile(filepath.Join(b.root, manifest.FileName))
+	if err != nil {
+		r.a.Errorf("read manifest: %v", err)
+		return
 	}
+	v := base64.StdEncoding.EncodeToString([]byte(b.digest + "  " + ledger.FileName + "\n" + sha256Hex(ms) + "  " + manifest.FileName + "\n"))
+	r.a.Noticef("SHA256SUMS is over 512 KiB: base64-subjects names SHA256SUMS and manifest.json themselves")
 	o.set("base64-subjects", v)
 }
 

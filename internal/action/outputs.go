@@ -1,7 +1,6 @@
 package action
 
 import (
-	"encoding/base64"
 	"fmt"
 	"os"
 	"path/filepath"
@@ -83,16 +82,6 @@ func writable(path string) error {
 		return err
 	}
 	return f.Close()
-}
-
-// subjects is the base64-subjects output: base64 of SHA256SUMS as the SLSA
-// generic generator takes it, or — when that would pass 512 KiB — of the
-// two lines naming SHA256SUMS and manifest.json themselves.
-func subjects(sums []byte, sumsLine, manifestLine string) (string, bool) {
-	if len(sums) <= maxSubjectsBytes {
-		return base64.StdEncoding.EncodeToString(sums), false
-	}
-	return base64.StdEncoding.EncodeToString([]byte(sumsLine + manifestLine)), true
 }
 
 // relToWorkspace makes a path relative to the workspace: container paths
