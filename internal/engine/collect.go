@@ -30,7 +30,7 @@ func collectTo(s *mission.Step) string {
 func (r *run) collect(s *mission.Step, sc *StepContext) error {
 	c := s.Collect
 	to := path.Clean("/" + filepath.ToSlash(c.To))[1:]
-	if strings.HasPrefix(c.To, "/") || hasDotDot(c.To) {
+	if c.To != "" && !filepath.IsLocal(c.To) {
 		return fmt.Errorf("collect to %q: must be a folder inside the report root", c.To)
 	}
 	dst := filepath.Join(r.reportRoot, filepath.FromSlash(to))
@@ -44,7 +44,7 @@ func (r *run) collect(s *mission.Step, sc *StepContext) error {
 	}
 	total := 0
 	for _, pat := range c.From {
-		if filepath.IsAbs(pat) || strings.HasPrefix(pat, "/") || hasDotDot(pat) {
+		if !filepath.IsLocal(pat) {
 			return fmt.Errorf("collect from %q: must be a path inside the workspace", pat)
 		}
 		matches, err := glob.Expand(r.workspace, pat)
@@ -74,15 +74,6 @@ func (r *run) collect(s *mission.Step, sc *StepContext) error {
 	}
 	fmt.Fprintf(sc.Log, "%d files collected\n", total)
 	return nil
-}
-
-func hasDotDot(p string) bool {
-	for _, seg := range strings.Split(filepath.ToSlash(p), "/") {
-		if seg == ".." {
-			return true
-		}
-	}
-	return false
 }
 
 type copier struct {
