@@ -132,6 +132,23 @@ func TestUpsertConcurrent(t *testing.T) {
 				listed := 0
 				all := make(chan struct{})
 				srv.OnRequest(func(route string) {
+					if route == ghtest.RouteCreateComment {
+						// A run released from the line-up may create before a
+						// slower one has been answered; hold creates until
+						// every first listing has its answer (bounded).
+						for deadline := time.Now().Add(10 * time.Second); time.Now().Before(deadline); time.Sleep(time.Millisecond) {
+							answered := 0
+							for _, r := range srv.Requests() {
+								if r.Route == ghtest.RouteListComments && r.Status != 0 {
+									answered++
+								}
+							}
+							if answered >= tc.runs {
+								return
+							}
+						}
+						return
+					}
 					if route != ghtest.RouteListComments {
 						return
 					}
