@@ -13,7 +13,7 @@ workflows=(.github/workflows/*.yml)
 [ -e "${workflows[0]}" ] || { echo "no workflows under .github/workflows"; exit 1; }
 
 echo "actionlint $version"
-timeout 300 go run "github.com/rhysd/actionlint/cmd/actionlint@$version" -version | head -1
+timeout 300 go run "github.com/rhysd/actionlint/cmd/actionlint@$version" -version | sed -n 1p
 
 # action.yml: a Docker action whose image is the Dockerfile on main, or a
 # prebuilt image by digest on a release commit.

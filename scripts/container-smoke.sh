@@ -46,7 +46,7 @@ if [ ! -e /etc/containers/containers.conf ]; then
   printf '[containers]\ndefault_ulimits = []\n' >/etc/containers/containers.conf
   echo "wrote /etc/containers/containers.conf (default_ulimits = [])"
 fi
-podman --version; runc --version | head -1; go version
+podman --version; runc --version | sed -n 1p; go version
 
 cache=${XDG_CACHE_HOME:-/var/cache}/helios-smoke
 mkdir -p "$cache"
@@ -259,7 +259,7 @@ echo "ok: job summary $(wc -c <"$summary") bytes, with a mermaid block"
 (cd "$bundle" && sha256sum -c --quiet --strict SHA256SUMS) || fail "sha256sum -c SHA256SUMS in the bundle"
 echo "ok: sha256sum -c SHA256SUMS passes on the host ($files files)"
 
-commit=$(sed -n 's/.*"commit": *"\([0-9a-f]*\)".*/\1/p' "$bundle/manifest.json" | head -1)
+commit=$(sed -n 's/.*"commit": *"\([0-9a-f]*\)".*/\1/p' "$bundle/manifest.json" | sed -n 1p)
 [ "$commit" = "$head" ] || fail "manifest.json git commit '${commit}', workspace HEAD $head (safe.directory?)"
 echo "ok: manifest.json records the workspace's commit (git works on the 1001-owned checkout)"
 
