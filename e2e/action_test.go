@@ -15,6 +15,7 @@ import (
 	"testing"
 	"unicode/utf8"
 
+	"github.com/helios-action/helios-action/internal/actionyml"
 	"github.com/helios-action/helios-action/internal/artifact/artifacttest"
 	"github.com/helios-action/helios-action/internal/ghapi/ghtest"
 )
@@ -123,10 +124,15 @@ func TestActionPullRequest(t *testing.T) {
 	if err != nil || string(subjects) != readFile(t, filepath.Join(root, "SHA256SUMS")) {
 		t.Errorf("base64-subjects is not base64 of SHA256SUMS (%v)", err)
 	}
-	for _, k := range []string{"comment-id", "comment-url", "check-run-id", "check-run-url", "artifact-id", "artifact-url", "artifact-digest"} {
+	// A pull-request run with every reporter on writes every output that
+	// action.yml declares, and nothing else.
+	for _, k := range declaredOutputs(t) {
 		if outs[k] == "" {
-			t.Errorf("output %s not set; outputs %v", k, outs)
+			t.Errorf("output %s (declared in action.yml) not set; outputs %v", k, outs)
 		}
+	}
+	if len(outs) != len(declaredOutputs(t)) {
+		t.Errorf("%d outputs written, action.yml declares %d: %v", len(outs), len(declaredOutputs(t)), outs)
 	}
 	// The log names the URL only in the ::add-mask:: command that hides it.
 	for _, l := range strings.Split(res.stdout, "\n") {
@@ -188,6 +194,16 @@ func TestActionPullRequest(t *testing.T) {
 	if rest > 5 {
 		t.Errorf("second PR run made %d REST requests, want at most 5: %v", rest, gh.Counts())
 	}
+}
+
+// declaredOutputs are the outputs action.yml declares.
+func declaredOutputs(t *testing.T) []string {
+	t.Helper()
+	md, problems, err := actionyml.Check([]byte(readFile(t, "../action.yml")))
+	if err != nil || len(problems) > 0 {
+		t.Fatalf("action.yml: %v %v", err, problems)
+	}
+	return md.Outputs
 }
 
 func unzipAndVerify(t *testing.T, a artifacttest.Artifact) {
