@@ -281,10 +281,17 @@ func TestActionWithoutPermission(t *testing.T) {
 	if res.code != 0 {
 		t.Fatalf("exit %d\n%s%s", res.code, res.stdout, res.stderr)
 	}
-	for _, want := range []string{"::notice::check run skipped", "checks: write", "::notice::PR comment skipped", "pull-requests: write"} {
+	// One notice names everything refused and every missing permission.
+	if n := strings.Count(res.stdout, "::notice::GitHub refused"); n != 1 {
+		t.Errorf("%d notices about refusals, want 1:\n%s", n, res.stdout)
+	}
+	for _, want := range []string{"::notice::GitHub refused the check run (403 Resource not accessible by integration) and the PR comment (403 ", "`checks: write`, `pull-requests: write`"} {
 		if !strings.Contains(res.stdout, want) {
 			t.Errorf("stdout lacks %q:\n%s", want, res.stdout)
 		}
+	}
+	if strings.Contains(res.stdout, "::warning::") || strings.Contains(res.stdout, "::error::") {
+		t.Errorf("a refusal is a notice, not a warning or error:\n%s", res.stdout)
 	}
 	if outs := outputsOf(t, ar.outputs); outs["conclusion"] != "success" {
 		t.Errorf("conclusion %q", outs["conclusion"])

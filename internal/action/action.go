@@ -60,6 +60,7 @@ func Main(ctx context.Context, env Env) int {
 	r := &runner{env: env, a: a, out: newOutputs()}
 	start := time.Now()
 	code := r.main(ctx)
+	r.noticeRefusals()
 	if r.ws != "" {
 		// The container runs as root; the workspace is the runner user's.
 		if n, err := owner.Restore(r.ws, start); err != nil {
@@ -94,6 +95,7 @@ type runner struct {
 	missionName  string
 	artifactURL  string
 	artifactName string
+	refused      []refusal
 }
 
 func (r *runner) main(ctx context.Context) int {

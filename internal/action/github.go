@@ -4,6 +4,8 @@ import (
 	"context"
 	"errors"
 	"fmt"
+	"slices"
+	"strings"
 
 	"github.com/helios-action/helios-action/internal/ghapi"
 	"github.com/helios-action/helios-action/internal/manifest"
@@ -160,16 +162,47 @@ func (r *runner) summaryText(md string) {
 }
 
 // apiProblem reports a GitHub API failure without changing the mission's
-// conclusion: a missing permission gets a notice that names it.
+// conclusion. A refusal for want of a permission is collected: a fork's
+// read-only token is refused everything, and one notice that names every
+// missing permission (noticeRefusals) says it better than one per call.
 func (r *runner) apiProblem(what string, err error) {
 	var pe *ghapi.PermissionError
 	if errors.As(err, &pe) {
-		perm := pe.Permission
-		if perm == "" {
-			perm = "the permission for it"
-		}
-		r.a.Noticef("%s skipped: GitHub refused it (%d %s). Give the workflow `permissions: %s`; on pull requests from forks the token is read-only, see the workflow_run pattern in the README.", what, pe.Status, pe.Message, perm)
+		r.refused = append(r.refused, refusal{what, pe})
 		return
 	}
 	r.a.Warningf("%s: %v", what, err)
+}
+
+// refusal is a report GitHub refused for want of a permission.
+type refusal struct {
+	what string
+	err  *ghapi.PermissionError
+}
+
+// noticeRefusals prints the one notice for every refused report.
+func (r *runner) noticeRefusals() {
+	if len(r.refused) == 0 {
+		return
+	}
+	var parts, perms []string
+	for _, f := range r.refused {
+		parts = append(parts, fmt.Sprintf("the %s (%d %s)", f.what, f.err.Status, f.err.Message))
+		if p := f.err.Permission; p != "" && !slices.Contains(perms, "`"+p+"`") {
+			perms = append(perms, "`"+p+"`")
+		}
+	}
+	give := "the permissions these need"
+	if len(perms) > 0 {
+		give = "`permissions:` " + strings.Join(perms, ", ")
+	}
+	r.a.Noticef("GitHub refused %s; the job summary and the outputs have the report. Give the workflow %s; on pull requests from forks the token is read-only, see the workflow_run pattern in the README.", andList(parts), give)
+}
+
+// andList joins "a", "b", "c" as "a, b and c".
+func andList(s []string) string {
+	if len(s) < 2 {
+		return strings.Join(s, "")
+	}
+	return strings.Join(s[:len(s)-1], ", ") + " and " + s[len(s)-1]
 }

@@ -30,7 +30,7 @@ import (
 var (
 	// ErrNotInActions: no ACTIONS_RUNTIME_TOKEN, so not in a workflow run
 	// (or a runner that gives none); the caller skips with a notice.
-	ErrNotInActions = errors.New("not running in GitHub Actions (ACTIONS_RUNTIME_TOKEN is not set): artifact upload skipped")
+	ErrNotInActions = errors.New("not running in GitHub Actions (ACTIONS_RUNTIME_TOKEN is not set)")
 	// ErrNoResultsService: a runtime token but no ACTIONS_RESULTS_URL, as on
 	// GitHub Enterprise Server versions without the v4 artifact service.
 	ErrNoResultsService = errors.New("ACTIONS_RESULTS_URL is not set: this runner has no artifact service v4 (GitHub Enterprise Server does not support it)")
