@@ -1,7 +1,6 @@
 package e2e
 
 import (
-	"archive/zip"
 	"bufio"
 	"bytes"
 	"context"
@@ -11,7 +10,6 @@ import (
 	"encoding/json"
 	"errors"
 	"fmt"
-	"io"
 	"io/fs"
 	"net"
 	"os"
@@ -275,7 +273,7 @@ func (h *actHarness) run(t *testing.T, ws *actWorkspace, name string, o actRunOp
 	// Secrets go by name (-s NAME) with the value in act's environment, so
 	// they are in no process's argv.
 	home := filepath.Join(tmp, "home")
-	env := append(baseEnv()[:1], "HOME="+home, "XDG_CONFIG_HOME="+home+"/.config", "XDG_CACHE_HOME="+home+"/.cache", "DOCKER_HOST="+os.Getenv("DOCKER_HOST"))
+	env := []string{"PATH=" + os.Getenv("PATH"), "HOME=" + home, "XDG_CONFIG_HOME=" + home + "/.config", "XDG_CACHE_HOME=" + home + "/.cache", "DOCKER_HOST=" + os.Getenv("DOCKER_HOST")}
 	secrets := map[string]string{"GITHUB_TOKEN": actToken}
 	for k, v := range o.secrets {
 		secrets[k] = v
@@ -458,25 +456,7 @@ func checkArtifact(t *testing.T, res *actResult, name string) string {
 	if res.outputs["artifact-id"] == "" {
 		t.Errorf("no artifact-id output: %v", res.outputs)
 	}
-	zr, err := zip.NewReader(bytes.NewReader(zb), int64(len(zb)))
-	if err != nil {
-		t.Fatalf("the artifact is not a zip: %v", err)
-	}
-	dir := t.TempDir()
-	for _, f := range zr.File {
-		rc, err := f.Open()
-		if err != nil {
-			t.Fatal(err)
-		}
-		data, err := io.ReadAll(rc)
-		rc.Close()
-		if err != nil {
-			t.Fatal(err)
-		}
-		writeFile(t, filepath.Join(dir, f.Name), string(data))
-	}
-	sha256sumCheck(t, dir)
-	return dir
+	return unzipBundle(t, zb)
 }
 
 // probeStep records what a later step sees of the action: its outputs and

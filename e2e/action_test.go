@@ -126,13 +126,14 @@ func TestActionPullRequest(t *testing.T) {
 	}
 	// A pull-request run with every reporter on writes every output that
 	// action.yml declares, and nothing else.
-	for _, k := range declaredOutputs(t) {
+	declared := declaredOutputs(t)
+	for _, k := range declared {
 		if outs[k] == "" {
 			t.Errorf("output %s (declared in action.yml) not set; outputs %v", k, outs)
 		}
 	}
-	if len(outs) != len(declaredOutputs(t)) {
-		t.Errorf("%d outputs written, action.yml declares %d: %v", len(outs), len(declaredOutputs(t)), outs)
+	if len(outs) != len(declared) {
+		t.Errorf("%d outputs written, action.yml declares %d: %v", len(outs), len(declared), outs)
 	}
 	// The log names the URL only in the ::add-mask:: command that hides it.
 	for _, l := range strings.Split(res.stdout, "\n") {
@@ -212,7 +213,14 @@ func unzipAndVerify(t *testing.T, a artifacttest.Artifact) {
 	if err != nil {
 		t.Fatal(err)
 	}
-	zr, err := zip.NewReader(bytes.NewReader(b), int64(len(b)))
+	unzipBundle(t, b)
+}
+
+// unzipBundle unzips an artifact into a new folder, checks it with
+// sha256sum -c, and returns the folder.
+func unzipBundle(t *testing.T, zb []byte) string {
+	t.Helper()
+	zr, err := zip.NewReader(bytes.NewReader(zb), int64(len(zb)))
 	if err != nil {
 		t.Fatalf("artifact is not a zip: %v", err)
 	}
@@ -230,6 +238,7 @@ func unzipAndVerify(t *testing.T, a artifacttest.Artifact) {
 		writeFile(t, filepath.Join(dir, f.Name), string(data))
 	}
 	sha256sumCheck(t, dir)
+	return dir
 }
 
 // simpleMission needs no chain: for the tests about reporting itself.

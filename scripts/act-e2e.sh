@@ -37,16 +37,9 @@ step() { printf '\n--- %s (%ds)\n' "$1" "$((SECONDS - start))"; }
 fail() { echo "FAIL: $*" >&2; exit 1; }
 
 step "tools"
-missing=()
-for t in podman runc debootstrap; do command -v "$t" >/dev/null || missing+=("$t"); done
-if [ ${#missing[@]} -gt 0 ]; then
-  echo "missing: ${missing[*]}; install with:"
-  echo "  apt-get update && apt-get install -y podman runc debootstrap"
-  exit 1
-fi
-for t in go git node sha256sum; do command -v "$t" >/dev/null || fail "$t is not installed"; done
-[ "$(id -u)" = 0 ] || fail "run as root (podman import/build with runc, chown of the workspace)"
-podman --version; runc --version | sed -n 1p; go version
+# shellcheck source=scripts/lib/local-bases.sh
+source scripts/lib/local-bases.sh
+bases_tools git || exit 1
 
 work=$(mktemp -d "${TMPDIR:-/tmp}/helios-act.XXXXXX")
 svc_pid=""
@@ -72,8 +65,6 @@ cleanup() {
 trap cleanup EXIT
 
 step "local base images"
-# shellcheck source=scripts/lib/local-bases.sh
-source scripts/lib/local-bases.sh
 bases_all || fail "base images"
 
 step "act $act_version"

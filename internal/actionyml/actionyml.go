@@ -190,74 +190,79 @@ func (c *checker) mapping(v *yaml.Node, where string) bool {
 }
 
 func (c *checker) inputs(n *yaml.Node) {
-	if !c.mapping(n, "inputs") {
-		return
-	}
-	c.pairs(n, "inputs", nil, func(k, v *yaml.Node) {
-		where := "inputs." + k.Value
-		if !idPattern.MatchString(k.Value) {
-			c.problem(k, "%s: an input id starts with a letter or _ and holds only letters, digits, - and _", where)
+	byID := map[string]*Input{}
+	ids := c.declarations(n, "inputs", "input", inputKeys, func(id, where string, k, v *yaml.Node) {
+		in := byID[id]
+		if in == nil {
+			in = &Input{Name: id}
+			byID[id] = in
 		}
-		in := Input{Name: k.Value}
-		if !c.mapping(v, where) {
-			return
-		}
-		described := false
-		c.pairs(v, where, inputKeys, func(kk, vv *yaml.Node) {
-			switch kk.Value {
-			case "description":
-				described = true
-				c.text(vv, where+".description", nil)
-			case "default":
-				in.Default = c.text(vv, where+".default", defaultContexts)
-			case "required":
-				switch c.text(vv, where+".required", nil) {
-				case "true":
-					in.Required = true
-				case "false":
-				default:
-					c.problem(vv, "%s.required: must be true or false", where)
-				}
-			case "deprecationMessage":
-				c.text(vv, where+".deprecationMessage", nil)
+		switch k.Value {
+		case "default":
+			in.Default = c.text(v, where+".default", defaultContexts)
+		case "required":
+			switch c.text(v, where+".required", nil) {
+			case "true":
+				in.Required = true
+			case "false":
+			default:
+				c.problem(v, "%s.required: must be true or false", where)
 			}
-		})
-		if !described {
-			c.problem(k, "%s: a description is required", where)
+		case "deprecationMessage":
+			c.text(v, where+".deprecationMessage", nil)
+		}
+	})
+	for _, id := range ids {
+		in := Input{Name: id}
+		if p := byID[id]; p != nil {
+			in = *p
 		}
 		c.md.Inputs = append(c.md.Inputs, in)
-	})
+	}
 }
 
 func (c *checker) outputs(n *yaml.Node) {
-	if !c.mapping(n, "outputs") {
-		return
+	c.md.Outputs = c.declarations(n, "outputs", "output", outputKeys, func(_, where string, k, _ *yaml.Node) {
+		if k.Value == "value" {
+			// Only composite actions map outputs to values; a container
+			// action sets them through GITHUB_OUTPUT.
+			c.problem(k, "%s.value: only composite actions give outputs a value; a Docker action writes them to GITHUB_OUTPUT", where)
+		}
+	})
+}
+
+// declarations walks the inputs or outputs section: every id well formed,
+// every entry a mapping of known keys with a description. field sees the
+// other keys; the ids of the entries that are mappings come back in file
+// order.
+func (c *checker) declarations(n *yaml.Node, section, noun string, keys []string, field func(id, where string, k, v *yaml.Node)) []string {
+	if !c.mapping(n, section) {
+		return nil
 	}
-	c.pairs(n, "outputs", nil, func(k, v *yaml.Node) {
-		where := "outputs." + k.Value
+	var ids []string
+	c.pairs(n, section, nil, func(k, v *yaml.Node) {
+		where := section + "." + k.Value
 		if !idPattern.MatchString(k.Value) {
-			c.problem(k, "%s: an output id starts with a letter or _ and holds only letters, digits, - and _", where)
+			c.problem(k, "%s: an %s id starts with a letter or _ and holds only letters, digits, - and _", where, noun)
 		}
 		if !c.mapping(v, where) {
 			return
 		}
 		described := false
-		c.pairs(v, where, outputKeys, func(kk, vv *yaml.Node) {
-			switch kk.Value {
-			case "description":
+		c.pairs(v, where, keys, func(kk, vv *yaml.Node) {
+			if kk.Value == "description" {
 				described = true
 				c.text(vv, where+".description", nil)
-			case "value":
-				// Only composite actions map outputs to values; a
-				// container action sets them through GITHUB_OUTPUT.
-				c.problem(kk, "%s.value: only composite actions give outputs a value; a Docker action writes them to GITHUB_OUTPUT", where)
+				return
 			}
+			field(k.Value, where, kk, vv)
 		})
 		if !described {
 			c.problem(k, "%s: a description is required", where)
 		}
-		c.md.Outputs = append(c.md.Outputs, k.Value)
+		ids = append(ids, k.Value)
 	})
+	return ids
 }
 
 func (c *checker) runs(n *yaml.Node) {

@@ -1,3 +1,4 @@
+# shellcheck shell=bash
 # Local base images for building and running the action's container on a
 # machine with podman but no registry (sourced by container-smoke.sh and
 # act-e2e.sh). Each image is made from nothing when absent: a Debian
@@ -27,16 +28,47 @@ bases_conf() {
 
 bases_hash() { sha256sum | cut -c1-12; }
 
+# bases_tools checks what the bases and the scripts need, plus the tools
+# named as arguments, and prints their versions.
+bases_tools() {
+  local missing=() t
+  for t in podman runc debootstrap; do command -v "$t" >/dev/null || missing+=("$t"); done
+  if [ ${#missing[@]} -gt 0 ]; then
+    echo "missing: ${missing[*]}; install with:"
+    echo "  apt-get update && apt-get install -y podman runc debootstrap"
+    return 1
+  fi
+  for t in go node sha256sum "$@"; do
+    command -v "$t" >/dev/null || { echo "FAIL: $t is not installed" >&2; return 1; }
+  done
+  [ "$(id -u)" = 0 ] || { echo "FAIL: run as root (podman import and build with runc)" >&2; return 1; }
+  podman --version; runc --version | sed -n 1p; go version
+}
+
+# bases_reuse TAG CTX: true when TAG exists already; CTX, its unneeded
+# build context, is removed then.
+bases_reuse() {
+  podman image exists "$1" || return 1
+  echo "reusing $1"
+  rm -rf "$2"
+}
+
+# bases_build TAG CTX builds CTX/Containerfile as TAG and removes CTX.
+bases_build() {
+  local rc=0
+  timeout 300 podman build --pull=never -q -t "$1" "$2" >/dev/null || rc=$?
+  rm -rf "$2"
+  [ "$rc" = 0 ] || { echo "FAIL: podman build $1" >&2; return 1; }
+  echo "built $1"
+}
+
 # bases_debian: a Debian bookworm minbase root, imported as an image.
 bases_debian() {
   local recipe="debootstrap --variant=minbase bookworm"
   local tag
   tag=localhost/helios-bases/debian:bookworm-$(printf '%s' "$recipe" | bases_hash)
   HELIOS_DEBIAN_IMAGE=$tag
-  if podman image exists "$tag"; then
-    echo "reusing $tag"
-    return
-  fi
+  bases_reuse "$tag" "" && return
   local root=$bases_cache/rootfs
   if [ ! -e "$root/.helios-complete" ]; then
     rm -rf "$root" "$root.tmp"
@@ -72,17 +104,10 @@ EOF
   gover=$(go env GOVERSION)
   tag=localhost/helios-bases/golang:${gover#go}-$( { cat "$ctx/Containerfile"; echo "$gover"; cat "$ca"; } | bases_hash)
   HELIOS_GO_IMAGE=$tag
-  if podman image exists "$tag"; then
-    echo "reusing $tag"
-    rm -rf "$ctx"
-    return
-  fi
+  bases_reuse "$tag" "$ctx" && return
   # A copy, not a link: the build context is sent as it is.
   cp -a "$(go env GOROOT)" "$ctx/go"
-  timeout 300 podman build --pull=never -q -t "$tag" "$ctx" >/dev/null ||
-    { rm -rf "$ctx"; echo "FAIL: podman build $tag" >&2; return 1; }
-  rm -rf "$ctx"
-  echo "built $tag"
+  bases_build "$tag" "$ctx"
 }
 
 # bases_node: Debian plus the host's Node 20 and npm, where the official
@@ -105,17 +130,10 @@ EOF
   npmdir=$(dirname "$(dirname "$(readlink -f "$(command -v npm)")")")
   tag=localhost/helios-bases/node:${nodever#v}-$( { cat "$ctx/Containerfile"; echo "$nodever"; cat "$npmdir/package.json"; } | bases_hash)
   HELIOS_NODE_IMAGE=$tag
-  if podman image exists "$tag"; then
-    echo "reusing $tag"
-    rm -rf "$ctx"
-    return
-  fi
+  bases_reuse "$tag" "$ctx" && return
   cp "$(readlink -f "$(command -v node)")" "$ctx/node"
   cp -a "$npmdir" "$ctx/npm"
-  timeout 300 podman build --pull=never -q -t "$tag" "$ctx" >/dev/null ||
-    { rm -rf "$ctx"; echo "FAIL: podman build $tag" >&2; return 1; }
-  rm -rf "$ctx"
-  echo "built $tag"
+  bases_build "$tag" "$ctx"
 }
 
 # bases_all makes (or reuses) the three images and exports their names.
