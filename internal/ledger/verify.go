@@ -2,7 +2,10 @@ package ledger
 
 import (
 	"context"
+	"errors"
 	"fmt"
+	"io"
+	"path"
 	"path/filepath"
 	"slices"
 )
@@ -24,11 +27,34 @@ func (r *VerifyReport) Clean() bool {
 	return len(r.Missing) == 0 && len(r.Extra) == 0 && len(r.Changed) == 0
 }
 
+// errOutside is a bundle ledger naming a file outside its bundle.
+var errOutside = errors.New("is not a path inside the bundle")
+
+// checkInside refuses names a bundle's own ledger cannot hold: absolute
+// ones, ones that climb out ("../x", "a/../../b"), and other spellings of
+// a name ("a//b", "a/./b") that a scan would never produce. Calling those
+// "missing" would hide that the ledger itself is hostile or corrupt.
+func checkInside(e Entry) error {
+	switch {
+	case !filepath.IsLocal(filepath.FromSlash(e.Name)) || path.IsAbs(e.Name):
+		return fmt.Errorf("name %q %w: it is absolute or climbs out with \"..\"", e.Name, errOutside)
+	case path.Clean(e.Name) != e.Name:
+		return fmt.Errorf("name %q %w: it is not written the way the bundle lists it (%q)", e.Name, errOutside, path.Clean(e.Name))
+	}
+	return nil
+}
+
 // Verify re-hashes root and compares it with root/SHA256SUMS. The ledger's
 // names are only compared with what the scan found, never opened, so a
-// hostile ledger cannot make Verify read outside root.
+// hostile ledger cannot make Verify read outside root; names that point
+// outside are refused with a *ParseError naming their line.
 func Verify(ctx context.Context, root string, opts ScanOptions) (*VerifyReport, error) {
-	want, err := ReadFile(filepath.Join(root, FileName))
+	var want []Entry
+	err := readFile(ctx, filepath.Join(root, FileName), func(r io.Reader) error {
+		var err error
+		want, err = parseChecked(r, checkInside)
+		return err
+	})
 	if err != nil {
 		return nil, fmt.Errorf("verify: %w", err)
 	}
@@ -36,27 +62,31 @@ func Verify(ctx context.Context, root string, opts ScanOptions) (*VerifyReport, 
 	if err != nil {
 		return nil, fmt.Errorf("verify: %w", err)
 	}
-	listed := make(map[string][32]byte, len(want))
-	for _, e := range want {
-		listed[e.Name] = e.Sum
+	// Both lists are in ledger order (Scan sorts; a ledger out of order is
+	// sorted here), so one merge compares them without a map of names.
+	if !slices.IsSortedFunc(want, compareEntries) {
+		Sort(want)
 	}
 	r := &VerifyReport{}
-	for _, e := range res.Entries {
-		sum, ok := listed[e.Name]
+	i, j := 0, 0
+	for i < len(want) || j < len(res.Entries) {
 		switch {
-		case !ok:
-			r.Extra = append(r.Extra, e.Name)
-		case sum != e.Sum:
-			r.Changed = append(r.Changed, e.Name)
+		case j == len(res.Entries) || (i < len(want) && want[i].Name < res.Entries[j].Name):
+			r.Missing = append(r.Missing, want[i].Name)
+			i++
+		case i == len(want) || res.Entries[j].Name < want[i].Name:
+			r.Extra = append(r.Extra, res.Entries[j].Name)
+			j++
 		default:
-			r.OK++
+			if want[i].Sum != res.Entries[j].Sum {
+				r.Changed = append(r.Changed, want[i].Name)
+			} else {
+				r.OK++
+			}
+			i++
+			j++
 		}
-		delete(listed, e.Name)
 	}
-	for name := range listed {
-		r.Missing = append(r.Missing, name)
-	}
-	slices.Sort(r.Missing)
 	return r, nil
 }
 
