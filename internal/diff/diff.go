@@ -5,12 +5,12 @@
 package diff
 
 import (
+	"context"
 	"encoding/hex"
 	"errors"
 	"fmt"
-	"io"
 	"io/fs"
-	"maps"
+	"iter"
 	"os"
 	"path/filepath"
 	"slices"
@@ -18,6 +18,7 @@ import (
 
 	"github.com/helios-action/helios-action/internal/glob"
 	"github.com/helios-action/helios-action/internal/ledger"
+	"github.com/helios-action/helios-action/internal/regular"
 )
 
 // DefaultVolatile are the globs of files that differ between identical runs
@@ -34,6 +35,9 @@ const (
 
 	defaultMaxJSONChanges = 50
 	defaultMaxValueLen    = 200
+	// defaultMaxFiles keeps a diff of two unrelated million-file bundles
+	// to a few megabytes while listing every file of any real drift.
+	defaultMaxFiles = 1000
 )
 
 // Options tune Compare. The zero value is ready to use.
@@ -47,6 +51,11 @@ type Options struct {
 	// MaxValueLen bounds, in characters, each value shown in a key change;
 	// 0 means 200 and a negative value means no bound.
 	MaxValueLen int
+	// MaxFiles bounds the files kept in each of Result's lists (Changed,
+	// Added, Removed, Volatile); Result.Total still counts them all. 0
+	// means 1000 and a negative value means no bound. Only kept changed
+	// JSON files are compared key by key.
+	MaxFiles int
 }
 
 // Change is a file that differs between the bundles.
@@ -103,19 +112,44 @@ type Result struct {
 	Volatile []Change
 	// Unchanged counts the files with the same sum on both sides.
 	Unchanged int
+	// Total counts the files of each list, those left out by
+	// Options.MaxFiles included.
+	Total Counts
 	// VolatileGlobs are the globs that were applied, defaults first.
 	VolatileGlobs []string
+}
+
+// Counts are numbers of files by kind of change.
+type Counts struct {
+	Changed  int `json:"changed"`
+	Added    int `json:"added"`
+	Removed  int `json:"removed"`
+	Volatile int `json:"volatile"`
+}
+
+// Counts returns how many files each list holds, those left out by
+// Options.MaxFiles included. A Result built by hand, without Total, counts
+// its lists.
+func (r *Result) Counts() Counts {
+	return Counts{
+		Changed:  max(r.Total.Changed, len(r.Changed)),
+		Added:    max(r.Total.Added, len(r.Added)),
+		Removed:  max(r.Total.Removed, len(r.Removed)),
+		Volatile: max(r.Total.Volatile, len(r.Volatile)),
+	}
 }
 
 // Drift reports whether any file outside the volatile globs was added,
 // removed or changed.
 func (r *Result) Drift() bool {
-	return len(r.Added)+len(r.Removed)+len(r.Changed) > 0
+	c := r.Counts()
+	return c.Added+c.Removed+c.Changed > 0
 }
 
 // bundle is one side of the comparison.
 type bundle struct {
-	sums     map[string]ledger.Entry
+	// sums is the path of the bundle's SHA256SUMS.
+	sums     string
 	volatile []string
 	// root is the bundle folder, nil when only a SHA256SUMS file was given:
 	// then there are no files to look into. Opening files through it keeps
@@ -129,25 +163,37 @@ func (b *bundle) close() {
 	}
 }
 
-// Compare compares the bundle at oldPath with the one at newPath. Each may
-// be a bundle folder, holding SHA256SUMS and usually manifest.json, or a
-// SHA256SUMS file. The volatile globs are DefaultVolatile, those listed
-// under the "volatile" key of either folder's manifest.json, and
-// opts.Volatile. Changed .json files are compared key by key when both sides
-// are folders.
+// Compare is CompareContext without cancellation.
 func Compare(oldPath, newPath string, opts Options) (*Result, error) {
+	return CompareContext(context.Background(), oldPath, newPath, opts)
+}
+
+// CompareContext compares the bundle at oldPath with the one at newPath.
+// Each may be a bundle folder, holding SHA256SUMS and usually
+// manifest.json, or a SHA256SUMS file. The volatile globs are
+// DefaultVolatile, those listed under the "volatile" key of either folder's
+// manifest.json, and opts.Volatile. Changed .json files are compared key by
+// key when both sides are folders. Reading stops when ctx is done.
+//
+// Ledgers in ledger order (all that helios and coreutils write) are merged
+// as they are read, so memory does not grow with their length; others are
+// read whole and sorted first.
+func CompareContext(ctx context.Context, oldPath, newPath string, opts Options) (*Result, error) {
 	if opts.MaxJSONChanges == 0 {
 		opts.MaxJSONChanges = defaultMaxJSONChanges
 	}
 	if opts.MaxValueLen == 0 {
 		opts.MaxValueLen = defaultMaxValueLen
 	}
-	oldB, err := openBundle(oldPath)
+	if opts.MaxFiles == 0 {
+		opts.MaxFiles = defaultMaxFiles
+	}
+	oldB, err := openBundle(ctx, oldPath)
 	if err != nil {
 		return nil, fmt.Errorf("diff old bundle: %w", err)
 	}
 	defer oldB.close()
-	newB, err := openBundle(newPath)
+	newB, err := openBundle(ctx, newPath)
 	if err != nil {
 		return nil, fmt.Errorf("diff new bundle: %w", err)
 	}
@@ -163,75 +209,188 @@ func Compare(oldPath, newPath string, opts Options) (*Result, error) {
 		return nil, fmt.Errorf("diff: %w", err)
 	}
 
-	r := &Result{Old: oldPath, New: newPath, VolatileGlobs: globs}
-	names := slices.Sorted(maps.Keys(oldB.sums))
-	for name := range newB.sums {
-		if _, ok := oldB.sums[name]; !ok {
-			names = append(names, name)
+	newResult := func() *comparer {
+		return &comparer{
+			r:    &Result{Old: oldPath, New: newPath, VolatileGlobs: globs},
+			opts: opts, old: oldB, new: newB,
 		}
 	}
-	slices.Sort(names)
-	for _, name := range names {
-		o, inOld := oldB.sums[name]
-		n, inNew := newB.sums[name]
-		if inOld && inNew && o.Sum == n.Sum {
-			r.Unchanged++
-			continue
-		}
-		c := Change{Name: name, Volatile: glob.MatchAny(globs, name)}
-		if inOld {
-			c.Old = hex.EncodeToString(o.Sum[:])
-		}
-		if inNew {
-			c.New = hex.EncodeToString(n.Sum[:])
-		}
-		switch {
-		case c.Volatile:
-			// Expected to change, so its keys would only be noise.
-			r.Volatile = append(r.Volatile, c)
-		case !inNew:
-			r.Removed = append(r.Removed, c)
-		case !inOld:
-			r.Added = append(r.Added, c)
-		default:
-			if isJSON(name) && oldB.root != nil && newB.root != nil {
-				compareJSON(&c, oldB, newB, o.Sum, n.Sum, opts)
+	c := newResult()
+	err = merge(streamed(ctx, oldB.sums), streamed(ctx, newB.sums), c.add)
+	if errors.Is(err, ledger.ErrNotInOrder) {
+		c = newResult()
+		err = merge(loaded(ctx, oldB.sums), loaded(ctx, newB.sums), c.add)
+	}
+	if err != nil {
+		return nil, err
+	}
+	return c.r, nil
+}
+
+// comparer builds a Result from the pairs merge finds.
+type comparer struct {
+	r        *Result
+	opts     Options
+	old, new *bundle
+}
+
+// keep reports whether a list with n files has room for one more.
+func (c *comparer) keep(n int) bool {
+	return c.opts.MaxFiles < 0 || n < c.opts.MaxFiles
+}
+
+// add records one name: o and n are its entries on each side, nil where
+// it is absent.
+func (c *comparer) add(o, n *ledger.Entry) {
+	r := c.r
+	if o != nil && n != nil && o.Sum == n.Sum {
+		r.Unchanged++
+		return
+	}
+	name := ""
+	if o != nil {
+		name = o.Name
+	} else {
+		name = n.Name
+	}
+	volatile := glob.MatchAny(r.VolatileGlobs, name)
+	var list *[]Change
+	switch {
+	case volatile:
+		// Expected to change, so its keys would only be noise.
+		r.Total.Volatile++
+		list = &r.Volatile
+	case n == nil:
+		r.Total.Removed++
+		list = &r.Removed
+	case o == nil:
+		r.Total.Added++
+		list = &r.Added
+	default:
+		r.Total.Changed++
+		list = &r.Changed
+	}
+	if !c.keep(len(*list)) {
+		return
+	}
+	ch := Change{Name: name, Volatile: volatile}
+	if o != nil {
+		ch.Old = hex.EncodeToString(o.Sum[:])
+	}
+	if n != nil {
+		ch.New = hex.EncodeToString(n.Sum[:])
+	}
+	if !volatile && o != nil && n != nil && isJSON(name) && c.old.root != nil && c.new.root != nil {
+		compareJSON(&ch, c.old, c.new, o.Sum, n.Sum, c.opts)
+	}
+	*list = append(*list, ch)
+}
+
+// entries yields a ledger's entries in ledger order, then a nil entry;
+// stop releases what it holds.
+type entries struct {
+	next func() (*ledger.Entry, error)
+	stop func()
+}
+
+// streamed reads the ledger at path as merge asks for entries, holding one
+// at a time; it fails with ledger.ErrNotInOrder on a ledger out of order.
+func streamed(ctx context.Context, path string) entries {
+	next, stop := iter.Pull2(func(yield func(*ledger.Entry, error) bool) {
+		err := ledger.ReadInOrder(ctx, path, func(e ledger.Entry) error {
+			if !yield(&e, nil) {
+				return errStopped
 			}
-			r.Changed = append(r.Changed, c)
+			return nil
+		})
+		if err != nil && !errors.Is(err, errStopped) {
+			yield(nil, err)
+		}
+	})
+	return entries{func() (*ledger.Entry, error) {
+		e, err, _ := next()
+		return e, err
+	}, stop}
+}
+
+// loaded reads the whole ledger at path and sorts it.
+func loaded(ctx context.Context, path string) entries {
+	all, err := ledger.ReadFileContext(ctx, path)
+	ledger.Sort(all)
+	i := 0
+	return entries{func() (*ledger.Entry, error) {
+		if err != nil || i == len(all) {
+			return nil, err
+		}
+		i++
+		return &all[i-1], nil
+	}, func() {}}
+}
+
+var errStopped = errors.New("stopped")
+
+// merge walks two ledgers in ledger order and calls add once per name,
+// with nil for the side that lacks it.
+func merge(old, new entries, add func(o, n *ledger.Entry)) error {
+	defer old.stop()
+	defer new.stop()
+	oldNext, newNext := old.next, new.next
+	o, err := oldNext()
+	if err != nil {
+		return fmt.Errorf("diff old bundle: %w", err)
+	}
+	n, err := newNext()
+	if err != nil {
+		return fmt.Errorf("diff new bundle: %w", err)
+	}
+	for o != nil || n != nil {
+		advanceOld, advanceNew := true, true
+		switch {
+		case n == nil || (o != nil && o.Name < n.Name):
+			add(o, nil)
+			advanceNew = false
+		case o == nil || n.Name < o.Name:
+			add(nil, n)
+			advanceOld = false
+		default:
+			add(o, n)
+		}
+		if advanceOld {
+			if o, err = oldNext(); err != nil {
+				return fmt.Errorf("diff old bundle: %w", err)
+			}
+		}
+		if advanceNew {
+			if n, err = newNext(); err != nil {
+				return fmt.Errorf("diff new bundle: %w", err)
+			}
 		}
 	}
-	return r, nil
+	return nil
 }
 
 func isJSON(name string) bool {
 	return strings.EqualFold(filepath.Ext(name), ".json")
 }
 
-// openBundle reads a bundle folder or a bare SHA256SUMS file.
-func openBundle(p string) (*bundle, error) {
+// openBundle finds a bundle folder's SHA256SUMS, or takes p as one, and
+// reads the folder's volatile globs. The ledger is read later, by merge.
+func openBundle(ctx context.Context, p string) (*bundle, error) {
 	fi, err := os.Stat(p)
 	if err != nil {
 		return nil, err
 	}
-	sumsPath := p
-	if fi.IsDir() {
-		sumsPath = filepath.Join(p, ledger.FileName)
-	}
-	entries, err := ledger.ReadFile(sumsPath)
-	if err != nil {
-		return nil, err
-	}
-	b := &bundle{sums: make(map[string]ledger.Entry, len(entries))}
-	for _, e := range entries {
-		b.sums[e.Name] = e
-	}
 	if !fi.IsDir() {
-		return b, nil
+		if !fi.Mode().IsRegular() {
+			return nil, &regular.NotRegularError{Path: p, Mode: fi.Mode()}
+		}
+		return &bundle{sums: p}, nil
 	}
+	b := &bundle{sums: filepath.Join(p, ledger.FileName)}
 	if b.root, err = os.OpenRoot(p); err != nil {
 		return nil, err
 	}
-	if b.volatile, err = readVolatile(b.root); err != nil {
+	if b.volatile, err = readVolatile(ctx, b.root); err != nil {
 		b.close()
 		return nil, err
 	}
@@ -240,8 +399,8 @@ func openBundle(p string) (*bundle, error) {
 
 // readVolatile returns the "volatile" globs of the manifest in root, if any.
 // Only that key is read, so manifests of other versions still work.
-func readVolatile(root *os.Root) ([]string, error) {
-	data, err := readLimited(root, manifestName)
+func readVolatile(ctx context.Context, root *os.Root) ([]string, error) {
+	data, err := readLimitedContext(ctx, root, manifestName)
 	if errors.Is(err, fs.ErrNotExist) {
 		return nil, nil
 	}
@@ -260,23 +419,19 @@ func readVolatile(root *os.Root) ([]string, error) {
 // errTooLarge is returned by readLimited for files over maxJSONSize.
 var errTooLarge = errors.New("larger than 8 MiB")
 
-// readLimited reads name from root, refusing files over maxJSONSize.
+// readLimited reads name from root, refusing files over maxJSONSize and
+// anything but a regular file (a FIFO would block the read for ever).
 func readLimited(root *os.Root, name string) ([]byte, error) {
-	f, err := root.Open(filepath.FromSlash(name))
-	if err != nil {
-		return nil, err
-	}
-	defer f.Close()
-	// Read one byte past the limit rather than trusting Stat, which a file
-	// still being written would get wrong.
-	data, err := io.ReadAll(io.LimitReader(f, maxJSONSize+1))
-	if err != nil {
-		return nil, err
-	}
-	if len(data) > maxJSONSize {
+	return readLimitedContext(context.Background(), root, name)
+}
+
+func readLimitedContext(ctx context.Context, root *os.Root, name string) ([]byte, error) {
+	data, err := regular.ReadFileIn(ctx, root, filepath.FromSlash(name), maxJSONSize, "a JSON file")
+	var tl *regular.TooLargeError
+	if errors.As(err, &tl) {
 		return nil, fmt.Errorf("%s: %w", name, errTooLarge)
 	}
-	return data, nil
+	return data, err
 }
 
 type source struct {

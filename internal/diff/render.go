@@ -23,8 +23,9 @@ func short(sum string) string {
 
 // counts renders the one-line summary shared by the text and Markdown reports.
 func (r *Result) counts() string {
+	c := r.Counts()
 	return fmt.Sprintf("%d changed, %d added, %d removed; %d volatile, %d unchanged",
-		len(r.Changed), len(r.Added), len(r.Removed), len(r.Volatile), r.Unchanged)
+		c.Changed, c.Added, c.Removed, c.Volatile, r.Unchanged)
 }
 
 // display returns s as is, or Go-quoted when it holds anything that could
@@ -58,22 +59,27 @@ func (r *Result) WriteText(w io.Writer) error {
 	} else {
 		fmt.Fprintf(bw, "no drift: %s\n", r.counts())
 	}
+	n := r.Counts()
 	sections := []struct {
 		title   string
 		changes []Change
+		total   int
 	}{
-		{"changed", r.Changed},
-		{"added", r.Added},
-		{"removed", r.Removed},
-		{"volatile, expected to differ between runs", r.Volatile},
+		{"changed", r.Changed, n.Changed},
+		{"added", r.Added, n.Added},
+		{"removed", r.Removed, n.Removed},
+		{"volatile, expected to differ between runs", r.Volatile, n.Volatile},
 	}
 	for _, s := range sections {
-		if len(s.changes) == 0 {
+		if s.total == 0 {
 			continue
 		}
-		fmt.Fprintf(bw, "\n%s (%d):\n", s.title, len(s.changes))
+		fmt.Fprintf(bw, "\n%s (%d):\n", s.title, s.total)
 		for _, c := range s.changes {
 			writeTextChange(bw, c)
+		}
+		if more := s.total - len(s.changes); more > 0 {
+			fmt.Fprintf(bw, "  … and %d more %s not listed (--max-files)\n", more, plural(more, "file", "files"))
 		}
 	}
 	if err := bw.Flush(); err != nil {
@@ -137,40 +143,51 @@ func (r *Result) WriteMarkdown(w io.Writer) error {
 	}
 	fmt.Fprintf(bw, "Compared %s with %s: **%s**.\n", mdCode(r.Old), mdCode(r.New), r.counts())
 
+	n := r.Counts()
 	for _, s := range []struct {
 		title   string
 		changes []Change
+		total   int
 	}{
-		{"Changed", r.Changed},
-		{"Added", r.Added},
-		{"Removed", r.Removed},
+		{"Changed", r.Changed, n.Changed},
+		{"Added", r.Added, n.Added},
+		{"Removed", r.Removed, n.Removed},
 	} {
-		if len(s.changes) == 0 {
+		if s.total == 0 {
 			continue
 		}
-		fmt.Fprintf(bw, "\n#### %s (%d)\n\n", s.title, len(s.changes))
+		fmt.Fprintf(bw, "\n#### %s (%d)\n\n", s.title, s.total)
 		fmt.Fprintf(bw, "| File | Old | New |\n| --- | --- | --- |\n")
 		for _, c := range s.changes {
 			fmt.Fprintf(bw, "| %s | %s | %s |\n", mdCell(c.Name), mdSum(c.Old), mdSum(c.New))
 		}
+		writeMarkdownMore(bw, s.total-len(s.changes))
 		for _, c := range s.changes {
 			writeMarkdownKeys(bw, c)
 		}
 	}
 
-	if len(r.Volatile) > 0 {
+	if n.Volatile > 0 {
 		fmt.Fprintf(bw, "\n<details><summary>%d volatile %s, expected to differ between runs</summary>\n\n",
-			len(r.Volatile), plural(len(r.Volatile), "file", "files"))
+			n.Volatile, plural(n.Volatile, "file", "files"))
 		fmt.Fprintf(bw, "| File | Change | Old | New |\n| --- | --- | --- | --- |\n")
 		for _, c := range r.Volatile {
 			fmt.Fprintf(bw, "| %s | %s | %s | %s |\n", mdCell(c.Name), c.Kind(), mdSum(c.Old), mdSum(c.New))
 		}
+		writeMarkdownMore(bw, n.Volatile-len(r.Volatile))
 		fmt.Fprintf(bw, "\n</details>\n")
 	}
 	if err := bw.Flush(); err != nil {
 		return fmt.Errorf("write diff: %w", err)
 	}
 	return nil
+}
+
+// writeMarkdownMore ends a table cut short by Options.MaxFiles.
+func writeMarkdownMore(w io.Writer, more int) {
+	if more > 0 {
+		fmt.Fprintf(w, "\n…and %d more %s not listed.\n", more, plural(more, "file", "files"))
+	}
 }
 
 func writeMarkdownKeys(w io.Writer, c Change) {
@@ -283,6 +300,7 @@ type jsonReport struct {
 	Added         []jsonChange `json:"added"`
 	Removed       []jsonChange `json:"removed"`
 	Volatile      []jsonChange `json:"volatile"`
+	Omitted       *Counts      `json:"omitted,omitempty"`
 }
 
 type jsonChange struct {
@@ -322,6 +340,8 @@ type jsonKeyChange struct {
 //	      "jsonTruncated": (when > 0) key changes left out
 //	      "note":          (when any) why keys were not compared
 //	    }
+//	  "omitted":       (when any) {"changed", "added", "removed", "volatile"}:
+//	                   files counted but left out of the lists above
 //	}
 //
 // Names that are not UTF-8 come out with U+FFFD in place of the bad bytes,
@@ -337,6 +357,15 @@ func (r *Result) WriteJSON(w io.Writer) error {
 		Added:         jsonChanges(r.Added),
 		Removed:       jsonChanges(r.Removed),
 		Volatile:      jsonChanges(r.Volatile),
+	}
+	n := r.Counts()
+	if omitted := (Counts{
+		Changed:  n.Changed - len(r.Changed),
+		Added:    n.Added - len(r.Added),
+		Removed:  n.Removed - len(r.Removed),
+		Volatile: n.Volatile - len(r.Volatile),
+	}); omitted != (Counts{}) {
+		rep.Omitted = &omitted
 	}
 	enc := json.NewEncoder(w)
 	enc.SetIndent("", "  ")

@@ -235,3 +235,42 @@ func readFile(ctx context.Context, path string, fn func(io.Reader) error) error 
 	}
 	return nil
 }
+
+// ErrNotInOrder is returned by ReadInOrder for a ledger whose lines are not
+// in ledger order; read it with ReadFileContext and Sort instead.
+var ErrNotInOrder = errors.New("ledger lines are not in ledger order")
+
+// ReadInOrder reads the ledger at path like ReadFileContext, but hands each
+// entry to fn as it is parsed instead of holding them all, provided the
+// file lists them in ledger order, as every ledger helios or the coreutils
+// pipeline writes does. A duplicate is a *ParseError; the first entry out
+// of order stops the read with ErrNotInOrder; an error from fn is returned
+// as is.
+func ReadInOrder(ctx context.Context, path string, fn func(Entry) error) error {
+	var prev string
+	var prevLine int
+	var fnErr error
+	err := readFile(ctx, path, func(r io.Reader) error {
+		return parse(r, func(n int, e Entry) error {
+			if prevLine > 0 {
+				switch c := strings.Compare(prev, e.Name); {
+				case c == 0:
+					return fmt.Errorf("duplicate name %q (first on line %d)", e.Name, prevLine)
+				case c > 0:
+					fnErr = ErrNotInOrder
+					return fnErr
+				}
+			}
+			prev, prevLine = e.Name, n
+			if err := fn(e); err != nil {
+				fnErr = err
+				return err
+			}
+			return nil
+		})
+	})
+	if fnErr != nil {
+		return fnErr
+	}
+	return err
+}
