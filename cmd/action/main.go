@@ -12,6 +12,7 @@ import (
 
 	"github.com/helios-action/helios-action/internal/builtins"
 	"github.com/helios-action/helios-action/internal/cli"
+	"github.com/helios-action/helios-action/internal/interrupt"
 )
 
 // version is set at build time with -ldflags "-X main.version=…".
@@ -19,9 +20,12 @@ var version = "dev"
 
 func main() {
 	harden()
-	// The runner sends SIGINT, then SIGTERM about 7.5 s later: both cancel
-	// the run, which still writes its manifest and ledger.
-	ctx, stop := signal.NotifyContext(context.Background(), os.Interrupt, syscall.SIGTERM)
+	// The runner sends SIGINT, then SIGTERM about 7.5 s later: the first
+	// cancels the run, which still writes its manifest and ledger; if the
+	// work is stuck past its bound, or on a second signal, the process
+	// ends anyway (see package interrupt).
+	sigs := make(chan os.Signal, 2)
+	signal.Notify(sigs, os.Interrupt, syscall.SIGTERM)
 	c := &cli.Command{
 		Stdout:     os.Stdout,
 		Stderr:     os.Stderr,
@@ -32,7 +36,8 @@ func main() {
 		IsTerminal: term.IsTerminal(int(os.Stdout.Fd())),
 		Builtins:   builtins.Registry(),
 	}
-	code := c.Main(ctx, os.Args)
-	stop()
+	code := interrupt.Run(sigs, interrupt.Grace(os.Args), os.Exit, os.Stderr, func(ctx context.Context) int {
+		return c.Main(ctx, os.Args)
+	})
 	os.Exit(code)
 }

@@ -11,8 +11,19 @@ import (
 	"path/filepath"
 
 	"github.com/helios-action/helios-action/internal/diff"
+	"github.com/helios-action/helios-action/internal/exitcode"
 	"github.com/helios-action/helios-action/internal/ledger"
+	"github.com/helios-action/helios-action/internal/regular"
 )
+
+// unreadableLedger reports whether err says a ledger is malformed, too
+// large or not a regular file.
+func unreadableLedger(err error) bool {
+	var pe *ledger.ParseError
+	var nr *regular.NotRegularError
+	var tl *regular.TooLargeError
+	return errors.As(err, &pe) || errors.As(err, &nr) || errors.As(err, &tl)
+}
 
 func (c *Command) dirArg(name string, args []string) (string, error) {
 	fset := flag.NewFlagSet(name, flag.ContinueOnError)
@@ -55,13 +66,17 @@ func (c *Command) verify(ctx context.Context, args []string) error {
 	if err != nil {
 		return err
 	}
-	if _, err := os.Stat(filepath.Join(dir, ledger.FileName)); errors.Is(err, fs.ErrNotExist) {
+	if _, err := os.Lstat(filepath.Join(dir, ledger.FileName)); errors.Is(err, fs.ErrNotExist) {
 		return usageErrorf("verify: %s has no %s", dir, ledger.FileName)
 	}
 	rep, err := ledger.Verify(ctx, dir, ledger.ScanOptions{})
 	if err != nil {
-		// A ledger that cannot be read (malformed, duplicate names) is a
-		// bundle that does not verify, not a failure of the tool.
+		if ctx.Err() != nil {
+			return err
+		}
+		// A ledger that cannot be read (malformed, duplicate names, names
+		// outside the bundle, a FIFO, too large) is a bundle that does not
+		// verify, not a failure of the tool.
 		fmt.Fprintf(c.Stdout, "helios: %s does not verify: %v\n", dir, err)
 		return errFailed
 	}
@@ -82,12 +97,14 @@ func (c *Command) verify(ctx context.Context, args []string) error {
 	return nil
 }
 
-func (c *Command) diff(args []string) error {
+func (c *Command) diff(ctx context.Context, args []string) error {
 	var format string
 	var failOnDrift bool
+	var maxFiles int
 	fset := flag.NewFlagSet("diff", flag.ContinueOnError)
 	fset.StringVar(&format, "format", "text", "text, markdown or json")
 	fset.BoolVar(&failOnDrift, "fail-on-drift", false, "exit 1 when anything but volatile files changed")
+	fset.IntVar(&maxFiles, "max-files", 1000, "files listed per kind of change; -1 lists all")
 	pos, err := parse(fset, args)
 	if err != nil {
 		return err
@@ -95,19 +112,27 @@ func (c *Command) diff(args []string) error {
 	if len(pos) != 2 {
 		return usageErrorf("diff takes two bundles (folders or SHA256SUMS files), got %d arguments", len(pos))
 	}
+	if maxFiles == 0 || maxFiles < -1 {
+		return usageErrorf("diff: --max-files must be a positive number or -1 (all), got %d", maxFiles)
+	}
 	for _, p := range pos {
 		fi, err := os.Stat(p)
 		if err != nil {
 			return usageErrorf("diff: %v", err)
 		}
 		if fi.IsDir() {
-			if _, err := os.Stat(filepath.Join(p, ledger.FileName)); err != nil {
+			if _, err := os.Lstat(filepath.Join(p, ledger.FileName)); err != nil {
 				return usageErrorf("diff: %s is not a bundle: it has no %s", p, ledger.FileName)
 			}
 		}
 	}
-	res, err := diff.Compare(pos[0], pos[1], diff.Options{})
+	res, err := diff.CompareContext(ctx, pos[0], pos[1], diff.Options{MaxFiles: maxFiles})
 	if err != nil {
+		if ctx.Err() == nil && unreadableLedger(err) {
+			// The bundles are at fault, not the tool: exit 1 like a
+			// bundle that does not verify.
+			return &exitError{exitcode.Failure, err}
+		}
 		return err
 	}
 	switch format {

@@ -43,15 +43,17 @@ Usage:
   helios plan   [-C DIR] [--mission FILE]               print the resolved plan: every step, in order
   helios digest DIR                              write DIR/SHA256SUMS and print the ledger digest
   helios verify DIR                              re-hash a bundle against its SHA256SUMS
-  helios diff   OLD NEW [--format text|markdown|json] [--fail-on-drift]
+  helios diff   OLD NEW [--format text|markdown|json] [--fail-on-drift] [--max-files N]
   helios action                                  the GitHub Action's entrypoint (reads INPUT_*; see action.yml)
   helios version
 
 Without --mission, helios runs ./helios.yml when it exists, else the built-in
 Helios Omniversal Symphony drill (see "helios plan").
 
-Exit codes: 0 success, 1 mission failed / mismatch / drift, 2 bad invocation or
-invalid mission, 3 internal failure.
+Exit codes: 0 success, 1 mission failed / mismatch / drift / unreadable ledger,
+2 bad invocation or invalid mission, 3 internal failure, 130 ended by a second
+SIGINT/SIGTERM or still busy past the bound after the first (2 s; 7 s for run
+and action).
 `
 
 // Main runs the command named by args[1:] and returns the exit code.
@@ -86,7 +88,7 @@ func (c *Command) Main(ctx context.Context, args []string) int {
 	case "verify":
 		err = c.verify(ctx, rest)
 	case "diff":
-		err = c.diff(rest)
+		err = c.diff(ctx, rest)
 	case "version", "--version":
 		fmt.Fprintf(c.Stdout, "helios %s\n", c.Version)
 	case "help", "-h", "--help":

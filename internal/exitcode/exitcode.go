@@ -11,4 +11,8 @@ const (
 	Usage = 2
 	// Internal: a bug, or an outside service (file system, network) that failed us.
 	Internal = 3
+	// Interrupted: after SIGINT or SIGTERM, the work did not wind down
+	// within its bound (or a second signal came), so the process ended
+	// without finishing it; the value is what a shell shows for SIGINT.
+	Interrupted = 130
 )
