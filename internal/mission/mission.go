@@ -15,7 +15,6 @@ import (
 	"crypto/sha256"
 	"encoding/hex"
 	"fmt"
-	"os"
 	"path/filepath"
 	"strings"
 	"time"
@@ -141,9 +140,10 @@ type Options struct {
 }
 
 // Load reads and parses the mission file at path. Errors in the file are
-// returned as Errors; a file that cannot be read gives the os error.
+// returned as Errors; a file that cannot be read gives an *fs.PathError,
+// also when it is not a regular file or is over MaxFileSize.
 func Load(path string, opts Options) (*Mission, error) {
-	src, err := os.ReadFile(path)
+	src, err := readFile(path)
 	if err != nil {
 		return nil, err
 	}
