@@ -107,9 +107,9 @@ type File struct {
 	SHA256 string `json:"sha256"`
 }
 
-// Read loads a manifest.json.
+// Read loads a manifest.json (see readFile for what it refuses).
 func Read(path string) (*Manifest, error) {
-	b, err := os.ReadFile(path)
+	b, err := readFile(path)
 	if err != nil {
 		return nil, err
 	}
