@@ -366,11 +366,16 @@ func (r *runner) compareBaseline(b *bundleInfo) (*diff.Result, error) {
 		r.out.set("drift", "false")
 		return nil, nil
 	}
-	base := r.in.Baseline
-	if !filepath.IsAbs(base) {
-		base = filepath.Join(r.ws, base)
+	base, err := baselinePath(r.ws, b.root, r.in.Baseline)
+	if err != nil {
+		r.a.Errorf("input \"baseline\": %v; no drift computed", err)
+		r.out.set("drift", "false")
+		return nil, err
 	}
-	res, err := diff.Compare(base, b.root, diff.Options{})
+	// Every changed file is kept: the report counts the lists. The reads
+	// are bounded and never block (see package regular), so a plain
+	// context is enough here.
+	res, err := diff.CompareContext(context.Background(), base, b.root, diff.Options{MaxFiles: -1})
 	if err != nil {
 		r.a.Warningf("baseline %s: %v; no drift computed", r.in.Baseline, err)
 		r.out.set("drift", "false")
@@ -378,6 +383,34 @@ func (r *runner) compareBaseline(b *bundleInfo) (*diff.Result, error) {
 	}
 	r.out.set("drift", strconv.FormatBool(res.Drift()))
 	return res, nil
+}
+
+// baselinePath resolves the baseline input (already checked to be a
+// relative path without "..") in the workspace ws, and refuses it when a
+// link leads it outside ws, or when it is the report root or inside it: a
+// bundle compared with itself shows no drift whatever changed.
+func baselinePath(ws, reportRoot, baseline string) (string, error) {
+	realWS, err := filepath.EvalSymlinks(ws)
+	if err != nil {
+		return "", fmt.Errorf("workspace: %w", err)
+	}
+	p, err := filepath.EvalSymlinks(filepath.Join(ws, filepath.FromSlash(baseline)))
+	if err != nil {
+		return "", err
+	}
+	if !within(realWS, p) {
+		return "", fmt.Errorf("%s leads outside the workspace through a link (to %s); the baseline must be a bundle inside the workspace", baseline, p)
+	}
+	if realRoot, err := filepath.EvalSymlinks(reportRoot); err == nil && within(realRoot, p) {
+		return "", fmt.Errorf("%s is this run's report root or inside it; point it at a bundle from an earlier run", baseline)
+	}
+	return p, nil
+}
+
+// within reports whether p is dir or inside it; both are clean and absolute.
+func within(dir, p string) bool {
+	rel, err := filepath.Rel(dir, p)
+	return err == nil && (rel == "." || filepath.IsLocal(rel))
 }
 
 func (r *runner) missionError(err error) {

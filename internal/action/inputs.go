@@ -8,6 +8,7 @@ import (
 	"crypto/sha256"
 	"encoding/hex"
 	"fmt"
+	"path/filepath"
 	"strconv"
 	"strings"
 
@@ -114,7 +115,25 @@ func readInputs(a *githubactions.Action) (*Inputs, error) {
 	in.RetentionDays = integer("retention-days", 0, 0, 90)
 	in.CompressionLvl = integer("compression-level", 6, 0, 9)
 	in.Jobs = integer("jobs", 0, 0, 256)
+	if msg := baselineProblem(in.Baseline); msg != "" && err == nil {
+		err = &InputError{"baseline", msg}
+	}
 	return in, err
+}
+
+// baselineProblem checks the baseline input as written: a bundle folder or
+// SHA256SUMS inside the workspace, or "" for none. Links are checked when
+// the path is used (see baselinePath), once the mission has run.
+func baselineProblem(v string) string {
+	switch {
+	case v == "":
+		return ""
+	case filepath.IsAbs(v) || strings.HasPrefix(v, "/"):
+		return fmt.Sprintf("must be a path inside the workspace (a bundle folder or its SHA256SUMS), got the absolute path %q", v)
+	case !filepath.IsLocal(filepath.FromSlash(v)):
+		return fmt.Sprintf("must be a path inside the workspace (a bundle folder or its SHA256SUMS); %q climbs out of it with \"..\"", v)
+	}
+	return ""
 }
 
 // defaultKey tells matrix legs apart, since a container action sees no
