@@ -52,7 +52,7 @@ Helios Omniversal Symphony drill (see "helios plan").
 
 Exit codes: 0 success, 1 mission failed / mismatch / drift / unreadable ledger,
 2 bad invocation or invalid mission, 3 internal failure, 130 ended by a second
-SIGINT/SIGTERM or still busy past the bound after the first (2 s; 7 s for run
+SIGINT/SIGTERM or still busy past the bound after the first (1.5 s; 7 s for run
 and action).
 `
 

@@ -15,8 +15,10 @@ import (
 
 const (
 	// CommandGrace bounds verify, diff, digest, plan and the rest after a
-	// signal: their reads stop on a cancelled context in milliseconds.
-	CommandGrace = 2 * time.Second
+	// signal: their reads stop on a cancelled context in milliseconds, so
+	// this only ends one stuck elsewhere (a stdout nobody reads). It leaves
+	// half a second of the 2 s promised to users for the exit itself.
+	CommandGrace = 1500 * time.Millisecond
 	// RunGrace bounds run and action. After a signal the action still
 	// reports for up to 6 s (cancelReportBudget in package action: upload,
 	// check run, comment); the backstop comes a second later so that
