@@ -134,6 +134,12 @@ func (c *Command) exit(err error) int {
 		fmt.Fprintf(c.Stderr, "helios: %v\n", err)
 		return exitcode.Usage
 	}
+	if errors.Is(err, context.Canceled) {
+		// A signal stopped verify, diff or digest part way: like a
+		// cancelled mission, a result the user did not get, not a bug.
+		fmt.Fprintf(c.Stderr, "helios: cancelled: %v\n", err)
+		return exitcode.Failure
+	}
 	var ee *exitError
 	if errors.As(err, &ee) {
 		fmt.Fprintf(c.Stderr, "helios: %v\n", ee.err)
