@@ -1,0 +1,124 @@
+package e2e
+
+import (
+	"crypto/rand"
+	"encoding/hex"
+	"os"
+	"path/filepath"
+	"strconv"
+	"strings"
+	"syscall"
+	"testing"
+	"time"
+
+	"github.com/helios-action/helios-action/internal/manifest"
+)
+
+// token is a value no other process on the machine holds.
+func token(t *testing.T, prefix string) string {
+	t.Helper()
+	var b [8]byte
+	if _, err := rand.Read(b[:]); err != nil {
+		t.Fatal(err)
+	}
+	return prefix + hex.EncodeToString(b[:])
+}
+
+// processesWith lists the pids whose command line holds s.
+func processesWith(s string) []int {
+	var out []int
+	ents, _ := os.ReadDir("/proc")
+	for _, e := range ents {
+		pid, err := strconv.Atoi(e.Name())
+		if err != nil {
+			continue
+		}
+		b, err := os.ReadFile("/proc/" + e.Name() + "/cmdline")
+		if err == nil && strings.Contains(string(b), s) {
+			out = append(out, pid)
+		}
+	}
+	return out
+}
+
+// Issue 17 item 5, replayed through the real binary: a step whose setsid
+// loop keeps appending to the report root after the step ended. The loop is
+// ended before sealing and reported, the sealed bundle still verifies a
+// second later, and nothing of it is left running.
+func TestHostileStepSetsidEscape(t *testing.T) {
+	ws := t.TempDir()
+	mark := token(t, "helios-escape-")
+	t.Cleanup(func() {
+		for _, p := range processesWith(mark) {
+			syscall.Kill(p, syscall.SIGKILL)
+		}
+	})
+	writeFile(t, filepath.Join(ws, "helios.yml"), `version: 1
+name: escape
+report-root: out
+phases:
+  a:
+    steps:
+      - name: escape
+        run: |
+          setsid sh -c 'while :; do date >>"$0/x"; sleep .05; done' "$HELIOS_REPORT_ROOT" `+mark+` &
+          while [ ! -s "$HELIOS_REPORT_ROOT/x" ]; do sleep .01; done
+`)
+	res := run(t, ws, nil, "run")
+	if !strings.Contains(res.stdout, `ended 1 leftover processes of step "escape"`) {
+		t.Errorf("exit %d; stdout does not report the leftover:\n%s\nstderr:\n%s", res.code, res.stdout, res.stderr)
+	}
+	root := filepath.Join(ws, "out")
+	if m := readManifest(t, root); m.Conclusion != manifest.Success {
+		t.Errorf("conclusion %s (%s), want success: the leftover was ended, not the step's failure", m.Conclusion, m.Reason)
+	}
+	if ps := processesWith(mark); len(ps) > 0 {
+		t.Errorf("processes %v of the step outlived helios", ps)
+	}
+	time.Sleep(time.Second)
+	sha256sumCheck(t, root)
+}
+
+// Issue 17 item 4, replayed through the real binary: with the workspace owned
+// by another user, a step runs as that user and finds the token in no
+// /proc/*/environ it can read, helios's included.
+func TestHostileStepReadsEnvironments(t *testing.T) {
+	if os.Geteuid() != 0 {
+		t.Skip("steps change user only when helios is root")
+	}
+	ws := t.TempDir()
+	if err := os.Chmod(filepath.Dir(ws), 0o755); err != nil {
+		t.Fatal(err)
+	}
+	if err := os.Chown(ws, 65534, 65534); err != nil {
+		t.Fatal(err)
+	}
+	secret := token(t, "ghs_")
+	writeFile(t, filepath.Join(ws, "helios.yml"), `version: 1
+name: environ
+report-root: out
+phases:
+  a:
+    steps:
+      - run: |
+          helios=$(cut -d' ' -f4 /proc/$PPID/stat)
+          out="$HELIOS_REPORT_ROOT/seen"
+          id -u >"$out"
+          if cat /proc/$helios/environ >/dev/null 2>&1; then echo "helios environ readable"; else echo "helios environ refused"; fi >>"$out"
+          n=0
+          for f in /proc/[0-9]*/environ; do
+            if tr '\0' '\n' <"$f" 2>/dev/null | grep -qF "`+secret+`"; then n=$((n+1)); fi
+          done
+          echo "token in $n environments" >>"$out"
+`)
+	res := run(t, ws, []string{"INPUT_GITHUB-TOKEN=" + secret, "GITHUB_TOKEN=" + secret}, "run")
+	if res.code != 0 {
+		t.Fatalf("exit %d\nstdout:\n%s\nstderr:\n%s", res.code, res.stdout, res.stderr)
+	}
+	got := readFile(t, filepath.Join(ws, "out", "seen"))
+	want := "65534\nhelios environ refused\ntoken in 0 environments\n"
+	if got != want {
+		t.Errorf("the step saw:\n%s\nwant:\n%s", got, want)
+	}
+	sha256sumCheck(t, filepath.Join(ws, "out"))
+}
