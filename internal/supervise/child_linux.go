@@ -8,6 +8,7 @@ import (
 	"os/signal"
 	"runtime"
 	"strconv"
+	"strings"
 	"syscall"
 	"time"
 
@@ -20,7 +21,8 @@ type reaped struct {
 }
 
 // supervise starts the step, waits for it and ends what it left behind.
-func supervise(cfg config, argv []string, out *os.File) report {
+func supervise(cfg config, out *os.File) report {
+	argv := cfg.Argv
 	// no_new_privs, the ambient set and the step's parent-death signal
 	// belong to the thread that forks the step: keep that one thread.
 	runtime.LockOSThread()
@@ -34,6 +36,9 @@ func supervise(cfg config, argv []string, out *os.File) report {
 	if cfg.Parent != 0 && os.Getppid() != cfg.Parent {
 		return report{Error: "helios ended before the step started"}
 	}
+	// The step's PATH finds its shell; this process's own environment is
+	// otherwise empty and never used.
+	os.Setenv("PATH", pathOf(cfg.Env))
 	path, err := exec.LookPath(argv[0])
 	if err != nil {
 		return report{Error: fmt.Sprintf("start: %v", err)}
@@ -62,7 +67,7 @@ func supervise(cfg config, argv []string, out *os.File) report {
 		attr.Credential = &syscall.Credential{Uid: c.Uid, Gid: c.Gid, Groups: []uint32{}}
 	}
 	pid, err := syscall.ForkExec(path, argv, &syscall.ProcAttr{
-		Env:   os.Environ(),
+		Env:   cfg.Env,
 		Files: []uintptr{devnull.Fd(), 1, 2},
 		Sys:   attr,
 	})
@@ -258,4 +263,15 @@ func stat(pid int) (ppid int, state byte, ok bool) {
 		return 0, 0, false
 	}
 	return ppid, f[0][0], true
+}
+
+// pathOf is the PATH of env.
+func pathOf(env []string) string {
+	path := ""
+	for _, kv := range env {
+		if v, ok := strings.CutPrefix(kv, "PATH="); ok {
+			path = v
+		}
+	}
+	return path
 }

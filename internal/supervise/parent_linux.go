@@ -36,7 +36,7 @@ func Start(ctx context.Context, o Options) (*Process, error) {
 	if err != nil {
 		return nil, fmt.Errorf("find helios's executable: %w", err)
 	}
-	cfg := config{Parent: os.Getpid(), GraceMs: o.KillGrace.Milliseconds()}
+	cfg := config{Argv: o.Argv, Env: o.Env, Parent: os.Getpid(), GraceMs: o.KillGrace.Milliseconds()}
 	if o.User != nil {
 		cfg.Credential = &credential{Uid: o.User.Uid, Gid: o.User.Gid}
 	}
@@ -48,11 +48,17 @@ func Start(ctx context.Context, o Options) (*Process, error) {
 	if err != nil {
 		return nil, fmt.Errorf("report pipe: %w", err)
 	}
-	cmd := exec.Command(exe, append([]string{marker, string(cj)}, o.Argv...)...)
+	cr, cw, err := os.Pipe()
+	if err != nil {
+		rr.Close()
+		rw.Close()
+		return nil, fmt.Errorf("config pipe: %w", err)
+	}
+	cmd := exec.Command(exe, marker)
 	cmd.Dir = o.Dir
-	cmd.Env = o.Env
+	cmd.Env = []string{}
 	cmd.Stdout, cmd.Stderr = o.Stdout, o.Stderr
-	cmd.ExtraFiles = []*os.File{rw}
+	cmd.ExtraFiles = []*os.File{rw, cr}
 	// If helios dies, the supervisor gets SIGTERM and ends the step as on
 	// a cancel.
 	cmd.SysProcAttr = &syscall.SysProcAttr{Pdeathsig: syscall.SIGTERM}
@@ -61,9 +67,18 @@ func Start(ctx context.Context, o Options) (*Process, error) {
 		runtime.UnlockOSThread()
 		rr.Close()
 		rw.Close()
+		cr.Close()
+		cw.Close()
 		return nil, fmt.Errorf("start step supervisor: %w", err)
 	}
 	rw.Close()
+	cr.Close()
+	// A big environment may not fit the pipe: write it while the
+	// supervisor reads.
+	go func() {
+		cw.Write(cj)
+		cw.Close()
+	}()
 	p := &Process{cmd: cmd, reports: make(chan report, 4), stop: make(chan struct{})}
 	go func() {
 		defer close(p.reports)

@@ -16,6 +16,7 @@ package supervise
 import (
 	"encoding/json"
 	"fmt"
+	"io"
 	"os"
 	"strconv"
 	"sync/atomic"
@@ -28,15 +29,28 @@ import (
 const marker = "__helios_step_supervisor__"
 
 // reportFD is the descriptor the supervisor writes its report to; the step's
-// stdout and stderr stay untouched.
-const reportFD = 3
+// stdout and stderr stay untouched. configFD is where it reads its config.
+const (
+	reportFD = 3
+	configFD = 4
+)
+
+// maxConfig bounds the config a supervisor reads (the step's whole
+// environment is in it).
+const maxConfig = 16 << 20
 
 // killBound bounds how long a supervisor keeps ending a step's leftovers
 // (and how long the parent waits past KillGrace before killing it).
 const killBound = 3 * time.Second
 
-// config is what the parent tells the supervisor, as JSON in argv[2].
+// config is what the parent tells the supervisor, as JSON on configFD. The
+// step's command and environment travel there, not in the supervisor's own
+// argv and environment: the supervisor is root and starts with an empty
+// environment, so no LD_PRELOAD or GODEBUG of a mission reaches it, and
+// argv, which any user can read in /proc, carries no secret.
 type config struct {
+	Argv []string `json:"argv"`
+	Env  []string `json:"env"`
 	// Parent is the pid of the helios process that started the supervisor:
 	// if it is gone before the supervisor is set up, the step never starts.
 	Parent int `json:"parent"`
@@ -82,28 +96,32 @@ func Available() bool { return hooked.Load() }
 // (it then never returns); otherwise it only records that the hook is in
 // place. Call it first thing in main and in TestMain.
 func Main() {
-	if len(os.Args) < 3 || os.Args[1] != marker {
+	if len(os.Args) != 2 || os.Args[1] != marker {
 		hooked.Store(true)
 		return
 	}
-	os.Exit(serve(os.Args[2], os.Args[3:]))
+	os.Exit(serve())
 }
 
-func serve(cfgJSON string, argv []string) int {
+func serve() int {
 	out := os.NewFile(reportFD, "report")
-	if out == nil {
-		fmt.Fprintln(os.Stderr, "helios step supervisor: no report descriptor")
+	in := os.NewFile(configFD, "config")
+	if out == nil || in == nil {
+		fmt.Fprintln(os.Stderr, "helios step supervisor: no report or config descriptor")
 		return 125
 	}
 	syscall.CloseOnExec(reportFD)
+	syscall.CloseOnExec(configFD)
 	var cfg config
 	rep := report{}
-	if err := json.Unmarshal([]byte(cfgJSON), &cfg); err != nil {
-		rep.Error = fmt.Sprintf("bad supervisor config: %v", err)
-	} else if len(argv) == 0 {
+	err := json.NewDecoder(io.LimitReader(in, maxConfig)).Decode(&cfg)
+	in.Close()
+	if err != nil {
+		rep.Error = fmt.Sprintf("read supervisor config: %v", err)
+	} else if len(cfg.Argv) == 0 {
 		rep.Error = "no step command"
 	} else {
-		rep = supervise(cfg, argv, out)
+		rep = supervise(cfg, out)
 	}
 	rep.Final = true
 	if err := json.NewEncoder(out).Encode(rep); err != nil {

@@ -19,6 +19,6 @@ func Start(ctx context.Context, o Options) (*Process, error) { return nil, errLi
 // Wait is never reached off Linux.
 func (p *Process) Wait() (*Result, error) { return nil, errLinuxOnly }
 
-func supervise(cfg config, argv []string, out *os.File) report {
+func supervise(cfg config, out *os.File) report {
 	return report{Error: errLinuxOnly.Error()}
 }

@@ -260,3 +260,19 @@ func TestStartWithoutCommand(t *testing.T) {
 		t.Fatalf("start: %v, want a refusal naming the missing command", err)
 	}
 }
+
+// The supervisor is root: a mission's environment (LD_PRELOAD, GODEBUG …)
+// must not reach it, and its argv, which anyone can read, holds no secret.
+// The step still gets its whole environment.
+func TestSupervisorCarriesNoStepEnvironment(t *testing.T) {
+	const secret = "s3cr3t-value-for-the-step"
+	res, out, err := step(t, context.Background(), `tr '\0' '\n' </proc/$PPID/environ; tr '\0' '\n' </proc/$PPID/cmdline; echo "step: $STEP_SECRET"`,
+		supervise.Options{Env: []string{"STEP_SECRET=" + secret}}, nil)
+	if err != nil || res.ExitCode != 0 {
+		t.Fatalf("wait: %v %v\n%s", res, err, out)
+	}
+	lines := strings.Split(strings.TrimSpace(out), "\n")
+	if len(lines) != 3 || !strings.HasPrefix(lines[1], "__helios") || lines[2] != "step: "+secret {
+		t.Errorf("supervisor environ and argv, then the step's variable:\n%s\nwant an empty environ, argv of the executable and the marker, and the step's own variable", out)
+	}
+}
