@@ -6,6 +6,7 @@ import (
 	"context"
 	"io"
 	"os"
+	"os/exec"
 	"path/filepath"
 	"strconv"
 	"strings"
@@ -211,18 +212,33 @@ func TestCancelLetsTreeExitOnSIGTERM(t *testing.T) {
 }
 
 func TestKilledSupervisorTakesStepAlong(t *testing.T) {
-	pids := filepath.Join(t.TempDir(), "pids")
-	script := `sleep 300 & echo $! >>"$PIDS"; echo $$ >>"$PIDS"; wait`
-	_, _, err := step(t, context.Background(), script, supervise.Options{Env: []string{"PIDS=" + pids}}, func(p *supervise.Process) {
-		readPids(t, pids, 2)
-		if err := syscall.Kill(p.Pid(), syscall.SIGKILL); err != nil {
-			t.Fatal(err)
-		}
-	})
-	if err == nil || !strings.Contains(err.Error(), "without a report") {
-		t.Fatalf("wait: %v, want an error saying the supervisor ended without a report", err)
+	users := map[string]*supervise.User{"as helios's user": nil}
+	if os.Geteuid() == 0 {
+		// The parent-death signal must survive the drop to the step's user.
+		users["as 65534"] = &supervise.User{Uid: 65534, Gid: 65534}
 	}
-	gone(t, readPids(t, pids, 2), 2*time.Second)
+	for name, u := range users {
+		t.Run(name, func(t *testing.T) {
+			dir := t.TempDir()
+			for _, d := range []string{dir, filepath.Dir(dir)} {
+				if err := os.Chmod(d, 0o777); err != nil {
+					t.Fatal(err)
+				}
+			}
+			pids := filepath.Join(dir, "pids")
+			script := `sleep 300 & echo $! >>"$PIDS"; echo $$ >>"$PIDS"; wait`
+			_, _, err := step(t, context.Background(), script, supervise.Options{Env: []string{"PIDS=" + pids}, User: u, Dir: "/"}, func(p *supervise.Process) {
+				readPids(t, pids, 2)
+				if err := syscall.Kill(p.Pid(), syscall.SIGKILL); err != nil {
+					t.Fatal(err)
+				}
+			})
+			if err == nil || !strings.Contains(err.Error(), "without a report") {
+				t.Fatalf("wait: %v, want an error saying the supervisor ended without a report", err)
+			}
+			gone(t, readPids(t, pids, 2), 2*time.Second)
+		})
+	}
 }
 
 func TestStepRunsAsGivenUserWithoutPrivileges(t *testing.T) {
@@ -275,4 +291,39 @@ func TestSupervisorCarriesNoStepEnvironment(t *testing.T) {
 	if len(lines) != 3 || !strings.HasPrefix(lines[1], "__helios") || lines[2] != "step: "+secret {
 		t.Errorf("supervisor environ and argv, then the step's variable:\n%s\nwant an empty environ, argv of the executable and the marker, and the step's own variable", out)
 	}
+}
+
+// When helios itself dies, its supervisors get SIGTERM and end their steps'
+// trees as on a cancel, escaped processes included.
+func TestHeliosDeathEndsSteps(t *testing.T) {
+	const helperVar = "SUPERVISE_TEST_HELIOS"
+	if os.Getenv(helperVar) != "" {
+		// The stand-in for helios: start a step, then wait to be killed.
+		p, err := supervise.Start(context.Background(), supervise.Options{
+			Argv:      []string{"sh", "-c", os.Getenv("SCRIPT")},
+			Env:       []string{"PATH=" + os.Getenv("PATH"), "PIDS=" + os.Getenv("PIDS")},
+			Stdout:    os.Stdout,
+			Stderr:    os.Stderr,
+			KillGrace: 200 * time.Millisecond,
+		})
+		if err != nil {
+			t.Fatal(err)
+		}
+		p.Wait()
+		return
+	}
+	pids := filepath.Join(t.TempDir(), "pids")
+	script := `setsid sh -c 'echo $$ >>"$0"; while :; do sleep .05; done' "$PIDS" &
+sleep 300 & echo $! >>"$PIDS"; wait`
+	cmd := exec.Command(os.Args[0], "-test.run=^TestHeliosDeathEndsSteps$")
+	cmd.Env = []string{"PATH=" + os.Getenv("PATH"), helperVar + "=1", "PIDS=" + pids, "SCRIPT=" + script}
+	if err := cmd.Start(); err != nil {
+		t.Fatal(err)
+	}
+	step := readPids(t, pids, 2)
+	if err := cmd.Process.Kill(); err != nil {
+		t.Fatal(err)
+	}
+	cmd.Wait()
+	gone(t, step, 5*time.Second)
 }
