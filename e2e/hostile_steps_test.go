@@ -3,6 +3,7 @@ package e2e
 import (
 	"crypto/rand"
 	"encoding/hex"
+	"io/fs"
 	"os"
 	"path/filepath"
 	"strconv"
@@ -134,5 +135,47 @@ phases:
 			}
 			sha256sumCheck(t, filepath.Join(ws, "out"))
 		})
+	}
+}
+
+// chownTree gives a workspace and everything in it to uid:gid.
+func chownTree(t *testing.T, dir string, uid, gid int) {
+	t.Helper()
+	err := filepath.WalkDir(dir, func(p string, d fs.DirEntry, err error) error {
+		if err != nil {
+			return err
+		}
+		return os.Lchown(p, uid, gid)
+	})
+	if err != nil {
+		t.Fatal(err)
+	}
+}
+
+// The README's example as it runs on GitHub's runners, where the workspace
+// belongs to the runner's user: steps run as that user, and what helios
+// writes into the bundle in between (collected files, built-in steps'
+// outputs) stays writable for the steps that come after.
+func TestExampleMissionAsWorkspaceOwner(t *testing.T) {
+	if os.Geteuid() != 0 {
+		t.Skip("steps change user only when helios is root")
+	}
+	ws := workspace(t, "example")
+	if err := os.Chmod(filepath.Dir(ws), 0o755); err != nil {
+		t.Fatal(err)
+	}
+	chownTree(t, ws, 1001, 1001)
+	res := run(t, ws, rpcEnv(startChain(t, "")), "run")
+	if res.code != 0 {
+		t.Fatalf("exit %d\nstdout:\n%s\nstderr:\n%s", res.code, res.stdout, res.stderr)
+	}
+	root := filepath.Join(ws, exampleRoot)
+	sha256sumCheck(t, root)
+	fi, err := os.Stat(filepath.Join(root, "owner", "parameter-matrix.md"))
+	if err != nil {
+		t.Fatal(err)
+	}
+	if uid := fi.Sys().(*syscall.Stat_t).Uid; uid != 1001 {
+		t.Errorf("a step's output is owned by %d, want the workspace owner 1001", uid)
 	}
 }

@@ -25,6 +25,11 @@ func (r *run) execRun(ctx context.Context, s *mission.Step, w io.Writer) (*int, 
 	if err != nil {
 		return nil, err
 	}
+	if user != nil {
+		if err := r.handOver(user); err != nil {
+			return nil, err
+		}
+	}
 	// One pipe for stdout and stderr keeps their lines in the order the
 	// process wrote them. We own the read end, so Wait does not block on a
 	// grandchild that keeps the pipe open.

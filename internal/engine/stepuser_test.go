@@ -4,6 +4,7 @@ import (
 	"net"
 	"os"
 	"path/filepath"
+	"syscall"
 	"testing"
 
 	"github.com/helios-action/helios-action/internal/supervise"
@@ -56,5 +57,58 @@ func TestStepUserGroup(t *testing.T) {
 				t.Errorf("step user %+v, want %+v", got, c.want)
 			}
 		})
+	}
+}
+
+// handOver gives the step's user what helios wrote, and nothing a link or a
+// second name points at.
+func TestHandOverSkipsLinks(t *testing.T) {
+	if os.Geteuid() != 0 {
+		t.Skip("handing files over needs root")
+	}
+	root := t.TempDir()
+	outside := filepath.Join(t.TempDir(), "secret")
+	mustWrite := func(p string) {
+		t.Helper()
+		if err := os.MkdirAll(filepath.Dir(p), 0o755); err != nil {
+			t.Fatal(err)
+		}
+		if err := os.WriteFile(p, []byte("x"), 0o644); err != nil {
+			t.Fatal(err)
+		}
+	}
+	mustWrite(outside)
+	mustWrite(filepath.Join(root, "collected", "deep", "file.json"))
+	mustWrite(filepath.Join(root, "logs", "a", "step.log"))
+	if err := os.Symlink(outside, filepath.Join(root, "link")); err != nil {
+		t.Fatal(err)
+	}
+	if err := os.Symlink(filepath.Dir(outside), filepath.Join(root, "dirlink")); err != nil {
+		t.Fatal(err)
+	}
+	if err := os.Link(outside, filepath.Join(root, "hardlink")); err != nil {
+		t.Fatal(err)
+	}
+	if err := (&run{reportRoot: root}).handOver(&supervise.User{Uid: 1001, Gid: 1001}); err != nil {
+		t.Fatal(err)
+	}
+	owner := func(p string) uint32 {
+		t.Helper()
+		fi, err := os.Lstat(p)
+		if err != nil {
+			t.Fatal(err)
+		}
+		return fi.Sys().(*syscall.Stat_t).Uid
+	}
+	for p, want := range map[string]uint32{
+		"collected": 1001, "collected/deep": 1001, "collected/deep/file.json": 1001,
+		"logs/a": 0, "logs/a/step.log": 0, "link": 0, "dirlink": 0,
+	} {
+		if got := owner(filepath.Join(root, p)); got != want {
+			t.Errorf("%s owned by %d, want %d", p, got, want)
+		}
+	}
+	if got := owner(outside); got != 0 {
+		t.Errorf("the file outside, linked and hard-linked from the report root, was handed to %d", got)
 	}
 }
