@@ -173,6 +173,9 @@ func (r *run) prepare(ctx context.Context) error {
 	if r.tmp, err = os.MkdirTemp("", "helios-run-"); err != nil {
 		return fmt.Errorf("temp dir: %w", err)
 	}
+	if err := r.prepareStepUser(); err != nil {
+		return err
+	}
 	r.commit, r.sourceDateEpoch = gitInfo(ctx, ws, r.hostEnv)
 	r.masker = mask.New(append(r.secrets(), r.opts.Secrets...)...)
 	r.base = r.baseEnv()
