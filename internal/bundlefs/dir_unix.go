@@ -428,3 +428,23 @@ func (fi *fileInfo) Mode() fs.FileMode {
 func (fi *fileInfo) ModTime() time.Time { return time.Unix(fi.st.Mtim.Unix()) }
 func (fi *fileInfo) IsDir() bool        { return fi.Mode().IsDir() }
 func (fi *fileInfo) Sys() any           { return &fi.st }
+
+// Open opens the regular file name for reading, following no link on the
+// way; a FIFO or device there is refused rather than waited on.
+func (d *Dir) Open(name string) (*os.File, error) {
+	dir, base, done, err := d.parent("open", name, false)
+	if err != nil {
+		return nil, err
+	}
+	defer done()
+	fd, err := unix.Openat(dir, base, unix.O_RDONLY|unix.O_NOFOLLOW|unix.O_NONBLOCK|unix.O_NOCTTY|unix.O_CLOEXEC, 0)
+	if err != nil {
+		return nil, d.pathErr("open", name, err)
+	}
+	f := os.NewFile(uintptr(fd), path.Join(d.path, name))
+	if fi, err := f.Stat(); err != nil || !fi.Mode().IsRegular() {
+		f.Close()
+		return nil, d.pathErr("open", name, errors.New("not a regular file"))
+	}
+	return f, nil
+}
