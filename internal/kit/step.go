@@ -3,7 +3,6 @@ package kit
 import (
 	"context"
 	"fmt"
-	"os"
 	"path"
 	"path/filepath"
 	"regexp"
@@ -282,11 +281,7 @@ func (*Step) Run(ctx context.Context, sc *engine.StepContext) error {
 	}
 	outs := spec.outputs()
 	for i, b := range [][]byte{js, k.Markdown()} {
-		dst := filepath.Join(sc.ReportRoot, filepath.FromSlash(outs[i]))
-		if err := os.MkdirAll(filepath.Dir(dst), 0o755); err != nil {
-			return fmt.Errorf("write kit: %w", err)
-		}
-		if err := manifest.WriteAtomic(dst, sc.Masker.Bytes(b)); err != nil {
+		if err := sc.Bundle.WriteFile(outs[i], sc.Masker.Bytes(b), 0o644); err != nil {
 			return fmt.Errorf("write kit: %w", err)
 		}
 		sc.AddOutput(outs[i])
