@@ -210,13 +210,18 @@ func (r *run) clearReserved(res *Result) {
 	if r.opts.Reserved != nil {
 		names = append(names, r.opts.Reserved...)
 	}
+	linked := map[string]bool{}
 	for _, n := range names {
 		_, err := r.bundle.Lstat(n)
 		var le *bundlefs.LinkError
 		if errors.As(err, &le) {
 			// A folder on the way is a link: the write will be refused.
-			r.con.printf("warning: %s\n", le.Error())
-			r.fail(res, le.Error())
+			if !linked[le.Comp] {
+				linked[le.Comp] = true
+				why := fmt.Sprintf("%s is a symbolic link or not a folder (did a step replace it?); helios does not write through links in the bundle", le.Comp)
+				r.con.printf("warning: %s\n", why)
+				r.fail(res, why)
+			}
 			continue
 		}
 		if err != nil {

@@ -94,7 +94,7 @@ func Write(root *bundlefs.Dir, m *manifest.Manifest, entries []ledger.Entry, opt
 		b    []byte
 	}{{MermaidJS, mermaidJS}, {MermaidLicense, mermaidLicense}} {
 		if err := root.WriteFile(a.name, a.b, 0o644); err != nil {
-			return fmt.Errorf("write %s: %w", a.name, err)
+			return err // it names the file
 		}
 		files = append(files, ledger.Entry{Name: a.name, Sum: sha256Sum(a.b), Size: int64(len(a.b))})
 	}
@@ -108,10 +108,7 @@ func Write(root *bundlefs.Dir, m *manifest.Manifest, entries []ledger.Entry, opt
 	if err := pageTemplate.Execute(&b, page); err != nil {
 		return fmt.Errorf("render %s: %w", FileName, err)
 	}
-	if err := root.WriteFile(FileName, b.Bytes(), 0o644); err != nil {
-		return fmt.Errorf("write %s: %w", FileName, err)
-	}
-	return nil
+	return root.WriteFile(FileName, b.Bytes(), 0o644)
 }
 
 type page struct {
