@@ -113,6 +113,19 @@ func (d *Dir) ReadPath() string {
 	return d.path
 }
 
+// Where is the folder's current path: its path as opened, or, on Linux,
+// where a step moved it ("" if it was deleted).
+func (d *Dir) Where() string {
+	if runtime.GOOS != "linux" || !d.Replaced() {
+		return d.path
+	}
+	p, err := os.Readlink("/proc/self/fd/" + strconv.Itoa(d.fd))
+	if err != nil || strings.HasSuffix(p, " (deleted)") || !path.IsAbs(p) {
+		return ""
+	}
+	return p
+}
+
 // Replaced reports whether the root's path no longer names this folder (a
 // step moved it away or swapped it for a link).
 func (d *Dir) Replaced() bool {

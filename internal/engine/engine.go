@@ -60,7 +60,8 @@ type Options struct {
 type Result struct {
 	Manifest *manifest.Manifest
 	// ReportRoot is the bundle's absolute path; ReportRel is relative to the
-	// workspace.
+	// workspace. If a step moved the report root away, ReportRoot is where
+	// the sealed folder is now (the run has then failed).
 	ReportRoot string
 	ReportRel  string
 	// Bundle is the report root as the engine holds it, open while Run

@@ -23,8 +23,12 @@ const maxReseal = 2
 // run's own context), sealing again with the conclusion corrected if so.
 func (r *run) finish(ctx, rctx context.Context, res *Result) error {
 	if r.bundle.Replaced() {
-		r.con.printf("warning: the report root %s was replaced (a step moved it or put a link there); helios seals the folder it created, not what the path names now\n", r.reportRel)
+		where := r.bundle.Where()
+		r.con.printf("warning: the report root %s was replaced (a step moved it or put a link there); helios seals the folder it created (now %s), not what the path names now\n", r.reportRel, orGone(where))
 		r.fail(res, fmt.Sprintf("the report root %s was replaced during the run", r.reportRel))
+		if where != "" {
+			res.ReportRoot = where
+		}
 	}
 	r.clearReserved(res)
 	// Read through the descriptor's path, so a swapped root is not followed.
@@ -97,6 +101,13 @@ func (r *run) finish(ctx, rctx context.Context, res *Result) error {
 			r.fail(res, fmt.Sprintf("%s changed after helios hashed it (a process a step left behind?)", changed[0]))
 		}
 	}
+}
+
+func orGone(p string) string {
+	if p == "" {
+		return "deleted"
+	}
+	return p
 }
 
 // seal writes manifest.json and SHA256SUMS for entries (the bundle's

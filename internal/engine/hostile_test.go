@@ -118,6 +118,9 @@ phases:
 	}
 	checkOutside(t, out)
 	moved := filepath.Join(ws, "out.moved")
+	if res.ReportRoot != moved {
+		t.Errorf("Result.ReportRoot = %s, want where the sealed folder went (%s)", res.ReportRoot, moved)
+	}
 	verifyBundle(t, moved)
 	if _, err := os.Stat(filepath.Join(moved, "index.html")); err != nil {
 		t.Errorf("the created folder was not sealed: %v", err)

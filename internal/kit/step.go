@@ -266,7 +266,8 @@ func (*Step) Run(ctx context.Context, sc *engine.StepContext) error {
 	for _, p := range sc.Mission.Order() {
 		phases = append(phases, GraphPhase{Name: p.Name, Needs: nonNil(p.Needs)})
 	}
-	k, err := Build(sc.ReportRoot, *spec, Options{
+	// Read through the held root, so a root a step swapped is not followed.
+	k, err := Build(sc.Bundle.ReadPath(), *spec, Options{
 		Volatile: append(append([]string{}, alwaysVolatile...), sc.Mission.Volatile...),
 		Exclude:  func(rel string) bool { return excluded[rel] },
 		Mission:  Mission{Name: sc.Mission.Name, File: filepath.ToSlash(filepath.Base(sc.Mission.File)), SHA256: sc.Mission.Digest, Network: sc.Network},
