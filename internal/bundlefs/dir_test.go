@@ -4,7 +4,9 @@ package bundlefs
 
 import (
 	"errors"
+	"fmt"
 	"io"
+	"io/fs"
 	"os"
 	"path/filepath"
 	"strings"
@@ -286,5 +288,44 @@ func TestReplacedRoot(t *testing.T) {
 	}
 	if _, err := os.Stat(filepath.Join(d.ReadPath(), "x")); err != nil {
 		t.Errorf("ReadPath does not lead to the opened folder: %v", err)
+	}
+}
+
+// TestLstatEach: the batched Lstat answers as Lstat does, a link on the
+// way included, whatever order the folders come in.
+func TestLstatEach(t *testing.T) {
+	ws, out := t.TempDir(), t.TempDir()
+	write(t, filepath.Join(out, "f"), "outside")
+	d, err := Open(ws, "r")
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer d.Close()
+	root := filepath.Join(ws, "r")
+	write(t, filepath.Join(root, "a", "x"), "1")
+	write(t, filepath.Join(root, "a", "y"), "22")
+	write(t, filepath.Join(root, "b", "z"), "333")
+	write(t, filepath.Join(root, "top"), "4444")
+	symlink(t, out, filepath.Join(root, "l"))
+	names := []string{"a/x", "a/y", "b/z", "l/f", "a/missing", "top", "a/x"}
+	var got []string
+	d.LstatEach(names, func(i int, fi fs.FileInfo, err error) {
+		one, oneErr := d.Lstat(names[i])
+		switch {
+		case err != nil:
+			got = append(got, names[i]+":err")
+			if oneErr == nil {
+				t.Errorf("%s: LstatEach says %v, Lstat succeeds", names[i], err)
+			}
+		default:
+			got = append(got, fmt.Sprintf("%s:%d", names[i], fi.Size()))
+			if oneErr != nil || one.Size() != fi.Size() || !one.ModTime().Equal(fi.ModTime()) {
+				t.Errorf("%s: LstatEach %v, Lstat %v %v", names[i], fi, one, oneErr)
+			}
+		}
+	})
+	want := "a/x:1 a/y:2 b/z:3 l/f:err a/missing:err top:4 a/x:1"
+	if s := strings.Join(got, " "); s != want {
+		t.Errorf("got %s, want %s", s, want)
 	}
 }

@@ -6,6 +6,8 @@ import (
 	"errors"
 	"fmt"
 	"io/fs"
+	"runtime"
+	"sync"
 
 	"github.com/helios-action/helios-action/internal/bundlefs"
 	"github.com/helios-action/helios-action/internal/ledger"
@@ -166,11 +168,29 @@ func (r *run) rootErr(err error) error {
 // costs one stat per file and catches a file a leftover process still
 // writes to, which would make `sha256sum -c` fail on the bundle.
 func (r *run) changed(entries []ledger.Entry) []string {
+	names := make([]string, len(entries))
+	for i, e := range entries {
+		names[i] = e.Name
+	}
+	// Contiguous slices of the sorted list, one per CPU, keep each
+	// worker's folders open across its files.
+	bad := make([]bool, len(entries))
+	workers := min(runtime.NumCPU(), len(entries)/256+1)
+	var wg sync.WaitGroup
+	for w := range workers {
+		lo, hi := w*len(names)/workers, (w+1)*len(names)/workers
+		wg.Go(func() {
+			r.bundle.LstatEach(names[lo:hi], func(i int, fi fs.FileInfo, err error) {
+				e := entries[lo+i]
+				bad[lo+i] = err != nil || !fi.Mode().IsRegular() || fi.Size() != e.Size || fi.ModTime().UnixNano() != e.ModTime
+			})
+		})
+	}
+	wg.Wait()
 	var out []string
-	for _, e := range entries {
-		fi, err := r.bundle.Lstat(e.Name)
-		if err != nil || !fi.Mode().IsRegular() || fi.Size() != e.Size || fi.ModTime().UnixNano() != e.ModTime {
-			out = append(out, e.Name)
+	for i, b := range bad {
+		if b {
+			out = append(out, entries[i].Name)
 		}
 	}
 	return out
