@@ -782,7 +782,7 @@ phases:
           readable=0 total=0 hits=0
           for f in /proc/[0-9]*/environ; do
             total=$((total+1))
-            if ! env=$(tr '\0' '\n' <"$f" 2>/dev/null); then continue; fi
+            if ! env=$(tr '\0' '\n' 2>/dev/null <"$f"); then continue; fi
             readable=$((readable+1))
             if printf '%s\n' "$env" | grep -q '^HELIOS_REPORT_ROOT='; then continue; fi
             for name in INPUT_GITHUB-TOKEN ACTIONS_RUNTIME_TOKEN HELIOS_PROBE_SECRET HELIOS_PASSED_SECRET; do

@@ -10,6 +10,7 @@ import (
 	"os"
 	"path/filepath"
 	"strings"
+	"syscall"
 	"testing"
 )
 
@@ -327,5 +328,48 @@ func TestLstatEach(t *testing.T) {
 	want := "a/x:1 a/y:2 b/z:3 l/f:err a/missing:err top:4 a/x:1"
 	if s := strings.Join(got, " "); s != want {
 		t.Errorf("got %s, want %s", s, want)
+	}
+}
+
+func TestChown(t *testing.T) {
+	if os.Geteuid() != 0 {
+		t.Skip("changing owners needs root")
+	}
+	ws := t.TempDir()
+	d, err := Open(ws, "out")
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer d.Close()
+	outside := filepath.Join(t.TempDir(), "outside")
+	if err := os.WriteFile(outside, nil, 0o644); err != nil {
+		t.Fatal(err)
+	}
+	if err := d.MkdirAll("logs"); err != nil {
+		t.Fatal(err)
+	}
+	if err := os.Symlink(outside, filepath.Join(ws, "out", "link")); err != nil {
+		t.Fatal(err)
+	}
+	for _, name := range []string{".", "logs", "link"} {
+		if err := d.Chown(name, 1001, 1002); err != nil {
+			t.Fatalf("Chown(%q): %v", name, err)
+		}
+	}
+	owner := func(p string) string {
+		fi, err := os.Lstat(p)
+		if err != nil {
+			t.Fatal(err)
+		}
+		st := fi.Sys().(*syscall.Stat_t)
+		return fmt.Sprintf("%d:%d", st.Uid, st.Gid)
+	}
+	for p, want := range map[string]string{"out": "1001:1002", "out/logs": "1001:1002", "out/link": "1001:1002"} {
+		if got := owner(filepath.Join(ws, p)); got != want {
+			t.Errorf("%s owned by %s, want %s", p, got, want)
+		}
+	}
+	if got := owner(outside); got != "0:0" {
+		t.Errorf("Chown followed the link: the file it points at is %s", got)
 	}
 }

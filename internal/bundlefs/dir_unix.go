@@ -498,3 +498,23 @@ func (d *Dir) LstatEach(names []string, fn func(i int, fi fs.FileInfo, err error
 		fn(i, &fileInfo{name: comps[len(comps)-1], st: st}, nil)
 	}
 }
+
+// Chown gives name ("." for the root itself) to uid:gid; a link is
+// changed itself, never followed.
+func (d *Dir) Chown(name string, uid, gid int) error {
+	if name == "." {
+		if err := unix.Fchown(d.fd, uid, gid); err != nil {
+			return d.pathErr("chown", ".", err)
+		}
+		return nil
+	}
+	fd, base, done, err := d.parent("chown", name, false)
+	if err != nil {
+		return err
+	}
+	defer done()
+	if err := unix.Fchownat(fd, base, uid, gid, unix.AT_SYMLINK_NOFOLLOW); err != nil {
+		return d.pathErr("chown", name, err)
+	}
+	return nil
+}

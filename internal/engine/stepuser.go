@@ -3,7 +3,6 @@ package engine
 import (
 	"fmt"
 	"os"
-	"path/filepath"
 	"syscall"
 
 	"github.com/helios-action/helios-action/internal/supervise"
@@ -79,8 +78,8 @@ func (r *run) prepareStepUser() error {
 		}
 		return nil
 	}
-	for _, p := range []string{r.reportRoot, filepath.Join(r.reportRoot, "logs")} {
-		if err := os.Lchown(p, int(u.Uid), int(u.Gid)); err != nil {
+	for _, name := range []string{".", "logs"} {
+		if err := r.bundle.Chown(name, int(u.Uid), int(u.Gid)); err != nil {
 			return fmt.Errorf("hand the report root to the steps' user: %w", err)
 		}
 	}

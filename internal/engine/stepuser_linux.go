@@ -22,7 +22,9 @@ const maxHandOverDepth = 64
 // root's entries change hands, and a file only if it has no other link.
 // logs/ keeps helios's own files.
 func (r *run) handOver(u *supervise.User) error {
-	fd, err := unix.Open(r.reportRoot, unix.O_RDONLY|unix.O_DIRECTORY|unix.O_NOFOLLOW|unix.O_CLOEXEC, 0)
+	// The folder helios opened, even if a step swapped its path for a link:
+	// ReadPath is its descriptor's /proc entry.
+	fd, err := unix.Open(r.bundle.ReadPath(), unix.O_RDONLY|unix.O_DIRECTORY|unix.O_CLOEXEC, 0)
 	if err != nil {
 		return fmt.Errorf("hand the report root to the steps' user: %w", err)
 	}

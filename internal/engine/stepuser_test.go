@@ -7,6 +7,7 @@ import (
 	"syscall"
 	"testing"
 
+	"github.com/helios-action/helios-action/internal/bundlefs"
 	"github.com/helios-action/helios-action/internal/supervise"
 )
 
@@ -66,7 +67,8 @@ func TestHandOverSkipsLinks(t *testing.T) {
 	if os.Geteuid() != 0 {
 		t.Skip("handing files over needs root")
 	}
-	root := t.TempDir()
+	ws := t.TempDir()
+	root := filepath.Join(ws, "out")
 	outside := filepath.Join(t.TempDir(), "secret")
 	mustWrite := func(p string) {
 		t.Helper()
@@ -89,7 +91,12 @@ func TestHandOverSkipsLinks(t *testing.T) {
 	if err := os.Link(outside, filepath.Join(root, "hardlink")); err != nil {
 		t.Fatal(err)
 	}
-	if err := (&run{reportRoot: root}).handOver(&supervise.User{Uid: 1001, Gid: 1001}); err != nil {
+	b, err := bundlefs.Open(ws, "out")
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer b.Close()
+	if err := (&run{reportRoot: root, bundle: b}).handOver(&supervise.User{Uid: 1001, Gid: 1001}); err != nil {
 		t.Fatal(err)
 	}
 	owner := func(p string) uint32 {
