@@ -48,7 +48,7 @@ import (
 
 // actBudgetBuild bounds the first act run, which builds the action's image
 // from the Dockerfile (2.5 to 3 minutes here); actBudget every later one,
-// which reuses the image (about 20 s here). Eight runs: 15 minutes at most,
+// which reuses the image (about 20 s here). Nine runs: 16 minutes at most,
 // inside the 20 that .ci/run gives scripts/act-e2e.sh.
 const (
 	actBudgetBuild = 6 * time.Minute
@@ -245,6 +245,9 @@ type actRunOptions struct {
 	secrets   map[string]string
 	env       map[string]string
 	artifacts string // the artifact server's folder (default: a new one)
+	// dockerSocket mounts the Docker API socket (podman's) into the
+	// containers at /var/run/docker.sock, as GitHub's runner does.
+	dockerSocket bool
 }
 
 // run runs the workspace's workflow under act with a budget, then reads the
@@ -261,9 +264,14 @@ func (h *actHarness) run(t *testing.T, ws *actWorkspace, name string, o actRunOp
 	args := []string{o.event, "--json",
 		"-W", ".github/workflows/act.yml", "-e", eventFile,
 		"-P", "ubuntu-latest=" + h.platform, "--pull=false", "--action-offline-mode",
-		"-b", "--container-daemon-socket", "-", "--no-cache-server",
+		"-b", "--no-cache-server",
 		"--artifact-server-path", o.artifacts, "--artifact-server-addr", "127.0.0.1", "--artifact-server-port", freePort(t),
 	}
+	socket := "-"
+	if o.dockerSocket {
+		socket = os.Getenv("DOCKER_HOST")
+	}
+	args = append(args, "--container-daemon-socket", socket)
 	budget := actBudgetBuild
 	if h.built {
 		// The image act built in the first case is this tree's.
@@ -661,6 +669,33 @@ func TestAct(t *testing.T) {
 		checkBundle(t, ws, res)
 	})
 
+	t.Run("hostile steps find no secret", func(t *testing.T) {
+		gh := ghtest.NewServer(t)
+		wf := strings.Replace(actWorkflow("pull_request", ""), "        uses: ./\n",
+			"        uses: ./\n        env:\n          HELIOS_PROBE_SECRET: ${{ secrets.HELIOS_PROBE_SECRET }}\n          HELIOS_PASSED_SECRET: ${{ secrets.HELIOS_PASSED_SECRET }}\n", 1)
+		ws := h.workspace(t, wsOptions{mission: hostileStepsMission, workflow: wf})
+		res := h.run(t, ws, "hostile", actRunOptions{
+			event: "pull_request", payload: prPayload(41, ws.head), env: ghEnv(gh), dockerSocket: true,
+			secrets: map[string]string{"HELIOS_PROBE_SECRET": "probe-secret-0123456789", "HELIOS_PASSED_SECRET": "passed-secret-0123456789"},
+		})
+		if res.code != 0 || res.outputs["conclusion"] != "success" {
+			res.fatalf(t, "act exit %d, outputs %v", res.code, res.outputs)
+		}
+		root := checkBundle(t, ws, res)
+		environ := readFile(t, filepath.Join(root, "logs/probe/environ.log"))
+		docker := readFile(t, filepath.Join(root, "logs/probe/docker.log"))
+		t.Logf("what the steps saw:\n%s%s", environ, docker)
+		if !strings.Contains(environ, "uid 1001 gid 1001 groups 1001\n") || !strings.Contains(environ, "CapEff:\t0000000000000000") {
+			t.Errorf("the step did not run as the workspace owner (1001) without capabilities:\n%s", environ)
+		}
+		if !regexp.MustCompile(`environ: [1-9][0-9]* of [0-9]+ readable, 0 secrets found`).MatchString(environ) {
+			t.Errorf("a step found a secret in another process's environment:\n%s", environ)
+		}
+		if !strings.Contains(docker, "docker.sock is mounted") || !strings.Contains(docker, "docker: EACCES") {
+			t.Errorf("a step reached the Docker API, or the socket was not there to try:\n%s", docker)
+		}
+	})
+
 	t.Run("README fork-safe workflow_run pattern", func(t *testing.T) {
 		gh := ghtest.NewServer(t)
 		// The untrusted half, as the README gives it: the fork's PR runs
@@ -725,6 +760,44 @@ func TestAct(t *testing.T) {
 		noSecretInAct(t, res, rpcKey, ws.dir)
 	})
 }
+
+// hostileStepsMission probes, from a step, every way to the action's
+// secrets that a container action's step has on GitHub's runner: the
+// environment of every process it can read (helios's holds the token and
+// the inputs) and the Docker API socket the runner mounts (whose API hands
+// out any container's environment). Processes of the step itself (they
+// carry HELIOS_REPORT_ROOT) are left out: a pass-env secret is theirs by
+// design. Names, not values, are searched for, so the mission holds no
+// secret.
+const hostileStepsMission = `version: 1
+name: hostile steps
+pass-env: [HELIOS_PASSED_SECRET]
+phases:
+  probe:
+    steps:
+      - id: environ
+        run: |
+          echo "uid $(id -u) gid $(id -g) groups $(id -G)"
+          grep '^Cap' /proc/self/status
+          readable=0 total=0 hits=0
+          for f in /proc/[0-9]*/environ; do
+            total=$((total+1))
+            if ! env=$(tr '\0' '\n' 2>/dev/null <"$f"); then continue; fi
+            readable=$((readable+1))
+            if printf '%s\n' "$env" | grep -q '^HELIOS_REPORT_ROOT='; then continue; fi
+            for name in INPUT_GITHUB-TOKEN ACTIONS_RUNTIME_TOKEN HELIOS_PROBE_SECRET HELIOS_PASSED_SECRET; do
+              if printf '%s\n' "$env" | grep -q "^$name="; then echo "found $name in $f"; hits=$((hits+1)); fi
+            done
+          done
+          echo "environ: $readable of $total readable, $hits secrets found"
+      - id: docker
+        run: |
+          test -S /var/run/docker.sock && echo "docker.sock is mounted"
+          node -e '
+            const req = require("http").get({socketPath: "/var/run/docker.sock", path: "/containers/json"}, res => { console.log("docker: answered " + res.statusCode); process.exit(0) });
+            req.on("error", e => { console.log("docker: " + e.code); process.exit(0) });
+          '
+`
 
 // noSecretInAct: the RPC URL's key appears in act's log only in the
 // ::add-mask:: commands that hide it, and in no file of the workspace.

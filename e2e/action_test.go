@@ -305,8 +305,13 @@ func TestActionWithoutPermission(t *testing.T) {
 	if outs := outputsOf(t, ar.outputs); outs["conclusion"] != "success" {
 		t.Errorf("conclusion %q", outs["conclusion"])
 	}
-	if !strings.Contains(readFile(t, ar.summary), "success") {
+	sum := readFile(t, ar.summary)
+	if !strings.Contains(sum, "success") {
 		t.Error("no job summary")
+	}
+	// The summary says what is missing from the pull request, and why.
+	if !strings.Contains(sum, "**Not posted:** GitHub refused the check run \\(403 Resource not accessible by integration\\) and the PR comment") || !strings.Contains(sum, "`checks: write`, `pull-requests: write`") {
+		t.Errorf("the job summary does not say what was not posted:\n%s", sum)
 	}
 }
 

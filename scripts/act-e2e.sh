@@ -13,6 +13,8 @@
 #   failing mission           the step fails, outputs are still set, the check run
 #                             concludes failure with an annotation, the bundle is uploaded
 #   fork PR, no permissions   403s from GitHub: one notice, the summary keeps the report
+#   hostile steps             steps read every /proc/*/environ they can and try the
+#                             mounted Docker socket: no token, no secret, EACCES
 #   README workflow_run       the README's fork-safe pair: the untrusted half's
 #                             artifact verified and reported by the trusted half (run: false)
 #   README usage workflow     the README's own workflow, RPC URL secret masked

@@ -2,8 +2,10 @@ package main
 
 import "golang.org/x/sys/unix"
 
-// harden keeps mission steps from reading helios's own environment (the
-// GitHub token, ACTIONS_RUNTIME_TOKEN, INPUT_*) through /proc/<ppid>/environ:
-// steps run as the same user, and a non-dumpable process's /proc files need
-// CAP_SYS_PTRACE, which a Docker action's container does not have.
+// harden makes helios non-dumpable: its /proc/<pid> files (mem, fd,
+// environ) then need CAP_SYS_PTRACE even for a process of the same user.
+// It is one layer of three: steps run as the workspace owner where helios
+// is root (internal/engine/stepuser.go), and the environ file holds no
+// secret after envseal.Reexec. A root step without CAP_SYS_PTRACE was seen
+// reading it anyway on one kernel, so this layer alone is not relied on.
 func harden() { _ = unix.Prctl(unix.PR_SET_DUMPABLE, 0, 0, 0, 0) }

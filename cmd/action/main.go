@@ -12,13 +12,17 @@ import (
 
 	"github.com/helios-action/helios-action/internal/builtins"
 	"github.com/helios-action/helios-action/internal/cli"
+	"github.com/helios-action/helios-action/internal/envseal"
 	"github.com/helios-action/helios-action/internal/interrupt"
+	"github.com/helios-action/helios-action/internal/supervise"
 )
 
 // version is set at build time with -ldflags "-X main.version=…".
 var version = "dev"
 
 func main() {
+	supervise.Main() // a step supervisor when started as one; first, before anything else
+	envseal.Reexec() // again in place, with no secret left in /proc/<pid>/environ
 	harden()
 	// The runner sends SIGINT, then SIGTERM about 7.5 s later: the first
 	// cancels the run, which still writes its manifest and ledger; if the

@@ -29,9 +29,11 @@ import (
 	"github.com/helios-action/helios-action/internal/devchain"
 	"github.com/helios-action/helios-action/internal/engine"
 	"github.com/helios-action/helios-action/internal/manifest"
+	"github.com/helios-action/helios-action/internal/supervise"
 )
 
 func main() {
+	supervise.Main() // a step supervisor when started as one; first, before anything else
 	ctx, stop := signal.NotifyContext(context.Background(), os.Interrupt, syscall.SIGTERM)
 	code := run(ctx, os.Args[1:], os.Stdout, os.Stderr, term.IsTerminal(int(os.Stdout.Fd())))
 	stop()

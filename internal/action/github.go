@@ -197,6 +197,13 @@ func (r *runner) noticeRefusals() {
 		give = "`permissions:` " + strings.Join(perms, ", ")
 	}
 	r.a.Noticef("GitHub refused %s; the job summary and the outputs have the report. Give the workflow %s; on pull requests from forks the token is read-only, see the workflow_run pattern in the README.", andList(parts), give)
+	// The summary is where a reviewer looks for the comment or check that
+	// is missing; it says what was not posted and why.
+	var md strings.Builder
+	md.WriteString("\n> [!NOTE]\n> **Not posted:** GitHub refused ")
+	md.WriteString(report.EscapeText(andList(parts)))
+	fmt.Fprintf(&md, ".\n> Give the workflow %s; on pull requests from forks the token is read-only (see the README's workflow_run pattern).\n", give)
+	r.summaryText(md.String())
 }
 
 // andList joins "a", "b", "c" as "a, b and c".

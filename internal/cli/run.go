@@ -140,7 +140,7 @@ func (c *Command) plan(args []string) error {
 // IndexPage writes the browsable index.html (and its Mermaid assets) into
 // a bundle just before its manifest and ledger.
 func IndexPage(ctx context.Context, res *engine.Result, files []ledger.Entry) ([]string, error) {
-	if err := site.Write(res.ReportRoot, res.Manifest, files, site.Options{}); err != nil {
+	if err := site.Write(res.Bundle, res.Manifest, files, site.Options{}); err != nil {
 		return nil, err
 	}
 	return site.Written(), nil

@@ -4,9 +4,7 @@ import (
 	"context"
 	"fmt"
 	"github.com/helios-action/helios-action/internal/mdtext"
-	"os"
 	"path"
-	"path/filepath"
 	"strings"
 
 	"go.yaml.in/yaml/v3"
@@ -155,11 +153,7 @@ func (*Step) Run(ctx context.Context, sc *engine.StepContext) error {
 		b   []byte
 	}{{".md", rep.Markdown()}, {".json", js}} {
 		rel := c.report + f.ext
-		dst := filepath.Join(sc.ReportRoot, filepath.FromSlash(rel))
-		if err := os.MkdirAll(filepath.Dir(dst), 0o755); err != nil {
-			return fmt.Errorf("docs report: %w", err)
-		}
-		if err := os.WriteFile(dst, sc.Masker.Bytes(f.b), 0o644); err != nil {
+		if err := sc.Bundle.WriteFile(rel, sc.Masker.Bytes(f.b), 0o644); err != nil {
 			return fmt.Errorf("docs report: %w", err)
 		}
 		sc.AddOutput(rel)

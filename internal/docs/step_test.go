@@ -10,6 +10,7 @@ import (
 
 	"go.yaml.in/yaml/v3"
 
+	"github.com/helios-action/helios-action/internal/bundlefs"
 	"github.com/helios-action/helios-action/internal/engine"
 	"github.com/helios-action/helios-action/internal/mask"
 	"github.com/helios-action/helios-action/internal/mission"
@@ -79,7 +80,13 @@ func TestStepRun(t *testing.T) {
 	for _, tt := range tests {
 		t.Run(tt.name, func(t *testing.T) {
 			var log bytes.Buffer
+			dir, err := bundlefs.Open(ws, "reports/run")
+			if err != nil {
+				t.Fatal(err)
+			}
+			defer dir.Close()
 			sc := &engine.StepContext{
+				Bundle:     dir,
 				Mission:    &mission.Mission{File: "helios.yml", ReportRoot: "reports/run"},
 				Step:       &mission.Step{ID: "docs", With: withNode(t, tt.with)},
 				Workspace:  ws,
@@ -87,7 +94,7 @@ func TestStepRun(t *testing.T) {
 				Log:        &log,
 				Masker:     mask.New("s3cret"),
 			}
-			err := New().Run(context.Background(), sc)
+			err = New().Run(context.Background(), sc)
 			if (err != nil) != tt.wantErr {
 				t.Fatalf("Run error = %v, want error: %v", err, tt.wantErr)
 			}

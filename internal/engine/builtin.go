@@ -8,6 +8,7 @@ import (
 
 	"go.yaml.in/yaml/v3"
 
+	"github.com/helios-action/helios-action/internal/bundlefs"
 	"github.com/helios-action/helios-action/internal/mask"
 	"github.com/helios-action/helios-action/internal/mission"
 )
@@ -21,8 +22,8 @@ type Builtin interface {
 	// that a bad configuration fails before anything runs. Errors should be
 	// *mission.Error values pointing into the node.
 	Check(file string, with *yaml.Node) error
-	// Run performs the step. Files it writes go under StepContext.ReportRoot;
-	// a returned error fails the step.
+	// Run performs the step. Files it writes go into the bundle through
+	// StepContext.Bundle; a returned error fails the step.
 	Run(ctx context.Context, sc *StepContext) error
 }
 
@@ -32,10 +33,14 @@ type StepContext struct {
 	Phase     *mission.Phase
 	Step      *mission.Step
 	Workspace string // absolute
-	// ReportRoot is the absolute path of the bundle being written.
+	// ReportRoot is the absolute path of the bundle being written, for
+	// reading and messages; writes go through Bundle.
 	ReportRoot string
-	Network    string
-	RPCURL     string
+	// Bundle is the open report root. Its writes refuse links, so a link a
+	// step planted cannot send a built-in's file outside the bundle.
+	Bundle  *bundlefs.Dir
+	Network string
+	RPCURL  string
 	// Log receives the step's human-readable output; it is masked and goes
 	// to the step's log file and the console.
 	Log    io.Writer

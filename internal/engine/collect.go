@@ -8,6 +8,7 @@ import (
 	"path/filepath"
 	"strings"
 
+	"github.com/helios-action/helios-action/internal/bundlefs"
 	"github.com/helios-action/helios-action/internal/glob"
 	"github.com/helios-action/helios-action/internal/mission"
 )
@@ -25,20 +26,22 @@ func collectTo(s *mission.Step) string {
 
 // collect copies workspace files into the report root. It never reads
 // outside the workspace (links that leave it are errors) and never writes
-// outside the report root; links inside the workspace are copied as the
-// files they point at, so bundles hold regular files only.
+// outside the report root (every write goes through the bundle handle,
+// which refuses links); links inside the workspace are copied as the files
+// they point at, so bundles hold regular files only. It reads a .git folder
+// only where a pattern names it (".git/..."), and never a git config, which
+// holds credentials (actions/checkout writes the token there).
 func (r *run) collect(s *mission.Step, sc *StepContext) error {
 	c := s.Collect
 	to := path.Clean("/" + filepath.ToSlash(c.To))[1:]
 	if c.To != "" && !filepath.IsLocal(c.To) {
 		return fmt.Errorf("collect to %q: must be a folder inside the report root", c.To)
 	}
-	dst := filepath.Join(r.reportRoot, filepath.FromSlash(to))
 	realWS, err := filepath.EvalSymlinks(r.workspace)
 	if err != nil {
 		return fmt.Errorf("workspace: %w", err)
 	}
-	realRoot, err := filepath.EvalSymlinks(r.reportRoot)
+	realRoot, err := filepath.EvalSymlinks(r.bundle.ReadPath())
 	if err != nil {
 		return fmt.Errorf("report root: %w", err)
 	}
@@ -60,15 +63,17 @@ func (r *run) collect(s *mission.Step, sc *StepContext) error {
 		}
 		for _, m := range matches {
 			src := filepath.Join(r.workspace, filepath.FromSlash(m))
-			cp := copier{ws: realWS, root: realRoot, dstRoot: r.reportRoot, log: sc.Log}
-			target := filepath.Join(dst, filepath.Base(src))
+			cp := copier{ws: realWS, root: realRoot, bundle: r.bundle, log: sc.Log, gitNamed: namesGit(pat)}
+			target := path.Join(to, path.Base(m))
+			if to == "" {
+				target = path.Base(m)
+			}
 			n, err := cp.copy(src, target, m, 0)
 			if err != nil {
 				return err
 			}
-			rel, _ := filepath.Rel(r.reportRoot, target)
-			sc.AddOutput(filepath.ToSlash(rel))
-			fmt.Fprintf(sc.Log, "collected %s → %s (%d files)\n", m, filepath.ToSlash(rel), n)
+			sc.AddOutput(target)
+			fmt.Fprintf(sc.Log, "collected %s → %s (%d files)\n", m, target, n)
 			total += n
 		}
 	}
@@ -76,10 +81,37 @@ func (r *run) collect(s *mission.Step, sc *StepContext) error {
 	return nil
 }
 
+// namesGit reports whether a collect pattern names the repository's .git
+// folder itself, the only way to collect from it.
+func namesGit(pat string) bool {
+	first, _, _ := strings.Cut(filepath.ToSlash(pat), "/")
+	return first == ".git"
+}
+
+// gitCheck refuses a workspace path (relative, '/'-separated) inside a
+// .git folder unless the pattern named .git, and a git config always (the
+// repository's, or a submodule's or worktree's below .git).
+func gitCheck(rel string, named bool) error {
+	segs := strings.Split(rel, "/")
+	for i, s := range segs {
+		if !strings.EqualFold(s, ".git") {
+			continue
+		}
+		if i < len(segs)-1 && strings.EqualFold(segs[len(segs)-1], "config") {
+			return fmt.Errorf("collect %s: helios never collects a git config (it can hold credentials, such as the token actions/checkout writes there)", rel)
+		}
+		if !named {
+			return fmt.Errorf("collect %s: it is inside .git; name .git/ paths explicitly in `from` to collect them", rel)
+		}
+	}
+	return nil
+}
+
 type copier struct {
 	ws, root string // real (link-free) paths of the workspace and report root
-	dstRoot  string // the report root as the engine names it
+	bundle   *bundlefs.Dir
 	log      io.Writer
+	gitNamed bool // the pattern named .git/
 }
 
 // within reports whether p is dir or inside it.
@@ -88,8 +120,8 @@ func within(p, dir string) bool {
 	return err == nil && rel != ".." && !strings.HasPrefix(rel, ".."+string(filepath.Separator))
 }
 
-// copy copies src (a file or folder, named rel in messages) to dst and
-// returns how many files it wrote.
+// copy copies src (a file or folder, named rel in messages) to dst, a
+// bundle path, and returns how many files it wrote.
 func (c *copier) copy(src, dst, rel string, depth int) (int, error) {
 	real, err := filepath.EvalSymlinks(src)
 	if err != nil {
@@ -101,8 +133,14 @@ func (c *copier) copy(src, dst, rel string, depth int) (int, error) {
 	if within(real, c.root) || within(c.root, real) {
 		return 0, fmt.Errorf("collect %s: it overlaps the report root", rel)
 	}
-	if !within(dst, c.dstRoot) {
-		return 0, fmt.Errorf("collect %s: destination leaves the report root", rel)
+	// Check the name as given and, for a link, where it leads.
+	if err := gitCheck(rel, c.gitNamed); err != nil {
+		return 0, err
+	}
+	if realRel, err := filepath.Rel(c.ws, real); err == nil {
+		if err := gitCheck(filepath.ToSlash(realRel), c.gitNamed); err != nil {
+			return 0, fmt.Errorf("%w (%s leads there)", err, rel)
+		}
 	}
 	fi, err := os.Stat(real)
 	if err != nil {
@@ -110,16 +148,13 @@ func (c *copier) copy(src, dst, rel string, depth int) (int, error) {
 	}
 	switch {
 	case fi.Mode().IsRegular():
-		if err := c.safeDir(filepath.Dir(dst), rel); err != nil {
-			return 0, err
-		}
-		return 1, copyFile(real, dst, fi.Mode())
+		return 1, c.copyFile(real, dst, rel, fi.Mode())
 	case fi.IsDir():
 		if depth > maxLinkDepth {
 			return 0, fmt.Errorf("collect %s: folders nested deeper than %d (a link cycle?)", rel, maxLinkDepth)
 		}
-		if err := c.safeDir(dst, rel); err != nil {
-			return 0, err
+		if err := c.bundle.MkdirAll(dst); err != nil {
+			return 0, fmt.Errorf("collect %s: %w", rel, err)
 		}
 		ents, err := os.ReadDir(real)
 		if err != nil {
@@ -127,7 +162,12 @@ func (c *copier) copy(src, dst, rel string, depth int) (int, error) {
 		}
 		n := 0
 		for _, e := range ents {
-			k, err := c.copy(filepath.Join(real, e.Name()), filepath.Join(dst, e.Name()), rel+"/"+e.Name(), depth+1)
+			if strings.EqualFold(e.Name(), ".git") && !c.gitNamed {
+				// Like the glob walk: a folder's repository stays behind.
+				fmt.Fprintf(c.log, "skipped %s/%s: helios collects .git only where a pattern names it\n", rel, e.Name())
+				continue
+			}
+			k, err := c.copy(filepath.Join(real, e.Name()), path.Join(dst, e.Name()), rel+"/"+e.Name(), depth+1)
 			if err != nil {
 				return n, err
 			}
@@ -140,42 +180,29 @@ func (c *copier) copy(src, dst, rel string, depth int) (int, error) {
 	}
 }
 
-// safeDir creates dir and checks that, links resolved, it is still inside
-// the report root: a step may have planted a link there that leads out.
-func (c *copier) safeDir(dir, rel string) error {
-	if err := os.MkdirAll(dir, 0o755); err != nil {
-		return fmt.Errorf("collect %s: %w", rel, err)
-	}
-	real, err := filepath.EvalSymlinks(dir)
-	if err != nil {
-		return fmt.Errorf("collect %s: %w", rel, err)
-	}
-	if !within(real, c.root) {
-		return fmt.Errorf("collect %s: destination leads outside the report root (to %s)", rel, real)
-	}
-	return nil
-}
-
-func copyFile(src, dst string, mode os.FileMode) error {
+// copyFile copies src to the bundle path dst. The bundle replaces what a
+// step left at dst rather than writing through it, and refuses a link on
+// the way.
+func (c *copier) copyFile(src, dst, rel string, mode os.FileMode) error {
 	in, err := os.Open(src)
 	if err != nil {
-		return err
+		return fmt.Errorf("collect %s: %w", rel, err)
 	}
 	defer in.Close()
 	perm := os.FileMode(0o644)
 	if mode&0o111 != 0 {
 		perm = 0o755
 	}
-	// Replace rather than write through: dst may be a link a step left in
-	// the report root.
-	os.Remove(dst)
-	out, err := os.OpenFile(dst, os.O_WRONLY|os.O_CREATE|os.O_EXCL, perm)
+	out, err := c.bundle.Create(dst, perm)
 	if err != nil {
-		return err
+		return fmt.Errorf("collect %s: %w", rel, err)
 	}
 	if _, err := io.Copy(out, in); err != nil {
 		out.Close()
-		return err
+		return fmt.Errorf("collect %s: %w", rel, err)
 	}
-	return out.Close()
+	if err := out.Close(); err != nil {
+		return fmt.Errorf("collect %s: %w", rel, err)
+	}
+	return nil
 }

@@ -14,6 +14,7 @@ import (
 	"strings"
 	"time"
 
+	"github.com/helios-action/helios-action/internal/bundlefs"
 	"github.com/helios-action/helios-action/internal/ledger"
 	"github.com/helios-action/helios-action/internal/manifest"
 	"github.com/helios-action/helios-action/internal/mask"
@@ -59,9 +60,13 @@ type Options struct {
 type Result struct {
 	Manifest *manifest.Manifest
 	// ReportRoot is the bundle's absolute path; ReportRel is relative to the
-	// workspace.
+	// workspace. If a step moved the report root away, ReportRoot is where
+	// the sealed folder is now (the run has then failed).
 	ReportRoot string
 	ReportRel  string
+	// Bundle is the report root as the engine holds it, open while Run
+	// runs (BeforeLedger writes through it) and closed when Run returns.
+	Bundle *bundlefs.Dir
 	// Digest is the SHA-256 of SHA256SUMS: the ledger digest.
 	Digest [32]byte
 	// Files counts the files the ledger lists.
@@ -77,6 +82,7 @@ type run struct {
 	workspace       string
 	reportRoot      string
 	reportRel       string
+	bundle          *bundlefs.Dir
 	network         string
 	hostEnv         environ
 	base            environ
@@ -117,8 +123,12 @@ func Run(ctx context.Context, m *mission.Mission, opts Options) (*Result, error)
 	}
 	r := &run{m: m, opts: opts, hostEnv: parseEnviron(opts.Environ), phases: map[string]*phaseRun{}}
 	if err := r.prepare(ctx); err != nil {
+		if r.bundle != nil {
+			r.bundle.Close()
+		}
 		return nil, err
 	}
+	defer r.bundle.Close()
 	defer os.RemoveAll(r.tmp)
 
 	start := opts.Now()
@@ -127,13 +137,14 @@ func Run(ctx context.Context, m *mission.Mission, opts Options) (*Result, error)
 	r.schedule(ctx)
 	r.con.close()
 
-	res := &Result{ReportRoot: r.reportRoot, ReportRel: r.reportRel}
+	res := &Result{ReportRoot: r.reportRoot, ReportRel: r.reportRel, Bundle: r.bundle}
 	res.Manifest = r.record(ctx, start)
 	// Whatever happened to the mission, the bundle gets its manifest and
-	// ledger; a cancelled run has a couple of seconds left for this.
+	// ledger; a cancelled run has a couple of seconds left for this. A
+	// signal that arrives meanwhile still makes the run cancelled.
 	fctx, cancel := context.WithTimeout(context.WithoutCancel(ctx), 30*time.Second)
 	defer cancel()
-	if err := r.finish(fctx, res); err != nil {
+	if err := r.finish(fctx, ctx, res); err != nil {
 		return res, err
 	}
 	return res, nil
@@ -163,20 +174,40 @@ func (r *run) prepare(ctx context.Context) error {
 	if r.opts.Network != "" {
 		r.network = r.opts.Network
 	}
-	// Like upstream's `clean` target: a bundle holds only this run's files.
-	if err := os.RemoveAll(abs); err != nil {
-		return fmt.Errorf("clean report root: %w", err)
+	// The root is resolved without following links and held open: every
+	// bundle write goes through it, so a link committed in the repository or
+	// planted by a step cannot redirect a write or a delete.
+	if r.bundle, err = bundlefs.Open(ws, r.reportRel); err != nil {
+		return usageIfRefused(err)
 	}
-	if err := os.MkdirAll(filepath.Join(abs, "logs"), 0o755); err != nil {
+	// Like upstream's `clean` target: a bundle holds only this run's files;
+	// only an empty folder or an earlier bundle is emptied.
+	if err := r.bundle.Empty(); err != nil {
+		return usageIfRefused(err)
+	}
+	if err := r.bundle.MkdirAll("logs"); err != nil {
 		return fmt.Errorf("create report root: %w", err)
 	}
 	if r.tmp, err = os.MkdirTemp("", "helios-run-"); err != nil {
 		return fmt.Errorf("temp dir: %w", err)
 	}
+	if err := r.prepareStepUser(); err != nil {
+		return err
+	}
 	r.commit, r.sourceDateEpoch = gitInfo(ctx, ws, r.hostEnv)
 	r.masker = mask.New(append(r.secrets(), r.opts.Secrets...)...)
 	r.base = r.baseEnv()
 	return nil
+}
+
+// usageIfRefused makes a refused report root a usage error: the mission or
+// flags must name another folder.
+func usageIfRefused(err error) error {
+	var re *bundlefs.RefusedError
+	if errors.As(err, &re) {
+		return &UsageError{re.Msg}
+	}
+	return err
 }
 
 // UsageError is a problem with how the engine was invoked (exit code 2).
@@ -302,15 +333,20 @@ func (r *run) record(ctx context.Context, start time.Time) *manifest.Manifest {
 			mf.Reason = r.masker.String(fmt.Sprintf("phase %q failed: %s", p.Name, pr.reason))
 		}
 	}
-	if ctx.Err() != nil {
-		conclusion = manifest.Cancelled
-		mf.Reason = "the run was cancelled"
-		if c := context.Cause(ctx); c != nil && !errors.Is(c, context.Canceled) {
-			mf.Reason = "the run was cancelled: " + c.Error()
-		}
-	}
 	mf.Conclusion = conclusion
+	if ctx.Err() != nil {
+		markCancelled(ctx, mf)
+	}
 	return mf
+}
+
+// markCancelled records that a signal ended the run.
+func markCancelled(ctx context.Context, mf *manifest.Manifest) {
+	mf.Conclusion = manifest.Cancelled
+	mf.Reason = "the run was cancelled"
+	if c := context.Cause(ctx); c != nil && !errors.Is(c, context.Canceled) {
+		mf.Reason = "the run was cancelled: " + c.Error()
+	}
 }
 
 // missionFile names the mission file relative to the workspace, as the

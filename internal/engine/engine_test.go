@@ -5,7 +5,6 @@ import (
 	"errors"
 	"fmt"
 	"os"
-	"path/filepath"
 	"strings"
 	"sync/atomic"
 	"testing"
@@ -45,8 +44,7 @@ func (p *probe) Run(ctx context.Context, sc *engine.StepContext) error {
 		panic("probe asked to fail")
 	}
 	rel := "probe/" + sc.Step.ID + ".txt"
-	os.MkdirAll(filepath.Join(sc.ReportRoot, "probe"), 0o755)
-	if err := os.WriteFile(filepath.Join(sc.ReportRoot, rel), []byte(fmt.Sprint(v)), 0o644); err != nil {
+	if err := sc.Bundle.WriteFile(rel, []byte(fmt.Sprint(v)), 0o644); err != nil {
 		return err
 	}
 	sc.AddOutput(rel)

@@ -67,6 +67,9 @@ func (r *run) baseEnv() environ {
 	if _, ok := e["PATH"]; !ok {
 		e["PATH"] = "/usr/local/sbin:/usr/local/bin:/usr/sbin:/usr/bin:/sbin:/bin"
 	}
+	if home, ok := r.stepHome(); ok {
+		e["HOME"] = home
+	}
 	for k, v := range host {
 		if strings.HasPrefix(k, "GITHUB_") && !githubWithheld[k] && !strings.Contains(k, "TOKEN") {
 			e[k] = v

@@ -2,24 +2,33 @@ package engine
 
 import (
 	"context"
-	"errors"
 	"fmt"
 	"io"
 	"os"
-	"os/exec"
 	"path/filepath"
-	"syscall"
 	"time"
 
 	"github.com/helios-action/helios-action/internal/mission"
+	"github.com/helios-action/helios-action/internal/supervise"
 )
 
-// execRun runs a `run:` step in its own process group, so that cancelling
-// it ends everything it started (npm → node → hardhat …), not only the shell.
+// execRun runs a `run:` step under its own supervisor (internal/supervise):
+// when the step ends, or is cancelled, everything it started ends with it,
+// processes that left its process group included, before helios goes on to
+// seal a bundle they could still write to.
 func (r *run) execRun(ctx context.Context, s *mission.Step, w io.Writer) (*int, error) {
 	dir := r.workspace
 	if s.WorkingDirectory != "" {
 		dir = filepath.Join(r.workspace, filepath.FromSlash(s.WorkingDirectory))
+	}
+	user, err := r.stepUser()
+	if err != nil {
+		return nil, err
+	}
+	if user != nil {
+		if err := r.handOver(user); err != nil {
+			return nil, err
+		}
 	}
 	// One pipe for stdout and stderr keeps their lines in the order the
 	// process wrote them. We own the read end, so Wait does not block on a
@@ -28,67 +37,65 @@ func (r *run) execRun(ctx context.Context, s *mission.Step, w io.Writer) (*int, 
 	if err != nil {
 		return nil, fmt.Errorf("pipe: %w", err)
 	}
-	cmd := exec.Command(shell[0], append(shell[1:], s.Run)...)
-	cmd.Dir = dir
-	cmd.Env = r.stepEnv(s)
-	cmd.Stdin = nil
-	cmd.Stdout, cmd.Stderr = pw, pw
-	cmd.SysProcAttr = &syscall.SysProcAttr{Setpgid: true}
-	if err := cmd.Start(); err != nil {
+	p, err := supervise.Start(ctx, supervise.Options{
+		Argv:      append(append([]string{}, shell...), s.Run),
+		Dir:       dir,
+		Env:       r.stepEnv(s),
+		Stdout:    pw,
+		Stderr:    pw,
+		User:      user,
+		KillGrace: r.opts.KillGrace,
+	})
+	pw.Close()
+	if err != nil {
 		pr.Close()
-		pw.Close()
 		return nil, fmt.Errorf("start: %w", err)
 	}
-	pw.Close()
 	copied := make(chan struct{})
 	go func() {
 		io.Copy(w, pr)
 		close(copied)
 	}()
-
-	pgid := cmd.Process.Pid
-	waited := make(chan struct{})
-	go func() {
-		select {
-		case <-ctx.Done():
-			syscall.Kill(-pgid, syscall.SIGTERM)
-			select {
-			case <-waited:
-			case <-time.After(r.opts.KillGrace):
-				syscall.Kill(-pgid, syscall.SIGKILL)
-			}
-		case <-waited:
-		}
-	}()
-	werr := cmd.Wait()
-	close(waited)
-	// Whatever the step left behind in its group ends with it.
-	syscall.Kill(-pgid, syscall.SIGKILL)
+	res, werr := p.Wait()
 	select {
 	case <-copied:
 	case <-time.After(2 * time.Second):
-		// A process that left the group still holds the pipe: stop
-		// reading rather than hang the run.
+		// Only a process the supervisor could not end still holds the
+		// pipe: stop reading rather than hang the run.
 	}
 	pr.Close()
-
-	code := cmd.ProcessState.ExitCode()
-	var exitErr *exec.ExitError
-	switch {
-	case werr == nil:
-		return &code, nil
-	case errors.As(werr, &exitErr):
-		if ws, ok := exitErr.Sys().(syscall.WaitStatus); ok && ws.Signaled() {
-			if ctx.Err() != nil {
-				return nil, fmt.Errorf("stopped by %v", ws.Signal())
-			}
-			return nil, fmt.Errorf("killed by signal %v", ws.Signal())
-		}
-		if ctx.Err() != nil {
-			return &code, fmt.Errorf("exit code %d after it was stopped", code)
-		}
-		return &code, fmt.Errorf("exit code %d", code)
-	default:
-		return nil, fmt.Errorf("wait: %w", werr)
+	if res != nil && res.Leftover > 0 {
+		fmt.Fprintf(w, "helios: ended %d leftover processes of step %q%s\n", res.Leftover, displayName(s), inAll(res))
 	}
+	if res == nil {
+		return nil, fmt.Errorf("supervise: %w", werr)
+	}
+
+	code := res.ExitCode
+	switch {
+	case res.Signal != 0:
+		if ctx.Err() != nil {
+			return nil, fmt.Errorf("stopped by %v", res.Signal)
+		}
+		return nil, fmt.Errorf("killed by signal %v", res.Signal)
+	case werr != nil:
+		// Some of what the step started could not be ended: the bundle
+		// may still change under the ledger.
+		return &code, werr
+	case code == 0:
+		return &code, nil
+	case ctx.Err() != nil:
+		return &code, fmt.Errorf("exit code %d after it was stopped", code)
+	default:
+		return &code, fmt.Errorf("exit code %d", code)
+	}
+}
+
+// inAll adds how many processes were ended in all when the leftovers had
+// children of their own.
+func inAll(res *supervise.Result) string {
+	if res.Ended > res.Leftover {
+		return fmt.Sprintf(" (%d processes in all)", res.Ended)
+	}
+	return ""
 }

@@ -7,7 +7,6 @@ import (
 	"io"
 	"os"
 	"path"
-	"path/filepath"
 	"strings"
 	"time"
 
@@ -138,7 +137,7 @@ func (r *run) runStep(pctx, rctx context.Context, p *mission.Phase, s *mission.S
 	start := r.opts.Now()
 	var exit *int
 	var runErr error
-	sc := &StepContext{Mission: r.m, Phase: p, Step: s, Workspace: r.workspace, ReportRoot: r.reportRoot, Network: r.network, RPCURL: r.opts.RPCURL, Log: w, Masker: r.masker, shared: &r.shared}
+	sc := &StepContext{Mission: r.m, Phase: p, Step: s, Workspace: r.workspace, ReportRoot: r.reportRoot, Bundle: r.bundle, Network: r.network, RPCURL: r.opts.RPCURL, Log: w, Masker: r.masker, shared: &r.shared}
 	switch s.Kind {
 	case mission.Run:
 		exit, runErr = r.execRun(ctx, s, w)
@@ -200,13 +199,9 @@ func safeRun(ctx context.Context, b Builtin, sc *StepContext) (err error) {
 // writeLog puts the header (title, command, exit code, duration) in front of
 // the step's captured output.
 func (r *run) writeLog(rel string, p *mission.Phase, s *mission.Step, rec *manifest.Step, body *os.File) error {
-	dst := filepath.Join(r.reportRoot, filepath.FromSlash(rel))
-	if err := os.MkdirAll(filepath.Dir(dst), 0o755); err != nil {
-		return fmt.Errorf("create log folder: %w", err)
-	}
-	f, err := os.Create(dst)
+	f, err := r.bundle.Create(rel, 0o644)
 	if err != nil {
-		return fmt.Errorf("create log: %w", err)
+		return fmt.Errorf("write log: %w", err)
 	}
 	defer f.Close()
 	var hdr strings.Builder

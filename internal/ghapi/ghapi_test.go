@@ -607,3 +607,32 @@ func TestPullForSHA(t *testing.T) {
 		})
 	}
 }
+
+// An outage (5xx on every try) costs the first call its few retries; the
+// calls after it try once, so reporting gives up in seconds, not minutes.
+func TestOutageCostsOneCallsRetries(t *testing.T) {
+	srv := ghtest.NewServer(t)
+	for _, route := range []string{ghtest.RouteCreateCheck, ghtest.RouteCreateStatus, ghtest.RouteUpdateCheck} {
+		srv.Inject(route, 100, ghtest.ServerError())
+	}
+	clk := newClock()
+	c := newClient(t, srv, clk)
+	ctx := context.Background()
+	if _, _, err := c.CreateCheckRun(ctx, owner, repo, "Helios mission", sha, ""); err == nil {
+		t.Fatal("CreateCheckRun succeeded during an outage")
+	}
+	if err := c.SetStatus(ctx, owner, repo, sha, "success", "helios", "ok", ""); err == nil {
+		t.Fatal("SetStatus succeeded during an outage")
+	}
+	if got, want := fmt.Sprint(clk.Sleeps()), fmt.Sprint([]time.Duration{time.Second, 2 * time.Second, 4 * time.Second}); got != want {
+		t.Errorf("waits = %s, want %s (the first call's retries only)", got, want)
+	}
+	if n, m := srv.Count(ghtest.RouteCreateCheck), srv.Count(ghtest.RouteCreateStatus); n != 4 || m != 1 {
+		t.Errorf("%d check-run and %d status requests, want 4 and 1", n, m)
+	}
+	// GitHub answering again ends the outage: the next call retries a 5xx.
+	srv.Inject(ghtest.RouteCreateComment, 1, ghtest.ServerError())
+	if _, _, err := c.UpsertComment(ctx, owner, repo, 1, marker, body(0), ghapi.ModeUpdate); err != nil {
+		t.Fatalf("UpsertComment after the outage: %v", err)
+	}
+}

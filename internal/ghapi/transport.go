@@ -9,6 +9,7 @@ import (
 	"net/http"
 	"strconv"
 	"strings"
+	"sync/atomic"
 	"time"
 )
 
@@ -20,6 +21,10 @@ const (
 	DefaultBudget = 4 * time.Minute
 	// maxAttempts bounds the tries of one call whatever the budget.
 	maxAttempts = 6
+	// maxServerAttempts bounds the tries of one call that meets only 5xx
+	// answers or network errors: 1 + 2 + 4 s of waiting. An outage rarely
+	// ends within seconds, and the reports are best effort.
+	maxServerAttempts = 4
 	// firstBackoff is the first wait after a 5xx or network error; it doubles.
 	firstBackoff = time.Second
 	maxBackoff   = 30 * time.Second
@@ -38,6 +43,10 @@ type retryTransport struct {
 	sleep  func(context.Context, time.Duration) error
 	budget time.Duration
 	debug  func(string)
+	// down is set when a call gave up on server or network errors: later
+	// calls then try once, so an outage costs one call's retries, not
+	// every call's. Any answer other than a 5xx clears it.
+	down atomic.Bool
 }
 
 func (t *retryTransport) RoundTrip(req *http.Request) (*http.Response, error) {
@@ -64,7 +73,21 @@ func (t *retryTransport) RoundTrip(req *http.Request) (*http.Response, error) {
 			status = strconv.Itoa(resp.StatusCode)
 		}
 		elapsed := t.now().Sub(start)
-		giveUp := why == "" || attempt >= maxAttempts || elapsed+wait > t.budget
+		serverTrouble := why == whyServer || why == whyNetwork
+		if !serverTrouble && err == nil {
+			t.down.Store(false)
+		}
+		limit := maxAttempts
+		if serverTrouble {
+			limit = maxServerAttempts
+			if t.down.Load() {
+				limit = 1
+			}
+		}
+		giveUp := why == "" || attempt >= limit || elapsed+wait > t.budget
+		if giveUp && serverTrouble {
+			t.down.Store(true)
+		}
 		if t.debug != nil {
 			line := fmt.Sprintf("github api: %s %s → %s", req.Method, req.URL.Path, status)
 			if attempt > 1 {
@@ -73,7 +96,7 @@ func (t *retryTransport) RoundTrip(req *http.Request) (*http.Response, error) {
 			switch {
 			case why != "" && giveUp:
 				line += fmt.Sprintf("; %s, not retrying (attempt %d of %d, %s of %s budget spent)",
-					why, attempt, maxAttempts, elapsed.Round(time.Second), t.budget)
+					why, attempt, limit, elapsed.Round(time.Second), t.budget)
 			case why != "":
 				line += fmt.Sprintf("; %s, retry in %s", why, wait.Round(time.Millisecond))
 			}
@@ -92,6 +115,11 @@ func (t *retryTransport) RoundTrip(req *http.Request) (*http.Response, error) {
 	}
 }
 
+const (
+	whyServer  = "server error"
+	whyNetwork = "network error"
+)
+
 // retryAfter says how long to wait before trying again and why, or "" for
 // an answer not to retry. It may replace resp.Body with a buffered copy.
 func (t *retryTransport) retryAfter(ctx context.Context, resp *http.Response, err error, attempt int) (time.Duration, string) {
@@ -99,11 +127,11 @@ func (t *retryTransport) retryAfter(ctx context.Context, resp *http.Response, er
 		if ctx.Err() != nil || errors.Is(err, context.Canceled) || errors.Is(err, context.DeadlineExceeded) {
 			return 0, ""
 		}
-		return backoff(attempt), "network error"
+		return backoff(attempt), whyNetwork
 	}
 	switch code := resp.StatusCode; {
 	case code == 500, code == 502, code == 503, code == 504:
-		return backoff(attempt), "server error"
+		return backoff(attempt), whyServer
 	case code == http.StatusForbidden, code == http.StatusTooManyRequests:
 		if d, ok := parseRetryAfter(resp.Header.Get("Retry-After"), t.now()); ok {
 			return d, "rate limited (retry-after)"

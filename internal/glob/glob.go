@@ -84,7 +84,9 @@ func MatchAny(patterns []string, name string) bool {
 // and a pattern whose fixed prefix runs through a link finds nothing there.
 // A pattern without metacharacters is returned as is when it exists. The walk
 // starts at the pattern's fixed leading segments and does not descend deeper
-// than the pattern can match.
+// than the pattern can match. It never enters or returns a .git entry below
+// those fixed segments: a repository's git folder holds credentials, so
+// only a pattern that names it literally (".git/*") reaches it.
 func Expand(root, pattern string) ([]string, error) {
 	if err := Valid(pattern); err != nil {
 		return nil, err
@@ -144,6 +146,12 @@ func Expand(root, pattern string) ([]string, error) {
 			return nil
 		}
 		names := split(rel)
+		if len(names) > len(prefix) && strings.EqualFold(d.Name(), ".git") {
+			if d.IsDir() {
+				return filepath.SkipDir
+			}
+			return nil
+		}
 		if matchSegs(segs, names) {
 			out = append(out, rel)
 		}

@@ -191,6 +191,35 @@ func TestExpand(t *testing.T) {
 	}
 }
 
+// TestExpandSkipsGit: wildcards never reach a .git folder (it holds the
+// token actions/checkout writes); a pattern naming it literally does.
+func TestExpandSkipsGit(t *testing.T) {
+	root := tree(t, ".git/config", ".git/HEAD", "sub/.git/config", "sub/a.txt", "b.txt")
+	tests := []struct {
+		pattern string
+		want    []string
+	}{
+		{"**", []string{"b.txt", "sub", "sub/a.txt"}},
+		{"*", []string{"b.txt", "sub"}},
+		{".*", nil},
+		{"**/config", nil},
+		{"*/.git/*", nil},
+		{"sub/", []string{"sub", "sub/a.txt"}},
+		{".git/*", []string{".git/HEAD", ".git/config"}},
+		{".git/config", []string{".git/config"}},
+		{"sub/.git/config", []string{"sub/.git/config"}},
+	}
+	for _, tt := range tests {
+		got, err := Expand(root, tt.pattern)
+		if err != nil {
+			t.Fatalf("Expand(%q): %v", tt.pattern, err)
+		}
+		if !slices.Equal(got, tt.want) {
+			t.Errorf("Expand(%q) = %q, want %q", tt.pattern, got, tt.want)
+		}
+	}
+}
+
 func TestExpandErrors(t *testing.T) {
 	root := tree(t, "a.txt")
 	tests := []struct {

@@ -12,6 +12,7 @@ import (
 
 	"go.yaml.in/yaml/v3"
 
+	"github.com/helios-action/helios-action/internal/bundlefs"
 	"github.com/helios-action/helios-action/internal/engine"
 	"github.com/helios-action/helios-action/internal/mission"
 )
@@ -128,11 +129,16 @@ func parseMission(t *testing.T) *mission.Mission {
 func TestRunGolden(t *testing.T) {
 	m := parseMission(t)
 	root := bundle(t)
+	dir, err := bundlefs.Open(filepath.Dir(root), filepath.Base(root))
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer dir.Close()
 	run := func() (string, string) {
 		var log bytes.Buffer
 		sc := &engine.StepContext{
 			Mission: m, Phase: m.Phase("kits"), Step: m.Phase("kits").Steps[0],
-			Workspace: t.TempDir(), ReportRoot: root, Network: "hardhat", Log: &log,
+			Workspace: t.TempDir(), ReportRoot: root, Bundle: dir, Network: "hardhat", Log: &log,
 		}
 		if err := New().Run(context.Background(), sc); err != nil {
 			t.Fatalf("Run: %v\n%s", err, log.String())

@@ -3,7 +3,6 @@ package kit
 import (
 	"context"
 	"fmt"
-	"os"
 	"path"
 	"path/filepath"
 	"regexp"
@@ -267,7 +266,8 @@ func (*Step) Run(ctx context.Context, sc *engine.StepContext) error {
 	for _, p := range sc.Mission.Order() {
 		phases = append(phases, GraphPhase{Name: p.Name, Needs: nonNil(p.Needs)})
 	}
-	k, err := Build(sc.ReportRoot, *spec, Options{
+	// Read through the held root, so a root a step swapped is not followed.
+	k, err := Build(sc.Bundle.ReadPath(), *spec, Options{
 		Volatile: append(append([]string{}, alwaysVolatile...), sc.Mission.Volatile...),
 		Exclude:  func(rel string) bool { return excluded[rel] },
 		Mission:  Mission{Name: sc.Mission.Name, File: filepath.ToSlash(filepath.Base(sc.Mission.File)), SHA256: sc.Mission.Digest, Network: sc.Network},
@@ -282,11 +282,7 @@ func (*Step) Run(ctx context.Context, sc *engine.StepContext) error {
 	}
 	outs := spec.outputs()
 	for i, b := range [][]byte{js, k.Markdown()} {
-		dst := filepath.Join(sc.ReportRoot, filepath.FromSlash(outs[i]))
-		if err := os.MkdirAll(filepath.Dir(dst), 0o755); err != nil {
-			return fmt.Errorf("write kit: %w", err)
-		}
-		if err := manifest.WriteAtomic(dst, sc.Masker.Bytes(b)); err != nil {
+		if err := sc.Bundle.WriteFile(outs[i], sc.Masker.Bytes(b), 0o644); err != nil {
 			return fmt.Errorf("write kit: %w", err)
 		}
 		sc.AddOutput(outs[i])

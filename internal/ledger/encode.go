@@ -7,8 +7,7 @@ import (
 	"errors"
 	"fmt"
 	"io"
-	"os"
-	"path/filepath"
+	"io/fs"
 	"strings"
 )
 
@@ -62,50 +61,24 @@ func checkName(name string) error {
 	return nil
 }
 
-// WriteFile writes entries to root/SHA256SUMS and returns the SHA-256 of the
-// bytes written. It writes a temporary file in root, syncs it and renames it
-// over the old ledger, so a reader sees the old ledger or the new one, never
-// a torn one; the directory is synced too so the rename survives a crash.
-func WriteFile(root string, entries []Entry) (digest [32]byte, err error) {
-	path := filepath.Join(root, FileName)
-	f, err := os.CreateTemp(root, "."+FileName+".*.tmp")
-	if err != nil {
-		return digest, fmt.Errorf("write %s: %w", path, err)
-	}
-	tmp := f.Name()
+// Bundle is the report root as the engine holds it (a *bundlefs.Dir):
+// writes through it never follow a link.
+type Bundle interface {
+	WriteAtomic(name string, perm fs.FileMode, write func(io.Writer) error) error
+}
+
+// WriteFile writes entries to SHA256SUMS in the bundle and returns the
+// SHA-256 of the bytes written. The bundle writes a temporary file, syncs it
+// and renames it over the old ledger (a link there is replaced, not written
+// through), so a reader sees the old ledger or the new one, never a torn one.
+func WriteFile(b Bundle, entries []Entry) (digest [32]byte, err error) {
 	h := sha256.New()
-	err = Encode(io.MultiWriter(f, h), entries)
-	// CreateTemp makes the file 0600; a shell redirect would give 0644, and
-	// whoever receives the bundle must be able to read the ledger.
-	if err == nil {
-		err = f.Chmod(0o644)
-	}
-	if err == nil {
-		err = f.Sync()
-	}
-	if cerr := f.Close(); err == nil {
-		err = cerr
-	}
-	if err == nil {
-		err = os.Rename(tmp, path)
-	}
+	err = b.WriteAtomic(FileName, 0o644, func(w io.Writer) error {
+		return Encode(io.MultiWriter(w, h), entries)
+	})
 	if err != nil {
-		os.Remove(tmp)
-		return digest, fmt.Errorf("write %s: %w", path, err)
-	}
-	if err := syncDir(root); err != nil {
-		// The new ledger is in place; only its durability is in doubt.
-		return digest, fmt.Errorf("write %s: sync directory: %w", path, err)
+		return digest, fmt.Errorf("write %s: %w", FileName, err)
 	}
 	h.Sum(digest[:0])
 	return digest, nil
-}
-
-func syncDir(dir string) error {
-	d, err := os.Open(dir)
-	if err != nil {
-		return err
-	}
-	defer d.Close()
-	return d.Sync()
 }

@@ -34,7 +34,11 @@ type hasher struct {
 	dir rootDir
 	buf []byte
 	h   hash.Hash
+	// mtime is the modification time of the file last hashed.
+	mtime int64
 }
+
+func (h *hasher) modTime() int64 { return h.mtime }
 
 func newHasher(dir rootDir) *hasher {
 	return &hasher{dir: dir, buf: make([]byte, hashBufSize), h: sha256.New()}
@@ -48,6 +52,8 @@ func (h *hasher) hash(name string, stop *atomic.Bool) (sum [32]byte, size int64,
 		return sum, 0, err
 	} else if !fi.Mode().IsRegular() {
 		return sum, 0, errNotRegular
+	} else {
+		h.mtime = fi.ModTime().UnixNano()
 	}
 	f, err := os.Open(path)
 	if err != nil {

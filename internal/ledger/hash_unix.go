@@ -28,6 +28,10 @@ func openRoot(root string) (rootDir, error) {
 
 func (d rootDir) close() { unix.Close(d.fd) }
 
+// modTime is the modification time of the file last hashed, from the fstat
+// done when it was opened.
+func (h *hasher) modTime() int64 { return h.st.Mtim.Nano() }
+
 // hasher is owned by one worker and reused for every file it hashes.
 type hasher struct {
 	dir rootDir

@@ -24,6 +24,10 @@ type Entry struct {
 	Sum  [32]byte
 	// Size is the number of bytes hashed, or -1 when unknown (parsed from a ledger).
 	Size int64
+	// ModTime is the file's modification time in Unix nanoseconds when it
+	// was opened for hashing (0 when unknown), so that a file changed after
+	// it was hashed can be caught cheaply.
+	ModTime int64
 }
 
 // Sort puts entries in ledger order: the byte order of "./"+Name, which is the

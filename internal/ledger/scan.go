@@ -155,7 +155,7 @@ func hashChunks(dir rootDir, chunks <-chan *chunk, stop *atomic.Bool) error {
 			if err != nil {
 				return fmt.Errorf("hash %q: %w", e.Name, err)
 			}
-			e.Sum, e.Size = sum, size
+			e.Sum, e.Size, e.ModTime = sum, size, h.modTime()
 		}
 	}
 	return nil
@@ -191,9 +191,10 @@ func HashFile(root, name string) (Entry, error) {
 	}
 	defer dir.close()
 	var never atomic.Bool
-	sum, size, err := newHasher(dir).hash(name, &never)
+	h := newHasher(dir)
+	sum, size, err := h.hash(name, &never)
 	if err != nil {
 		return Entry{}, fmt.Errorf("hash %q: %w", name, err)
 	}
-	return Entry{Name: name, Sum: sum, Size: size}, nil
+	return Entry{Name: name, Sum: sum, Size: size, ModTime: h.modTime()}, nil
 }

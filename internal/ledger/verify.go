@@ -8,6 +8,8 @@ import (
 	"path"
 	"path/filepath"
 	"slices"
+
+	"github.com/helios-action/helios-action/internal/bundlefs"
 )
 
 // VerifyReport compares a ledger with the files on disk. The lists hold
@@ -97,7 +99,12 @@ func Digest(ctx context.Context, root string, opts ScanOptions) (digest [32]byte
 	if err != nil {
 		return digest, nil, err
 	}
-	if digest, err = WriteFile(root, res.Entries); err != nil {
+	dir, err := bundlefs.Open(filepath.Dir(root), filepath.Base(root))
+	if err != nil {
+		return digest, nil, err
+	}
+	defer dir.Close()
+	if digest, err = WriteFile(dir, res.Entries); err != nil {
 		return digest, nil, err
 	}
 	return digest, res, nil

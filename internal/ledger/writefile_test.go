@@ -7,6 +7,8 @@ import (
 	"path/filepath"
 	"slices"
 	"testing"
+
+	"github.com/helios-action/helios-action/internal/bundlefs"
 )
 
 func TestWriteFile(t *testing.T) {
@@ -23,14 +25,21 @@ func TestWriteFile(t *testing.T) {
 		{"failed write keeps old", []byte("old contents\n"), []Entry{{Name: "b"}, {Name: "a"}}, true},
 	} {
 		t.Run(tc.name, func(t *testing.T) {
-			root := t.TempDir()
+			ws := t.TempDir()
+			root := filepath.Join(ws, "b")
+			os.Mkdir(root, 0o755)
 			path := filepath.Join(root, FileName)
 			if tc.old != nil {
 				if err := os.WriteFile(path, tc.old, 0o600); err != nil {
 					t.Fatal(err)
 				}
 			}
-			digest, err := WriteFile(root, tc.entries)
+			dir, err := bundlefs.Open(ws, "b")
+			if err != nil {
+				t.Fatal(err)
+			}
+			defer dir.Close()
+			digest, err := WriteFile(dir, tc.entries)
 			// No temporary file may be left behind, whatever happened.
 			wantNames := []string{FileName}
 			if tc.old == nil && tc.wantErr {
@@ -69,9 +78,31 @@ func TestWriteFile(t *testing.T) {
 	}
 }
 
-func TestWriteFileMissingRoot(t *testing.T) {
-	if _, err := WriteFile(filepath.Join(t.TempDir(), "nope"), nil); err == nil {
-		t.Error("WriteFile succeeded in a missing directory")
+// TestWriteFileReplacesLink: a SHA256SUMS a step left as a link is
+// replaced, and what it pointed at is untouched.
+func TestWriteFileReplacesLink(t *testing.T) {
+	ws, out := t.TempDir(), t.TempDir()
+	target := filepath.Join(out, "victim")
+	if err := os.WriteFile(target, []byte("keep"), 0o644); err != nil {
+		t.Fatal(err)
+	}
+	os.Mkdir(filepath.Join(ws, "b"), 0o755)
+	if err := os.Symlink(target, filepath.Join(ws, "b", FileName)); err != nil {
+		t.Fatal(err)
+	}
+	dir, err := bundlefs.Open(ws, "b")
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer dir.Close()
+	if _, err := WriteFile(dir, []Entry{{Name: "a"}}); err != nil {
+		t.Fatal(err)
+	}
+	if b, _ := os.ReadFile(target); string(b) != "keep" {
+		t.Errorf("written through the link: %q", b)
+	}
+	if fi, err := os.Lstat(filepath.Join(ws, "b", FileName)); err != nil || !fi.Mode().IsRegular() {
+		t.Errorf("ledger is not a regular file: %v %v", fi, err)
 	}
 }
 

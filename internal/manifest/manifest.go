@@ -6,8 +6,7 @@ package manifest
 import (
 	"encoding/json"
 	"fmt"
-	"os"
-	"path/filepath"
+	"io/fs"
 	"time"
 )
 
@@ -129,38 +128,20 @@ func (m *Manifest) Marshal() ([]byte, error) {
 	return append(b, '\n'), nil
 }
 
-// WriteFile writes the manifest atomically into dir.
-func (m *Manifest) WriteFile(dir string) error {
-	b, err := m.Marshal()
+// Bundle is the report root as the engine holds it (a *bundlefs.Dir):
+// WriteFile there is atomic and never follows a link.
+type Bundle interface {
+	WriteFile(name string, b []byte, perm fs.FileMode) error
+}
+
+// WriteFile writes the manifest into the bundle's root.
+func (m *Manifest) WriteFile(b Bundle) error {
+	data, err := m.Marshal()
 	if err != nil {
 		return fmt.Errorf("encode manifest: %w", err)
 	}
-	return WriteAtomic(filepath.Join(dir, FileName), b)
-}
-
-// WriteAtomic writes b to path through a temporary file in the same folder,
-// so that a reader (or a cancelled run) never sees half a file.
-func WriteAtomic(path string, b []byte) error {
-	f, err := os.CreateTemp(filepath.Dir(path), ".tmp-"+filepath.Base(path)+"-*")
-	if err != nil {
-		return err
-	}
-	tmp := f.Name()
-	if _, err = f.Write(b); err == nil {
-		err = f.Sync()
-	}
-	if cerr := f.Close(); err == nil {
-		err = cerr
-	}
-	if err == nil {
-		err = os.Chmod(tmp, 0o644)
-	}
-	if err == nil {
-		err = os.Rename(tmp, path)
-	}
-	if err != nil {
-		os.Remove(tmp)
-		return fmt.Errorf("write %s: %w", filepath.Base(path), err)
+	if err := b.WriteFile(FileName, data, 0o644); err != nil {
+		return fmt.Errorf("write manifest: %w", err)
 	}
 	return nil
 }

@@ -15,13 +15,13 @@ import (
 	"encoding/hex"
 	"fmt"
 	"html/template"
+	"io"
 	"net/url"
-	"os"
 	"path"
-	"path/filepath"
 	"strings"
 	"time"
 
+	"github.com/helios-action/helios-action/internal/bundlefs"
 	"github.com/helios-action/helios-action/internal/kit"
 	"github.com/helios-action/helios-action/internal/ledger"
 	"github.com/helios-action/helios-action/internal/manifest"
@@ -66,11 +66,12 @@ type Options struct {
 	MaxMarkdownBytes int64
 }
 
-// Write writes assets/ and index.html into the bundle at root. entries are
+// Write writes assets/ and index.html into the bundle held by root; a link
+// a step planted on the way fails the write rather than being followed. entries are
 // the bundle's files so far (their names, sizes and hashes); index.html,
 // manifest.json and SHA256SUMS come after the page, so it links them by name
 // only.
-func Write(root string, m *manifest.Manifest, entries []ledger.Entry, opts Options) error {
+func Write(root *bundlefs.Dir, m *manifest.Manifest, entries []ledger.Entry, opts Options) error {
 	if opts.MaxFiles <= 0 {
 		opts.MaxFiles = DefaultMaxFiles
 	}
@@ -92,12 +93,8 @@ func Write(root string, m *manifest.Manifest, entries []ledger.Entry, opts Optio
 		name string
 		b    []byte
 	}{{MermaidJS, mermaidJS}, {MermaidLicense, mermaidLicense}} {
-		dst := filepath.Join(root, filepath.FromSlash(a.name))
-		if err := os.MkdirAll(filepath.Dir(dst), 0o755); err != nil {
-			return fmt.Errorf("write %s: %w", a.name, err)
-		}
-		if err := manifest.WriteAtomic(dst, a.b); err != nil {
-			return err
+		if err := root.WriteFile(a.name, a.b, 0o644); err != nil {
+			return err // it names the file
 		}
 		files = append(files, ledger.Entry{Name: a.name, Sum: sha256Sum(a.b), Size: int64(len(a.b))})
 	}
@@ -111,7 +108,7 @@ func Write(root string, m *manifest.Manifest, entries []ledger.Entry, opts Optio
 	if err := pageTemplate.Execute(&b, page); err != nil {
 		return fmt.Errorf("render %s: %w", FileName, err)
 	}
-	return manifest.WriteAtomic(filepath.Join(root, FileName), b.Bytes())
+	return root.WriteFile(FileName, b.Bytes(), 0o644)
 }
 
 type page struct {
@@ -147,7 +144,7 @@ type fileRow struct {
 	Size               int64
 }
 
-func buildPage(root string, m *manifest.Manifest, files []ledger.Entry, opts Options) (*page, error) {
+func buildPage(root *bundlefs.Dir, m *manifest.Manifest, files []ledger.Entry, opts Options) (*page, error) {
 	p := &page{M: m, TotalFiles: len(files), MermaidVersion: strings.TrimSpace(mermaidVersion)}
 	if !m.StartedAt.IsZero() {
 		p.Started = m.StartedAt.UTC().Format(time.RFC3339)
@@ -189,7 +186,7 @@ func buildPage(root string, m *manifest.Manifest, files []ledger.Entry, opts Opt
 			skipped++
 			continue
 		}
-		src, err := os.ReadFile(filepath.Join(root, filepath.FromSlash(f.Name)))
+		src, err := readFile(root, f.Name, opts.MaxMarkdownBytes)
 		if err != nil {
 			return nil, fmt.Errorf("render %s: %w", f.Name, err)
 		}
@@ -245,3 +242,14 @@ func duration(ms int64) string {
 
 // Written lists the files Write puts in a bundle.
 func Written() []string { return []string{FileName, MermaidJS, MermaidLicense} }
+
+// readFile reads a bundle file of at most limit bytes (it may have grown
+// since it was hashed) without following links.
+func readFile(root *bundlefs.Dir, name string, limit int64) ([]byte, error) {
+	f, err := root.Open(name)
+	if err != nil {
+		return nil, err
+	}
+	defer f.Close()
+	return io.ReadAll(io.LimitReader(f, limit))
+}

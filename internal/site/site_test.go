@@ -11,6 +11,7 @@ import (
 	"testing"
 	"time"
 
+	"github.com/helios-action/helios-action/internal/bundlefs"
 	"github.com/helios-action/helios-action/internal/ledger"
 	"github.com/helios-action/helios-action/internal/manifest"
 )
@@ -21,6 +22,38 @@ var (
 	// go test ./internal/site -run Golden -args -out=/tmp/bundle
 	out = flag.String("out", "", "write the sample bundle to this folder too")
 )
+
+// openBundle holds root as the engine does.
+func openBundle(t *testing.T, root string) *bundlefs.Dir {
+	t.Helper()
+	d, err := bundlefs.Open(filepath.Dir(root), filepath.Base(root))
+	if err != nil {
+		t.Fatal(err)
+	}
+	t.Cleanup(func() { d.Close() })
+	return d
+}
+
+// TestWriteRefusesLinkedAssets: a step that replaced assets/ with a link
+// to a folder outside makes the write fail; nothing lands there.
+func TestWriteRefusesLinkedAssets(t *testing.T) {
+	root, outside := t.TempDir(), t.TempDir()
+	victim := filepath.Join(outside, "mermaid.min.js")
+	if err := os.WriteFile(victim, []byte("keep"), 0o644); err != nil {
+		t.Fatal(err)
+	}
+	if err := os.Symlink(outside, filepath.Join(root, "assets")); err != nil {
+		t.Fatal(err)
+	}
+	err := Write(openBundle(t, root), &manifest.Manifest{Conclusion: "success"}, nil, Options{})
+	if err == nil || !strings.Contains(err.Error(), "symbolic link") {
+		t.Fatalf("Write = %v, want a refused link", err)
+	}
+	ents, _ := os.ReadDir(outside)
+	if b, _ := os.ReadFile(victim); len(ents) != 1 || string(b) != "keep" {
+		t.Errorf("outside folder changed: %v %q", ents, b)
+	}
+}
 
 func writeFiles(t *testing.T, root string, files map[string]string) {
 	t.Helper()
@@ -88,7 +121,7 @@ func TestWriteGolden(t *testing.T) {
 	}
 	for _, root := range roots {
 		writeFiles(t, root, sampleFiles)
-		if err := Write(root, sampleManifest(), scan(t, root), Options{}); err != nil {
+		if err := Write(openBundle(t, root), sampleManifest(), scan(t, root), Options{}); err != nil {
 			t.Fatal(err)
 		}
 	}
@@ -163,7 +196,7 @@ func TestWriteCaps(t *testing.T) {
 			}
 			writeFiles(t, root, files)
 			m := &manifest.Manifest{Conclusion: "success"}
-			if err := Write(root, m, scan(t, root), tt.opts); err != nil {
+			if err := Write(openBundle(t, root), m, scan(t, root), tt.opts); err != nil {
 				t.Fatal(err)
 			}
 			page, err := os.ReadFile(filepath.Join(root, FileName))

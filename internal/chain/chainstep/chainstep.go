@@ -230,15 +230,11 @@ func WriteReport(sc *engine.StepContext, base, md string, v any) error {
 	}
 	for _, f := range []struct{ ext, body string }{{".md", md}, {".json", string(js) + "\n"}} {
 		rel := base + f.ext
-		dst := filepath.Join(sc.ReportRoot, filepath.FromSlash(rel))
-		if err := os.MkdirAll(filepath.Dir(dst), 0o755); err != nil {
-			return fmt.Errorf("write report: %w", err)
-		}
 		body := f.body
 		if sc.Masker != nil {
 			body = sc.Masker.String(body)
 		}
-		if err := os.WriteFile(dst, []byte(body), 0o644); err != nil {
+		if err := sc.Bundle.WriteFile(rel, []byte(body), 0o644); err != nil {
 			return fmt.Errorf("write report: %w", err)
 		}
 		sc.AddOutput(rel)

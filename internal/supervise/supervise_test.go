@@ -1,0 +1,329 @@
+//go:build linux
+
+package supervise_test
+
+import (
+	"context"
+	"io"
+	"os"
+	"os/exec"
+	"path/filepath"
+	"strconv"
+	"strings"
+	"syscall"
+	"testing"
+	"time"
+
+	"github.com/helios-action/helios-action/internal/supervise"
+)
+
+// The test binary is helios's executable here: it must serve as the
+// supervisor, as helios does.
+func TestMain(m *testing.M) {
+	supervise.Main()
+	os.Exit(m.Run())
+}
+
+// step runs script under a supervisor and returns its result and output.
+func step(t *testing.T, ctx context.Context, script string, o supervise.Options, started func(*supervise.Process)) (*supervise.Result, string, error) {
+	t.Helper()
+	pr, pw, err := os.Pipe()
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer pr.Close()
+	o.Argv = []string{"sh", "-e", "-c", script}
+	o.Env = append(o.Env, "PATH="+os.Getenv("PATH"))
+	o.Stdout, o.Stderr = pw, pw
+	if o.KillGrace == 0 {
+		o.KillGrace = 500 * time.Millisecond
+	}
+	p, err := supervise.Start(ctx, o)
+	pw.Close()
+	if err != nil {
+		t.Fatalf("start: %v", err)
+	}
+	out := make(chan string, 1)
+	go func() {
+		b, _ := io.ReadAll(pr)
+		out <- string(b)
+	}()
+	if started != nil {
+		started(p)
+	}
+	res, werr := p.Wait()
+	select {
+	case s := <-out:
+		return res, s, werr
+	case <-time.After(5 * time.Second):
+		t.Fatal("the step's output stayed open 5 s after it ended")
+		return nil, "", nil
+	}
+}
+
+// alive says whether pid is a running (not zombie) process.
+func alive(pid int) bool {
+	b, err := os.ReadFile("/proc/" + strconv.Itoa(pid) + "/stat")
+	if err != nil {
+		return false
+	}
+	i := strings.LastIndexByte(string(b), ')')
+	return i > 0 && !strings.HasPrefix(strings.TrimSpace(string(b[i+1:])), "Z")
+}
+
+// readPids waits (bounded) until file holds the pids the step wrote.
+func readPids(t *testing.T, file string, n int) []int {
+	t.Helper()
+	for deadline := time.Now().Add(5 * time.Second); time.Now().Before(deadline); time.Sleep(10 * time.Millisecond) {
+		b, _ := os.ReadFile(file)
+		f := strings.Fields(string(b))
+		if len(f) < n {
+			continue
+		}
+		var pids []int
+		for _, s := range f {
+			p, err := strconv.Atoi(s)
+			if err != nil {
+				t.Fatalf("pid file: %v", err)
+			}
+			pids = append(pids, p)
+		}
+		return pids
+	}
+	t.Fatalf("%s never held %d pids", file, n)
+	return nil
+}
+
+// gone waits (bounded) until none of pids runs.
+func gone(t *testing.T, pids []int, within time.Duration) {
+	t.Helper()
+	deadline := time.Now().Add(within)
+	for _, p := range pids {
+		for alive(p) {
+			if time.Now().After(deadline) {
+				t.Fatalf("process %d still runs %s later", p, within)
+			}
+			time.Sleep(10 * time.Millisecond)
+		}
+	}
+}
+
+func TestExitAndOutputPassThrough(t *testing.T) {
+	cases := []struct {
+		name, script string
+		code         int
+		sig          syscall.Signal
+		out          string
+	}{
+		{"success", `echo out; echo err >&2`, 0, 0, "out\nerr\n"},
+		{"exit code", `echo before; exit 7`, 7, 0, "before\n"},
+		{"errexit", `false; echo never`, 1, 0, ""},
+		{"signal", `kill -TERM $$`, -1, syscall.SIGTERM, ""},
+		{"killed", `kill -KILL $$`, -1, syscall.SIGKILL, ""},
+	}
+	for _, c := range cases {
+		t.Run(c.name, func(t *testing.T) {
+			res, out, err := step(t, context.Background(), c.script, supervise.Options{}, nil)
+			if err != nil {
+				t.Fatalf("wait: %v", err)
+			}
+			if res.ExitCode != c.code || res.Signal != c.sig {
+				t.Errorf("got %s (code %d), want code %d signal %v", res, res.ExitCode, c.code, c.sig)
+			}
+			if out != c.out {
+				t.Errorf("output %q, want %q", out, c.out)
+			}
+			if res.Leftover != 0 || res.Ended != 0 {
+				t.Errorf("ended %d (%d leftover) of a step that left nothing", res.Ended, res.Leftover)
+			}
+		})
+	}
+}
+
+// The reproduction of issue 17 item 5: a setsid grandchild leaves the step's
+// process group and would outlive it.
+func TestEscapedProcessIsEndedAndCounted(t *testing.T) {
+	pids := filepath.Join(t.TempDir(), "pids")
+	script := `setsid sh -c 'echo $$ >>"$0"; while :; do sleep .05; done' "$PIDS" &
+while [ ! -s "$PIDS" ]; do sleep .01; done`
+	res, _, err := step(t, context.Background(), script, supervise.Options{Env: []string{"PIDS=" + pids}}, nil)
+	if err != nil {
+		t.Fatalf("wait: %v", err)
+	}
+	escaped := readPids(t, pids, 1)
+	if res.ExitCode != 0 {
+		t.Errorf("step: %s, want exit code 0", res)
+	}
+	if res.Leftover != 1 {
+		t.Errorf("leftover %d, want 1", res.Leftover)
+	}
+	if res.Ended < 1 {
+		t.Errorf("ended %d, want at least the escaped loop", res.Ended)
+	}
+	// The supervisor has reaped it before reporting: it is gone now.
+	gone(t, escaped, 0)
+}
+
+func TestCancelEndsTreeWithinGrace(t *testing.T) {
+	pids := filepath.Join(t.TempDir(), "pids")
+	// Both the shell and an escaped process ignore SIGTERM, so only the
+	// SIGKILL after the grace ends them.
+	script := `trap '' TERM
+setsid sh -c 'trap "" TERM; echo $$ >>"$0"; while :; do sleep .05; done' "$PIDS" &
+echo $$ >>"$PIDS"
+while :; do sleep .05; done`
+	ctx, cancel := context.WithCancel(context.Background())
+	grace := 300 * time.Millisecond
+	var cancelled time.Time
+	res, _, err := step(t, ctx, script, supervise.Options{Env: []string{"PIDS=" + pids}, KillGrace: grace}, func(*supervise.Process) {
+		readPids(t, pids, 2)
+		cancelled = time.Now()
+		cancel()
+	})
+	took := time.Since(cancelled)
+	if err != nil {
+		t.Fatalf("wait: %v", err)
+	}
+	if res.Signal != syscall.SIGKILL {
+		t.Errorf("step: %s, want killed by SIGKILL after ignoring SIGTERM", res)
+	}
+	// A hang guard, not a timing claim: grace plus a generous 2 s.
+	if took > grace+2*time.Second {
+		t.Errorf("the step ended %s after the cancel, grace %s", took, grace)
+	}
+	gone(t, readPids(t, pids, 2), 0)
+}
+
+func TestCancelLetsTreeExitOnSIGTERM(t *testing.T) {
+	pids := filepath.Join(t.TempDir(), "pids")
+	script := `sleep 300 & echo $! >>"$PIDS"; wait`
+	ctx, cancel := context.WithCancel(context.Background())
+	res, _, err := step(t, ctx, script, supervise.Options{Env: []string{"PIDS=" + pids}, KillGrace: 5 * time.Second}, func(*supervise.Process) {
+		readPids(t, pids, 1)
+		cancel()
+	})
+	if err != nil {
+		t.Fatalf("wait: %v", err)
+	}
+	if res.Signal != syscall.SIGTERM {
+		t.Errorf("step: %s, want ended by the forwarded SIGTERM", res)
+	}
+	gone(t, readPids(t, pids, 1), 0)
+}
+
+func TestKilledSupervisorTakesStepAlong(t *testing.T) {
+	users := map[string]*supervise.User{"as helios's user": nil}
+	if os.Geteuid() == 0 {
+		// The parent-death signal must survive the drop to the step's user.
+		users["as 65534"] = &supervise.User{Uid: 65534, Gid: 65534}
+	}
+	for name, u := range users {
+		t.Run(name, func(t *testing.T) {
+			dir := t.TempDir()
+			for _, d := range []string{dir, filepath.Dir(dir)} {
+				if err := os.Chmod(d, 0o777); err != nil {
+					t.Fatal(err)
+				}
+			}
+			pids := filepath.Join(dir, "pids")
+			script := `sleep 300 & echo $! >>"$PIDS"; echo $$ >>"$PIDS"; wait`
+			_, _, err := step(t, context.Background(), script, supervise.Options{Env: []string{"PIDS=" + pids}, User: u, Dir: "/"}, func(p *supervise.Process) {
+				readPids(t, pids, 2)
+				if err := syscall.Kill(p.Pid(), syscall.SIGKILL); err != nil {
+					t.Fatal(err)
+				}
+			})
+			if err == nil || !strings.Contains(err.Error(), "without a report") {
+				t.Fatalf("wait: %v, want an error saying the supervisor ended without a report", err)
+			}
+			gone(t, readPids(t, pids, 2), 2*time.Second)
+		})
+	}
+}
+
+func TestStepRunsAsGivenUserWithoutPrivileges(t *testing.T) {
+	if os.Geteuid() != 0 {
+		t.Skip("dropping to another user needs root")
+	}
+	res, out, err := step(t, context.Background(), `id -u; id -G; grep -E '^(Cap(Inh|Prm|Eff|Amb)|NoNewPrivs):' /proc/self/status`,
+		supervise.Options{User: &supervise.User{Uid: 65534, Gid: 65534}, Dir: "/"}, nil)
+	if err != nil {
+		t.Fatalf("wait: %v", err)
+	}
+	if res.ExitCode != 0 {
+		t.Fatalf("step: %s: %s", res, out)
+	}
+	lines := strings.Split(strings.TrimSpace(out), "\n")
+	if len(lines) != 7 || lines[0] != "65534" || lines[1] != "65534" {
+		t.Fatalf("output %q, want uid 65534 and the single group 65534", out)
+	}
+	for _, l := range lines[2:] {
+		k, v, _ := strings.Cut(l, ":")
+		v = strings.TrimSpace(v)
+		want := "0000000000000000"
+		if k == "NoNewPrivs" {
+			want = "1"
+		}
+		if v != want {
+			t.Errorf("%s: %s, want %s", k, v, want)
+		}
+	}
+}
+
+func TestStartWithoutCommand(t *testing.T) {
+	_, err := supervise.Start(context.Background(), supervise.Options{})
+	if err == nil || !strings.Contains(err.Error(), "no step command") {
+		t.Fatalf("start: %v, want a refusal naming the missing command", err)
+	}
+}
+
+// The supervisor is root: a mission's environment (LD_PRELOAD, GODEBUG …)
+// must not reach it, and its argv, which anyone can read, holds no secret.
+// The step still gets its whole environment.
+func TestSupervisorCarriesNoStepEnvironment(t *testing.T) {
+	const secret = "s3cr3t-value-for-the-step"
+	res, out, err := step(t, context.Background(), `tr '\0' '\n' </proc/$PPID/environ; tr '\0' '\n' </proc/$PPID/cmdline; echo "step: $STEP_SECRET"`,
+		supervise.Options{Env: []string{"STEP_SECRET=" + secret}}, nil)
+	if err != nil || res.ExitCode != 0 {
+		t.Fatalf("wait: %v %v\n%s", res, err, out)
+	}
+	lines := strings.Split(strings.TrimSpace(out), "\n")
+	if len(lines) != 3 || !strings.HasPrefix(lines[1], "__helios") || lines[2] != "step: "+secret {
+		t.Errorf("supervisor environ and argv, then the step's variable:\n%s\nwant an empty environ, argv of the executable and the marker, and the step's own variable", out)
+	}
+}
+
+// When helios itself dies, its supervisors get SIGTERM and end their steps'
+// trees as on a cancel, escaped processes included.
+func TestHeliosDeathEndsSteps(t *testing.T) {
+	const helperVar = "SUPERVISE_TEST_HELIOS"
+	if os.Getenv(helperVar) != "" {
+		// The stand-in for helios: start a step, then wait to be killed.
+		p, err := supervise.Start(context.Background(), supervise.Options{
+			Argv:      []string{"sh", "-c", os.Getenv("SCRIPT")},
+			Env:       []string{"PATH=" + os.Getenv("PATH"), "PIDS=" + os.Getenv("PIDS")},
+			Stdout:    os.Stdout,
+			Stderr:    os.Stderr,
+			KillGrace: 200 * time.Millisecond,
+		})
+		if err != nil {
+			t.Fatal(err)
+		}
+		p.Wait()
+		return
+	}
+	pids := filepath.Join(t.TempDir(), "pids")
+	script := `setsid sh -c 'echo $$ >>"$0"; while :; do sleep .05; done' "$PIDS" &
+sleep 300 & echo $! >>"$PIDS"; wait`
+	cmd := exec.Command(os.Args[0], "-test.run=^TestHeliosDeathEndsSteps$")
+	cmd.Env = []string{"PATH=" + os.Getenv("PATH"), helperVar + "=1", "PIDS=" + pids, "SCRIPT=" + script}
+	if err := cmd.Start(); err != nil {
+		t.Fatal(err)
+	}
+	step := readPids(t, pids, 2)
+	if err := cmd.Process.Kill(); err != nil {
+		t.Fatal(err)
+	}
+	cmd.Wait()
+	gone(t, step, 5*time.Second)
+}
