@@ -1,9 +1,11 @@
 package action
 
 import (
+	"context"
 	"encoding/json"
 	"fmt"
-	"os"
+
+	"github.com/helios-action/helios-action/internal/regular"
 )
 
 // event is what the action needs of the event that started the workflow.
@@ -43,7 +45,9 @@ func readEvent(getenv func(string) string) (event, error) {
 	if path == "" {
 		return ev, nil
 	}
-	b, err := os.ReadFile(path)
+	// GitHub caps webhook payloads at 25 MB; the file is the runner's, but
+	// a bounded, non-blocking read costs nothing.
+	b, err := regular.ReadFile(context.Background(), path, 64<<20, "event file")
 	if err != nil {
 		return ev, fmt.Errorf("event file: %w", err)
 	}

@@ -31,6 +31,7 @@ import (
 	"golang.org/x/sync/errgroup"
 
 	"github.com/helios-action/helios-action/internal/glob"
+	"github.com/helios-action/helios-action/internal/regular"
 )
 
 // Kinds of Problem.
@@ -104,6 +105,9 @@ type link struct {
 
 // Check reads the Markdown files under opts.Root and reports what is broken.
 // The error is for files that cannot be read, not for findings.
+// maxMarkdown bounds one Markdown file read from the repository.
+const maxMarkdown = 16 << 20
+
 func Check(ctx context.Context, opts Options) (*Report, error) {
 	root, err := filepath.Abs(opts.Root)
 	if err != nil {
@@ -141,7 +145,7 @@ func Check(ctx context.Context, opts Options) (*Report, error) {
 		g.Go(func() error {
 			md := newMarkdown()
 			for i := range next {
-				src, err := os.ReadFile(filepath.Join(root, filepath.FromSlash(files[i])))
+				src, err := regular.ReadFile(gctx, filepath.Join(root, filepath.FromSlash(files[i])), maxMarkdown, "Markdown file")
 				if err != nil {
 					return fmt.Errorf("read %s: %w", files[i], err)
 				}
@@ -603,7 +607,7 @@ func (r *resolver) anchorsOf(rel string) (map[string]bool, error) {
 	if a, ok := r.anchors[rel]; ok {
 		return a, nil
 	}
-	src, err := os.ReadFile(filepath.Join(r.root, filepath.FromSlash(rel)))
+	src, err := regular.ReadFile(context.Background(), filepath.Join(r.root, filepath.FromSlash(rel)), maxMarkdown, "Markdown file")
 	if err != nil {
 		return nil, err
 	}

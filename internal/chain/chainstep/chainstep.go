@@ -19,6 +19,7 @@ import (
 	"github.com/helios-action/helios-action/internal/chain"
 	"github.com/helios-action/helios-action/internal/engine"
 	"github.com/helios-action/helios-action/internal/mission"
+	"github.com/helios-action/helios-action/internal/regular"
 )
 
 // CommonKeys are the `with:` keys of every chain step.
@@ -165,12 +166,18 @@ func Connect(ctx context.Context, sc *engine.StepContext, c Common) (*chain.Clie
 	return cl, want, nil
 }
 
+// maxConfig bounds a config file read from the workspace; upstream's are
+// a few KiB.
+const maxConfig = 16 << 20
+
 // ReadJSON reads a workspace file (a config in upstream's format) into v.
 func ReadJSON(sc *engine.StepContext, rel string, v any) error {
 	if err := checkRel(rel); err != nil {
 		return fmt.Errorf("config: %w", err)
 	}
-	b, err := os.ReadFile(filepath.Join(sc.Workspace, filepath.FromSlash(rel)))
+	// A pull request controls the file: a regular file of bounded size
+	// only, so a FIFO or a huge file cannot hang or exhaust the run.
+	b, err := regular.ReadFile(context.Background(), filepath.Join(sc.Workspace, filepath.FromSlash(rel)), maxConfig, "config")
 	if err != nil {
 		return fmt.Errorf("read config %s: %w", rel, unwrapPath(err))
 	}
