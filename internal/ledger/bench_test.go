@@ -2,10 +2,16 @@ package ledger
 
 import (
 	"context"
+	"encoding/base64"
+	"encoding/hex"
 	"fmt"
 	"os"
 	"os/exec"
+	"strings"
 	"testing"
+	"time"
+
+	"github.com/helios-action/helios-action/internal/mask"
 )
 
 // Each benchmark builds its tree once; the sub-benchmarks time this package
@@ -33,21 +39,55 @@ func BenchmarkScanLargeFiles(b *testing.B) {
 	benchScan(b, root, files*size)
 }
 
+// benchSecrets are the values a real action run scans for, with every form
+// the masker derives and their base64: the workflow token (as GITHUB_TOKEN
+// and INPUT_GITHUB-TOKEN), the artifact runtime token (a JWT), an RPC URL
+// with its key in the path, and two pass-env secrets.
+func benchSecrets() *Secrets {
+	jwt := "eyJhbGciOiJSUzI1NiIsInR5cCI6IkpXVCJ9." + base64.RawURLEncoding.EncodeToString(randomBytes(9, 600)) + "." + base64.RawURLEncoding.EncodeToString(randomBytes(10, 256))
+	m := mask.New(
+		"ghs_"+hex.EncodeToString(randomBytes(11, 18)),
+		jwt,
+		"https://eth-mainnet.g.example.com/v2/"+base64.RawURLEncoding.EncodeToString(randomBytes(12, 24)),
+		"0x"+hex.EncodeToString(randomBytes(13, 32)),
+		base64.RawURLEncoding.EncodeToString(randomBytes(14, 18)),
+	)
+	return NewSecrets(m.Secrets())
+}
+
+// benchScan times Scan without and with secrets and the coreutils pipeline.
+// Besides ns/op (wall) each reports cpu-ms/op, the CPU time of the process
+// (or of the pipeline's processes), which a busy machine disturbs far less.
 func benchScan(b *testing.B, root string, total int64) {
-	b.Run("ledger", func(b *testing.B) {
-		b.SetBytes(total)
-		b.ReportAllocs()
-		for b.Loop() {
-			if _, err := Scan(context.Background(), root, ScanOptions{}); err != nil {
-				b.Fatal(err)
+	for _, tc := range []struct {
+		name    string
+		secrets *Secrets
+	}{{"ledger", nil}, {"ledger+secrets", benchSecrets()}} {
+		b.Run(tc.name, func(b *testing.B) {
+			if tc.secrets != nil {
+				b.ReportMetric(float64(tc.secrets.Len()), "patterns")
 			}
-		}
-	})
+			b.SetBytes(total)
+			b.ReportAllocs()
+			cpu := cpuTime()
+			for b.Loop() {
+				res, err := Scan(context.Background(), root, ScanOptions{Secrets: tc.secrets})
+				if err != nil {
+					b.Fatal(err)
+				}
+				if len(res.Leaks) > 0 {
+					b.Fatalf("leaks in random data: %q", res.Leaks)
+				}
+			}
+			reportCPU(b, cpuTime()-cpu)
+		})
+	}
 	b.Run("coreutils", func(b *testing.B) {
 		if _, err := exec.LookPath("sha256sum"); err != nil {
 			b.Skip("sha256sum not on PATH")
 		}
 		b.SetBytes(total)
+		var cpu time.Duration
 		for b.Loop() {
 			cmd := exec.Command("bash", "-c", "find . -type f -print0 | sort -z | xargs -0 sha256sum >/dev/null")
 			cmd.Dir = root
@@ -55,6 +95,34 @@ func benchScan(b *testing.B, root string, total int64) {
 			if out, err := cmd.CombinedOutput(); err != nil {
 				b.Fatalf("%v: %s", err, out)
 			}
+			cpu += childCPU(cmd.ProcessState)
 		}
+		reportCPU(b, cpu)
 	})
+}
+
+func reportCPU(b *testing.B, d time.Duration) {
+	b.ReportMetric(float64(d.Milliseconds())/float64(b.N), "cpu-ms/op")
+}
+
+// BenchmarkSecretsContains times the matcher alone on one read buffer of
+// random bytes and of log-like text.
+func BenchmarkSecretsContains(b *testing.B) {
+	secrets := benchSecrets()
+	text := []byte(strings.Repeat("2026-12-01T10:00:00Z phase build: step 3 ok, 0x1f2e3d4c5b6a7980 gas=21000 https://example.com/v2/***\n", hashBufSize/96+1))[:hashBufSize]
+	for _, tc := range []struct {
+		name string
+		data []byte
+	}{{"random", randomBytes(5, hashBufSize)}, {"text", text}} {
+		b.Run(tc.name, func(b *testing.B) {
+			b.SetBytes(int64(len(tc.data)))
+			cpu := cpuTime()
+			for b.Loop() {
+				if secrets.Contains(tc.data) {
+					b.Fatal("hit")
+				}
+			}
+			b.ReportMetric(float64((cpuTime()-cpu).Nanoseconds())/float64(b.N), "cpu-ns/op")
+		})
+	}
 }

@@ -34,6 +34,8 @@ type hasher struct {
 	dir rootDir
 	buf []byte
 	h   hash.Hash
+	// secrets, when set, looks for secrets in the bytes hashed.
+	secrets *secretStream
 }
 
 func newHasher(dir rootDir) *hasher {
@@ -55,12 +57,15 @@ func (h *hasher) hash(name string, stop *atomic.Bool) (sum [32]byte, size int64,
 	}
 	defer f.Close()
 	h.h.Reset()
+	if h.secrets != nil {
+		h.secrets.reset()
+	}
 	for {
 		if stop.Load() {
 			return sum, 0, errStopped
 		}
 		n, err := f.Read(h.buf)
-		h.h.Write(h.buf[:n])
+		h.write(h.buf[:n])
 		size += int64(n)
 		if errors.Is(err, io.EOF) {
 			break
