@@ -16,12 +16,15 @@ import (
 // then SHA256SUMS over all of them.
 func (r *run) finish(ctx context.Context, res *Result) error {
 	r.clearReserved(res)
+	secrets := r.secretScan()
 	scan, err := ledger.Scan(ctx, r.reportRoot, ledger.ScanOptions{
 		Exclude: func(name string) bool { return name == manifest.FileName },
+		Secrets: secrets,
 	})
 	if err != nil {
 		return fmt.Errorf("hash bundle: %w", err)
 	}
+	r.reportLeaks(res, scan.Leaks, secrets)
 	if r.opts.BeforeLedger != nil {
 		added, err := r.opts.BeforeLedger(ctx, res, scan.Entries)
 		if err != nil {
