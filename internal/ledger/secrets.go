@@ -242,7 +242,7 @@ type sampled struct {
 	stride int
 	minLen int
 	bits   *[filterBits / 64]uint64
-	cands  map[uint32][]cand
+	grams  gramTable
 	pats   [][]byte
 }
 
@@ -270,9 +270,9 @@ func newSampled(pats [][]byte) *sampled {
 		stride: stride,
 		minLen: m,
 		bits:   new([filterBits / 64]uint64),
-		cands:  map[uint32][]cand{},
 		pats:   pats,
 	}
+	byGram := map[uint32][]cand{}
 	for i, p := range pats {
 		for phase := range stride {
 			off := phase
@@ -284,10 +284,59 @@ func newSampled(pats [][]byte) *sampled {
 			v := binary.LittleEndian.Uint32(p[off:])
 			h := gramHash(v)
 			s.bits[h>>6] |= 1 << (h & 63)
-			s.cands[v] = append(s.cands[v], cand{int32(i), int32(off)})
+			byGram[v] = append(byGram[v], cand{int32(i), int32(off)})
 		}
 	}
+	s.grams = newGramTable(byGram)
 	return s
+}
+
+// gramTable maps a registered gram to its candidates: an open-addressing
+// table, as a sample that passes the bit set (a few in a hundred on
+// random data) must not cost a map lookup.
+type gramTable struct {
+	slots []gramSlot
+	cands []cand
+	mask  uint32
+}
+
+type gramSlot struct {
+	gram   uint32
+	lo, hi int32 // cands[lo:hi]; hi == 0 marks an empty slot
+}
+
+func newGramTable(byGram map[uint32][]cand) gramTable {
+	size := 8
+	for size < 2*len(byGram) {
+		size *= 2
+	}
+	t := gramTable{slots: make([]gramSlot, size), mask: uint32(size - 1)}
+	for g, cs := range byGram {
+		i := slotHash(g) & t.mask
+		for t.slots[i].hi != 0 {
+			i = (i + 1) & t.mask
+		}
+		lo := int32(len(t.cands))
+		t.cands = append(t.cands, cs...)
+		t.slots[i] = gramSlot{g, lo, int32(len(t.cands))}
+	}
+	return t
+}
+
+// slotHash differs from gramHash, so grams that share a bit do not also
+// share a slot.
+func slotHash(v uint32) uint32 { return (v ^ v>>15) * 0x2c1b3c6d >> 7 }
+
+func (t *gramTable) lookup(v uint32) []cand {
+	for i := slotHash(v) & t.mask; ; i = (i + 1) & t.mask {
+		sl := &t.slots[i]
+		if sl.hi == 0 {
+			return nil
+		}
+		if sl.gram == v {
+			return t.cands[sl.lo:sl.hi]
+		}
+	}
 }
 
 // gramScore is higher for grams less likely in ordinary text: ones that
@@ -323,35 +372,46 @@ func (s *sampled) findIn(b []byte, from, to int) bool {
 	if len(b) < s.minLen {
 		return false
 	}
-	bits, stride := s.bits, s.stride
 	last := min(to-1, len(b)-gramLen)
-	i := (from + stride - 1) / stride * stride
-	// Two samples a round: their loads and hashes overlap, and one branch
-	// covers both.
-	for ; i+stride <= last; i += 2 * stride {
-		v0 := binary.LittleEndian.Uint32(b[i:])
-		v1 := binary.LittleEndian.Uint32(b[i+stride:])
-		h0, h1 := gramHash(v0), gramHash(v1)
-		if ((bits[h0>>6]>>(h0&63))|(bits[h1>>6]>>(h1&63)))&1 != 0 {
-			if s.check(b, i, v0) || s.check(b, i+stride, v1) {
-				return true
-			}
+	for i := (from + s.stride - 1) / s.stride * s.stride; i <= last; i += s.stride {
+		if i = s.next(b, i, last); i < 0 {
+			return false
 		}
-	}
-	for ; i <= last; i += stride {
-		v := binary.LittleEndian.Uint32(b[i:])
-		if h := gramHash(v); bits[h>>6]&(1<<(h&63)) != 0 && s.check(b, i, v) {
+		if s.check(b, i, gram(b, i)) {
 			return true
 		}
 	}
 	return false
 }
 
+// next returns the first sample from i on, at most last, whose gram
+// passes the bit set, or -1. It is the hot loop: no calls, so nothing is
+// spilled, and one bounds check a sample.
+func (s *sampled) next(b []byte, i, last int) int {
+	bits, stride := s.bits, s.stride
+	if last >= len(b)-3 || i < 0 || stride <= 0 {
+		return -1
+	}
+	for ; i <= last; i += stride {
+		h := gramHash(gram(b, i))
+		if bits[h>>6%uint32(len(bits))]&(1<<(h&63)) != 0 {
+			return i
+		}
+	}
+	return -1
+}
+
+// gram is the 4 bytes at b[i:], little-endian; one load once compiled.
+func gram(b []byte, i int) uint32 {
+	_ = b[i+3]
+	return uint32(b[i]) | uint32(b[i+1])<<8 | uint32(b[i+2])<<16 | uint32(b[i+3])<<24
+}
+
 // check verifies the patterns whose gram v could sit at b[i:]. One that
 // would run past either end of b is left to the window across the
 // boundary (see secretStream.boundary).
 func (s *sampled) check(b []byte, i int, v uint32) bool {
-	for _, c := range s.cands[v] {
+	for _, c := range s.grams.lookup(v) {
 		p := s.pats[c.pat]
 		start := i - int(c.off)
 		if start >= 0 && start+len(p) <= len(b) && bytes.Equal(b[start:start+len(p)], p) {
