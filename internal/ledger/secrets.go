@@ -244,6 +244,11 @@ type sampled struct {
 	bits   *[filterBits / 64]uint64
 	grams  gramTable
 	pats   [][]byte
+	// ascii is set when every registered gram is printable ASCII (as
+	// tokens, keys, URLs and their base64 are): then a sample with a byte
+	// outside 0x20-0x7f is rejected with arithmetic alone, before the bit
+	// set, which on binary data is nearly every sample.
+	ascii bool
 }
 
 // filterBits sizes the bit set: 4 KiB, so that it and the piece being
@@ -273,6 +278,7 @@ func newSampled(pats [][]byte) *sampled {
 		pats:   pats,
 	}
 	byGram := map[uint32][]cand{}
+	s.ascii = true
 	for i, p := range pats {
 		for phase := range stride {
 			off := phase
@@ -282,6 +288,7 @@ func newSampled(pats [][]byte) *sampled {
 				}
 			}
 			v := binary.LittleEndian.Uint32(p[off:])
+			s.ascii = s.ascii && asciiGram(v)
 			h := gramHash(v)
 			s.bits[h>>6] |= 1 << (h & 63)
 			byGram[v] = append(byGram[v], cand{int32(i), int32(off)})
@@ -344,6 +351,11 @@ func (t *gramTable) lookup(v uint32) []cand {
 // punctuation of URLs and paths.
 func gramScore(g []byte) int {
 	score := 0
+	if !asciiGram(binary.LittleEndian.Uint32(g)) {
+		// Keeps the arithmetic pre-filter usable where a gram of
+		// printable bytes can be had at this phase.
+		score -= 100
+	}
 	for i, c := range g {
 		switch {
 		case 'a' <= c && c <= 'z', c == ' ', c == '/', c == ':', c == '.', c == '\n':
@@ -358,6 +370,11 @@ func gramScore(g []byte) int {
 	}
 	return score
 }
+
+// asciiGram reports whether the four bytes of v are all in 0x20-0x7f: no
+// byte has its top bit set, and subtracting 0x20 from each borrows nowhere
+// (a byte below 0x20 wraps to one with the top bit set).
+func asciiGram(v uint32) bool { return (v|(v-0x20202020))&0x80808080 == 0 }
 
 // gramHash spreads a gram over the bit set (Fibonacci hashing).
 func gramHash(v uint32) uint32 { return (v * 0x9e3779b1) >> (32 - filterLog) }
@@ -390,6 +407,18 @@ func (s *sampled) findIn(b []byte, from, to int) bool {
 func (s *sampled) next(b []byte, i, last int) int {
 	bits, stride := s.bits, s.stride
 	if last >= len(b)-3 || i < 0 || stride <= 0 {
+		return -1
+	}
+	if s.ascii {
+		for ; i <= last; i += stride {
+			v := gram(b, i)
+			if !asciiGram(v) {
+				continue
+			}
+			if h := gramHash(v); bits[h>>6%uint32(len(bits))]&(1<<(h&63)) != 0 {
+				return i
+			}
+		}
 		return -1
 	}
 	for ; i <= last; i += stride {

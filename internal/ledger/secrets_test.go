@@ -222,3 +222,39 @@ func TestHasherWriteAcrossPieces(t *testing.T) {
 		t.Error("hit in random data")
 	}
 }
+
+func TestASCIIGram(t *testing.T) {
+	for v := range uint32(1 << 16) {
+		// Spread the 16 bits over the four bytes so every byte value and
+		// borrow pattern is seen in some lane.
+		for _, g := range []uint32{v | v<<16, v<<8 | v>>8, ^v<<16 | v, v * 0x01010101} {
+			b := []byte{byte(g), byte(g >> 8), byte(g >> 16), byte(g >> 24)}
+			want := true
+			for _, c := range b {
+				want = want && 0x20 <= c && c <= 0x7f
+			}
+			if got := asciiGram(g); got != want {
+				t.Fatalf("asciiGram(% x) = %v, want %v", b, got, want)
+			}
+		}
+	}
+}
+
+// TestSecretsNonASCII: a value with bytes outside printable ASCII turns
+// the arithmetic pre-filter off rather than being missed.
+func TestSecretsNonASCII(t *testing.T) {
+	for _, v := range []string{"pässwörd-für-den-signer", "tab\tseparated\tsecret-value", "\x00\x01binary-key-material\xff\xfe"} {
+		s := NewSecrets([]string{v, testToken})
+		text := append(randomBytes(8, 5000), v...)
+		text = append(text, randomBytes(9, 5000)...)
+		if !s.Contains(text) {
+			t.Errorf("%q not found", v)
+		}
+		st := s.stream()
+		st.feed(text[:5003])
+		st.feed(text[5003:])
+		if !st.hit {
+			t.Errorf("%q split across reads not found", v)
+		}
+	}
+}
