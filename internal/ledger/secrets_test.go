@@ -55,7 +55,7 @@ func TestSecretsContains(t *testing.T) {
 		{"RPC URL query-escaped", "u=" + url.QueryEscape(testRPCURL), true},
 		{"RPC URL path-escaped", "/" + url.PathEscape(testRPCURL), true},
 		{"RPC key alone", "curl https://other.example/" + testKey, true},
-		{"JSON-escaped URL", `{"url":"https:\/\/x"}` + strings.ReplaceAll(testRPCURL, "&", `\u0026`), true},
+		{"URL inside JSON", `{"other":"https:\/\/x","rpc":"` + testRPCURL + `"}`, true},
 		{"pass-env value", "x" + testPass + "x", true},
 		{"near miss: last byte", "token=" + near, false},
 		{"near miss: truncated", testToken[:len(testToken)-1], false},
