@@ -234,6 +234,9 @@ func (r *runner) main(ctx context.Context) int {
 	r.status(rctx, rin, conclusion)
 
 	switch {
+	case len(bundle.leaks) > 0:
+		// Whatever fail-on-failure says: a secret was about to leave.
+		return exitcode.Failure
 	case conclusion == manifest.Success:
 		return exitcode.OK
 	case !in.FailOnFailure && conclusion == manifest.Failure:
@@ -251,6 +254,9 @@ type bundleInfo struct {
 	digest    string
 	files     int
 	entries   []string
+	// leaks are the files (quoted) in which the run found a secret; such a
+	// bundle is never uploaded.
+	leaks []string
 }
 
 // bundle runs the mission, or with run: false verifies the bundle already
@@ -278,7 +284,7 @@ func (r *runner) bundle(ctx context.Context, m *mission.Mission) (*bundleInfo, e
 	if err != nil {
 		return nil, err
 	}
-	b := &bundleInfo{root: res.ReportRoot, rel: res.ReportRel, manifest: res.Manifest, digest: res.DigestHex(), files: res.Files}
+	b := &bundleInfo{root: res.ReportRoot, rel: res.ReportRel, manifest: res.Manifest, digest: res.DigestHex(), files: res.Files, leaks: res.Leaks}
 	r.a.Infof("helios: %s · %d files · ledger digest sha256:%s", res.Manifest.Conclusion, res.Files, b.digest)
 	return b, nil
 }
@@ -441,6 +447,12 @@ func (r *runner) annotateMissionError(e *mission.Error) {
 // would. Outside Actions (no runtime token) it is skipped with a notice.
 func (r *runner) upload(ctx context.Context, b *bundleInfo) {
 	if !r.in.Upload {
+		return
+	}
+	if len(b.leaks) > 0 {
+		list := strings.Join(b.leaks, ", ")
+		r.a.Errorf("artifact upload withheld: the bundle holds a secret (the token, the RPC URL or a pass-env value, maybe base64- or URL-encoded) in %s; keep it out of the report root (a step that copies .git/config copies the checkout token)", list)
+		r.summaryText(fmt.Sprintf("### ⛔ Bundle not uploaded\n\nThe bundle holds a secret (the token, the RPC URL or a pass-env value, maybe base64- or URL-encoded) in %s, so it was not uploaded and the step fails.\n", report.EscapeText(list)))
 		return
 	}
 	cfg, err := artifact.ConfigFromEnv(r.env.Getenv)

@@ -71,6 +71,10 @@ type Result struct {
 	Digest [32]byte
 	// Files counts the files the ledger lists.
 	Files int
+	// Leaks are the bundle files (quoted paths, never the value) in which
+	// the ledger scan found a secret the masker knows; such a run failed
+	// and its bundle must not be uploaded.
+	Leaks []string
 }
 
 // DigestHex is the ledger digest in hex.

@@ -35,12 +35,15 @@ func (r *run) finish(ctx, rctx context.Context, res *Result) error {
 	r.clearReserved(res)
 	// Read through the descriptor's path, so a swapped root is not followed.
 	root := r.bundle.ReadPath()
+	secrets := r.secretScan()
 	scan, err := ledger.Scan(ctx, root, ledger.ScanOptions{
 		Exclude: func(name string) bool { return name == manifest.FileName },
+		Secrets: secrets,
 	})
 	if err != nil {
 		return r.rootErr(fmt.Errorf("hash bundle: %w", err))
 	}
+	r.reportLeaks(res, scan.Leaks, secrets)
 	if r.opts.BeforeLedger != nil {
 		added, err := r.opts.BeforeLedger(ctx, res, scan.Entries)
 		if err != nil {

@@ -36,6 +36,8 @@ type hasher struct {
 	h   hash.Hash
 	// mtime is the modification time of the file last hashed.
 	mtime int64
+	// secrets, when set, looks for secrets in the bytes hashed.
+	secrets *secretStream
 }
 
 func (h *hasher) modTime() int64 { return h.mtime }
@@ -61,12 +63,15 @@ func (h *hasher) hash(name string, stop *atomic.Bool) (sum [32]byte, size int64,
 	}
 	defer f.Close()
 	h.h.Reset()
+	if h.secrets != nil {
+		h.secrets.reset()
+	}
 	for {
 		if stop.Load() {
 			return sum, 0, errStopped
 		}
 		n, err := f.Read(h.buf)
-		h.h.Write(h.buf[:n])
+		h.write(h.buf[:n])
 		size += int64(n)
 		if errors.Is(err, io.EOF) {
 			break

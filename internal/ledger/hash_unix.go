@@ -38,6 +38,9 @@ type hasher struct {
 	buf []byte
 	h   hash.Hash
 	st  unix.Stat_t
+
+	// secrets, when set, looks for secrets in the bytes hashed.
+	secrets *secretStream
 }
 
 func newHasher(dir rootDir) *hasher {
@@ -62,6 +65,9 @@ func (h *hasher) hash(name string, stop *atomic.Bool) (sum [32]byte, size int64,
 		return sum, 0, errNotRegular
 	}
 	h.h.Reset()
+	if h.secrets != nil {
+		h.secrets.reset()
+	}
 	// A short read that reaches the size fstat reported is EOF, which saves
 	// the read that would return 0; a file that fits the buffer is asked for
 	// one byte more than its size so that it takes one read in all. If the
@@ -84,7 +90,7 @@ func (h *hasher) hash(name string, stop *atomic.Bool) (sum [32]byte, size int64,
 		if n <= 0 {
 			break
 		}
-		h.h.Write(h.buf[:n])
+		h.write(h.buf[:n])
 		size += int64(n)
 		if n < want && size == h.st.Size {
 			break

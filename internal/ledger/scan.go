@@ -8,6 +8,7 @@ import (
 	"path/filepath"
 	"runtime"
 	"slices"
+	"sync"
 	"sync/atomic"
 
 	"golang.org/x/sync/errgroup"
@@ -21,6 +22,9 @@ type ScanOptions struct {
 	// '/'-separated name, e.g. "manifest.json". It is called from one
 	// goroutine at a time. The root SHA256SUMS is always left out.
 	Exclude func(name string) bool
+	// Secrets, when set, are looked for in every byte hashed and in every
+	// name; ScanResult.Leaks lists the files that hold one.
+	Secrets *Secrets
 }
 
 // ScanResult is what Scan found.
@@ -30,6 +34,10 @@ type ScanResult struct {
 	// Skipped are the other non-directory entries (symlinks, sockets, FIFOs,
 	// devices), sorted, which `find -type f` would not list either.
 	Skipped []string
+	// Leaks are the files, sorted, whose bytes or name hold one of
+	// ScanOptions.Secrets; the value itself is not recorded. A name that
+	// holds one is listed as found (the caller decides how to show it).
+	Leaks []string
 }
 
 // hashBufSize is each worker's read buffer: large enough that big files cost
@@ -82,8 +90,9 @@ func Scan(ctx context.Context, root string, opts ScanOptions) (*ScanResult, erro
 		found, skipped, err = walkChunks(gctx, root, opts.Exclude, &stop, workers, chunks)
 		return err
 	})
+	var leaks leakList
 	for range workers {
-		g.Go(func() error { return hashChunks(dir, chunks, &stop) })
+		g.Go(func() error { return hashChunks(dir, chunks, &stop, opts.Secrets, &leaks) })
 	}
 	err = g.Wait()
 	if ctxErr := ctx.Err(); ctxErr != nil {
@@ -92,7 +101,9 @@ func Scan(ctx context.Context, root string, opts ScanOptions) (*ScanResult, erro
 	if err != nil {
 		return nil, fmt.Errorf("scan %s: %w", root, err)
 	}
-	return collect(found, skipped), nil
+	res := collect(found, skipped)
+	res.Leaks = leaks.names(res, opts.Secrets)
+	return res, nil
 }
 
 func (o ScanOptions) workers() int {
@@ -139,8 +150,9 @@ func walkChunks(ctx context.Context, root string, exclude func(string) bool, sto
 	return found, skipped, err
 }
 
-func hashChunks(dir rootDir, chunks <-chan *chunk, stop *atomic.Bool) error {
+func hashChunks(dir rootDir, chunks <-chan *chunk, stop *atomic.Bool, secrets *Secrets, leaks *leakList) error {
 	h := newHasher(dir)
+	h.secrets = secrets.stream()
 	for c := range chunks {
 		for !stop.Load() {
 			i := int(c.next.Add(1) - 1)
@@ -156,9 +168,45 @@ func hashChunks(dir rootDir, chunks <-chan *chunk, stop *atomic.Bool) error {
 				return fmt.Errorf("hash %q: %w", e.Name, err)
 			}
 			e.Sum, e.Size, e.ModTime = sum, size, h.modTime()
+			if h.secrets != nil && h.secrets.hit {
+				leaks.add(e.Name)
+			}
 		}
 	}
 	return nil
+}
+
+// leakList gathers the files in which the workers found a secret.
+type leakList struct {
+	mu   sync.Mutex
+	list []string
+}
+
+func (l *leakList) add(name string) {
+	l.mu.Lock()
+	l.list = append(l.list, name)
+	l.mu.Unlock()
+}
+
+// names returns the files found by the workers and those whose name holds
+// a secret (a step can name a file after the token), sorted, once each.
+func (l *leakList) names(res *ScanResult, secrets *Secrets) []string {
+	if secrets == nil {
+		return nil
+	}
+	out := l.list
+	for _, e := range res.Entries {
+		if secrets.Contains([]byte(e.Name)) {
+			out = append(out, e.Name)
+		}
+	}
+	for _, n := range res.Skipped {
+		if secrets.Contains([]byte(n)) {
+			out = append(out, n)
+		}
+	}
+	slices.Sort(out)
+	return slices.Compact(out)
 }
 
 func collect(found []*chunk, skipped []string) *ScanResult {
