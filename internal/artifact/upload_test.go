@@ -22,6 +22,7 @@ import (
 
 	"github.com/helios-action/helios-action/internal/artifact"
 	"github.com/helios-action/helios-action/internal/artifact/artifacttest"
+	"github.com/helios-action/helios-action/internal/bundlefs"
 	"github.com/helios-action/helios-action/internal/ledger"
 )
 
@@ -56,7 +57,12 @@ func bundle(t testing.TB) string {
 			t.Fatal(err)
 		}
 	}
-	if _, _, err := ledger.Digest(context.Background(), root, ledger.ScanOptions{}); err != nil {
+	b, err := bundlefs.OpenFolder(root)
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer b.Close()
+	if _, _, err := ledger.Digest(context.Background(), b, ledger.ScanOptions{}); err != nil {
 		t.Fatal(err)
 	}
 	return root

@@ -11,6 +11,7 @@ import (
 	"io/fs"
 	"os"
 	"path"
+	"path/filepath"
 	"runtime"
 	"strconv"
 	"strings"
@@ -517,4 +518,20 @@ func (d *Dir) Chown(name string, uid, gid int) error {
 		return d.pathErr("chown", name, err)
 	}
 	return nil
+}
+
+// OpenFolder opens the folder at path (any path to it) as a bundle, for
+// commands given a folder rather than a workspace and a report root
+// (`helios digest DIR`): its parent is trusted, the folder itself is held
+// as Open holds a report root and refused on the same grounds.
+func OpenFolder(p string) (*Dir, error) {
+	abs, err := filepath.Abs(p)
+	if err != nil {
+		return nil, err
+	}
+	parent, base := filepath.Split(abs)
+	if base == "" {
+		return nil, &RefusedError{fmt.Sprintf("%s: a bundle cannot be the file system's root", p)}
+	}
+	return Open(parent, base)
 }

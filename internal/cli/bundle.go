@@ -10,6 +10,7 @@ import (
 	"os"
 	"path/filepath"
 
+	"github.com/helios-action/helios-action/internal/bundlefs"
 	"github.com/helios-action/helios-action/internal/diff"
 	"github.com/helios-action/helios-action/internal/exitcode"
 	"github.com/helios-action/helios-action/internal/ledger"
@@ -49,7 +50,16 @@ func (c *Command) digest(ctx context.Context, args []string) error {
 	if err != nil {
 		return err
 	}
-	sum, res, err := ledger.Digest(ctx, dir, ledger.ScanOptions{})
+	b, err := bundlefs.OpenFolder(dir)
+	if err != nil {
+		var re *bundlefs.RefusedError
+		if errors.As(err, &re) {
+			return usageErrorf("digest: %v", err)
+		}
+		return err
+	}
+	defer b.Close()
+	sum, res, err := ledger.Digest(ctx, b, ledger.ScanOptions{})
 	if err != nil {
 		return err
 	}

@@ -56,7 +56,7 @@ func TestDigestMatchesCoreutils(t *testing.T) {
 			root, listed, skipped := makeHostileTree(t)
 			want := coreutilsLedger(t, root)
 
-			digest, res, err := Digest(context.Background(), root, ScanOptions{Workers: workers})
+			digest, res, err := Digest(context.Background(), openFolder(t, root), ScanOptions{Workers: workers})
 			if err != nil {
 				t.Fatal(err)
 			}

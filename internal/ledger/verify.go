@@ -9,7 +9,6 @@ import (
 	"path/filepath"
 	"slices"
 
-	"github.com/helios-action/helios-action/internal/bundlefs"
 )
 
 // VerifyReport compares a ledger with the files on disk. The lists hold
@@ -92,18 +91,20 @@ func Verify(ctx context.Context, root string, opts ScanOptions) (*VerifyReport, 
 	return r, nil
 }
 
-// Digest scans root, writes root/SHA256SUMS and returns the SHA-256 of the
+// Folder is a bundle that Digest can scan (ReadPath leads to it) and
+// write its ledger into (a *bundlefs.Dir).
+type Folder interface {
+	Bundle
+	ReadPath() string
+}
+
+// Digest scans dir, writes its SHA256SUMS and returns the SHA-256 of the
 // ledger's bytes together with what the scan found.
-func Digest(ctx context.Context, root string, opts ScanOptions) (digest [32]byte, res *ScanResult, err error) {
-	res, err = Scan(ctx, root, opts)
+func Digest(ctx context.Context, dir Folder, opts ScanOptions) (digest [32]byte, res *ScanResult, err error) {
+	res, err = Scan(ctx, dir.ReadPath(), opts)
 	if err != nil {
 		return digest, nil, err
 	}
-	dir, err := bundlefs.Open(filepath.Dir(root), filepath.Base(root))
-	if err != nil {
-		return digest, nil, err
-	}
-	defer dir.Close()
 	if digest, err = WriteFile(dir, res.Entries); err != nil {
 		return digest, nil, err
 	}

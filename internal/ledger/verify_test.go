@@ -58,7 +58,7 @@ func TestVerify(t *testing.T) {
 			writeFile(t, root, "dir/gone", []byte("gone"))
 			writeFile(t, root, "dir/stay", []byte("stay"))
 			ctx := context.Background()
-			if _, _, err := Digest(ctx, root, ScanOptions{}); err != nil {
+			if _, _, err := Digest(ctx, openFolder(t, root), ScanOptions{}); err != nil {
 				t.Fatal(err)
 			}
 			tc.change(t, root)

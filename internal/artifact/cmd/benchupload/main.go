@@ -27,6 +27,7 @@ import (
 
 	"github.com/helios-action/helios-action/internal/artifact"
 	"github.com/helios-action/helios-action/internal/artifact/artifacttest"
+	"github.com/helios-action/helios-action/internal/bundlefs"
 	"github.com/helios-action/helios-action/internal/ledger"
 )
 
@@ -127,7 +128,12 @@ func gen(args []string) error {
 			done += k
 		}
 	}
-	digest, res, err := ledger.Digest(context.Background(), root, ledger.ScanOptions{})
+	b, err := bundlefs.OpenFolder(root)
+	if err != nil {
+		return err
+	}
+	defer b.Close()
+	digest, res, err := ledger.Digest(context.Background(), b, ledger.ScanOptions{})
 	if err != nil {
 		return err
 	}
