@@ -2,6 +2,7 @@ package supervise
 
 import (
 	"bytes"
+	"errors"
 	"fmt"
 	"os"
 	"os/exec"
@@ -72,6 +73,11 @@ func supervise(cfg config, out *os.File) report {
 		Sys:   attr,
 	})
 	if err != nil {
+		if c := cfg.Credential; c != nil && errors.Is(err, syscall.EPERM) {
+			// Root in a user namespace, or a container started without
+			// CAP_SETUID/CAP_SETGID: say what was tried and why.
+			return report{Error: fmt.Sprintf("start: cannot run the step as the workspace owner (uid %d, gid %d): %v; helios runs steps as that user when it is root, which needs CAP_SETUID and CAP_SETGID", c.Uid, c.Gid, err)}
+		}
 		return report{Error: fmt.Sprintf("start: %v", err)}
 	}
 	sendReport(out, report{Pid: pid})

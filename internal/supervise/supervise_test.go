@@ -4,6 +4,7 @@ package supervise_test
 
 import (
 	"context"
+	"fmt"
 	"io"
 	"os"
 	"os/exec"
@@ -326,4 +327,33 @@ sleep 300 & echo $! >>"$PIDS"; wait`
 	}
 	cmd.Wait()
 	gone(t, step, 5*time.Second)
+}
+
+// Root without CAP_SETUID (a user namespace, a container started with
+// --cap-drop) cannot drop to the workspace owner: the step fails with a
+// message that says what was tried and what is missing, not a bare
+// "operation not permitted".
+func TestStepUserWithoutSetuidCapability(t *testing.T) {
+	const helperVar = "SUPERVISE_TEST_NO_SETUID"
+	if os.Getenv(helperVar) != "" {
+		_, _, err := step(t, context.Background(), "id -u", supervise.Options{User: &supervise.User{Uid: 65534, Gid: 65534}, Dir: "/"}, nil)
+		fmt.Printf("step error: %v\n", err)
+		return
+	}
+	if os.Geteuid() != 0 {
+		t.Skip("the case is root without CAP_SETUID")
+	}
+	setpriv, err := exec.LookPath("setpriv")
+	if err != nil {
+		t.Skip("setpriv (util-linux) is not installed")
+	}
+	cmd := exec.Command(setpriv, "--bounding-set", "-setuid,-setgid", os.Args[0], "-test.run=^TestStepUserWithoutSetuidCapability$")
+	cmd.Env = []string{"PATH=" + os.Getenv("PATH"), helperVar + "=1"}
+	out, err := cmd.CombinedOutput()
+	if err != nil {
+		t.Fatalf("%v\n%s", err, out)
+	}
+	if want := "cannot run the step as the workspace owner (uid 65534, gid 65534): operation not permitted; helios runs steps as that user when it is root, which needs CAP_SETUID and CAP_SETGID"; !strings.Contains(string(out), want) {
+		t.Errorf("output lacks %q:\n%s", want, out)
+	}
 }
