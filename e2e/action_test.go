@@ -13,6 +13,7 @@ import (
 	"strings"
 	"sync"
 	"testing"
+	"time"
 	"unicode/utf8"
 
 	"github.com/helios-action/helios-action/internal/actionyml"
@@ -312,6 +313,32 @@ func TestActionWithoutPermission(t *testing.T) {
 	// The summary says what is missing from the pull request, and why.
 	if !strings.Contains(sum, "**Not posted:** GitHub refused the check run \\(403 Resource not accessible by integration\\) and the PR comment") || !strings.Contains(sum, "`checks: write`, `pull-requests: write`") {
 		t.Errorf("the job summary does not say what was not posted:\n%s", sum)
+	}
+}
+
+// GitHub answering 500 to every try cost 93 s of retries before the action
+// gave up on its reports. The first call now retries for 7 s and the later
+// ones try once; the mission's conclusion is not changed by reports that
+// could not be made.
+func TestActionGitHubDown(t *testing.T) {
+	gh := ghtest.NewServer(t)
+	for _, route := range []string{ghtest.RouteCreateCheck, ghtest.RouteUpdateCheck, ghtest.RouteListComments, ghtest.RouteCreateComment, ghtest.RouteCreateStatus, ghtest.RouteGraphQL} {
+		gh.Inject(route, 100, ghtest.ServerError())
+	}
+	ar := newActionRun(t, "", prEvent(5), "pull_request", gh, nil, map[string]string{"status": "both"})
+	writeFile(t, filepath.Join(ar.ws, "helios.yml"), simpleMission)
+	start := time.Now()
+	res := ar.run(t)
+	took := time.Since(start)
+	t.Logf("the action gave up on GitHub after %v; %d requests: %v", took.Round(100*time.Millisecond), gh.Count(""), gh.Counts())
+	if res.code != 0 {
+		t.Fatalf("exit %d: reports GitHub could not take must not fail the mission\n%s%s", res.code, res.stdout, res.stderr)
+	}
+	if n := gh.Count(""); n > 4+3 {
+		t.Errorf("%d requests to a GitHub that answers 500: the first call's 4 tries, then one per call", n)
+	}
+	if !strings.Contains(res.stdout, "::warning::") || !strings.Contains(res.stdout, "500") {
+		t.Errorf("no warning names the 500:\n%s", res.stdout)
 	}
 }
 
