@@ -26,6 +26,7 @@ import (
 	"github.com/helios-action/helios-action/internal/mask"
 	"github.com/helios-action/helios-action/internal/mission"
 	"github.com/helios-action/helios-action/internal/owner"
+	"github.com/helios-action/helios-action/internal/regular"
 	"github.com/helios-action/helios-action/internal/report"
 )
 
@@ -303,7 +304,7 @@ func (r *runner) verifyExisting(ctx context.Context, m *mission.Mission) (*bundl
 	if err != nil {
 		return nil, &engine.UsageError{Msg: fmt.Sprintf("run: false needs a bundle at %s: %v", rel, err)}
 	}
-	sums, err := os.ReadFile(filepath.Join(root, ledger.FileName))
+	sums, err := regular.ReadFile(ctx, filepath.Join(root, ledger.FileName), ledger.MaxFileSize, "ledger")
 	if err != nil {
 		return nil, fmt.Errorf("read ledger: %w", err)
 	}
@@ -345,7 +346,7 @@ func (r *runner) setBundleOutputs(b *bundleInfo) {
 	o.set("sha256sums", relToWorkspace(r.ws, filepath.Join(b.root, ledger.FileName)))
 	o.set("manifest", relToWorkspace(r.ws, filepath.Join(b.root, manifest.FileName)))
 	o.set("files", strconv.Itoa(b.files))
-	sums, err := os.ReadFile(filepath.Join(b.root, ledger.FileName))
+	sums, err := regular.ReadFile(context.Background(), filepath.Join(b.root, ledger.FileName), ledger.MaxFileSize, "ledger")
 	if err != nil {
 		r.a.Errorf("read ledger: %v", err)
 		return
@@ -356,7 +357,7 @@ func (r *runner) setBundleOutputs(b *bundleInfo) {
 	}
 	// Past the attest action's limit the subjects are the ledger (whose
 	// hash is the digest already known) and the manifest.
-	ms, err := os.ReadFile(filepath.Join(b.root, manifest.FileName))
+	ms, err := regular.ReadFile(context.Background(), filepath.Join(b.root, manifest.FileName), manifest.MaxFileSize, "manifest")
 	if err != nil {
 		r.a.Errorf("read manifest: %v", err)
 		return
