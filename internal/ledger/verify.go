@@ -8,7 +8,6 @@ import (
 	"path"
 	"path/filepath"
 	"slices"
-
 )
 
 // VerifyReport compares a ledger with the files on disk. The lists hold
