@@ -29,7 +29,7 @@ func FuzzCompareLedgers(f *testing.F) {
 	// Inputs run one at a time in each fuzzing process, so one folder
 	// serves them all. Each input costs a few file writes and reads, which
 	// makes the engine's default minimizing (60 s per new input) crawl:
-	// run it with -fuzzminimizetime 200x.
+	// run it with a count, such as -fuzzminimizetime 100x (see .ci/run).
 	dir := f.TempDir()
 	pa, pb := filepath.Join(dir, "a"), filepath.Join(dir, "b")
 	f.Fuzz(func(t *testing.T, data []byte) {
