@@ -198,6 +198,7 @@ func (r *run) prepare(ctx context.Context) error {
 	if err := r.prepareStepUser(); err != nil {
 		return err
 	}
+	r.warnPersistedCredentials(ctx)
 	r.commit, r.sourceDateEpoch = gitInfo(ctx, ws, r.hostEnv)
 	r.masker = mask.New(append(r.secrets(), r.opts.Secrets...)...)
 	r.base = r.baseEnv()
