@@ -547,8 +547,9 @@ func (in *Input) drift(m measure, budget int, heading string) string {
 	if r.Drift() {
 		verdict = "**drift**"
 	}
+	c := r.Counts()
 	head := fmt.Sprintf("\n%s Drift against %s\n\n%s: %d changed, %d added, %d removed; %d volatile (expected to differ), %d unchanged.\n",
-		heading, base, verdict, len(r.Changed), len(r.Added), len(r.Removed), len(r.Volatile), r.Unchanged)
+		heading, base, verdict, c.Changed, c.Added, c.Removed, c.Volatile, r.Unchanged)
 	var rows []string
 	add := func(kind string, cs []diff.Change) {
 		for _, c := range cs {
@@ -571,6 +572,11 @@ func (in *Input) drift(m measure, budget int, heading string) string {
 	add("changed", r.Changed)
 	add("added", r.Added)
 	add("removed", r.Removed)
+	// The comparison keeps at most diff.Options.MaxFiles files of each
+	// kind; the counts above are complete.
+	if left := c.Changed + c.Added + c.Removed - len(r.Changed) - len(r.Added) - len(r.Removed); left > 0 {
+		rows = append(rows, fmt.Sprintf("| … | %d more files not listed | | |\n", left))
+	}
 	if len(rows) == 0 {
 		return cutRows(m, budget, head, nil, "", func(int, int) string { return "" })
 	}

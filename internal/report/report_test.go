@@ -13,6 +13,8 @@ import (
 
 	"github.com/yuin/goldmark"
 	"github.com/yuin/goldmark/extension"
+
+	"github.com/helios-action/helios-action/internal/diff"
 )
 
 var update = flag.Bool("update", false, "rewrite the golden files under testdata/")
@@ -377,5 +379,24 @@ func TestEmptyInput(t *testing.T) {
 	}
 	if a := Annotations(in); len(a) != 0 {
 		t.Errorf("annotations = %v", a)
+	}
+}
+
+// A baseline comparison keeps at most diff's MaxFiles files of each kind;
+// the summary's counts are the complete ones and it says how many files it
+// does not list.
+func TestDriftCountsBeyondTheLists(t *testing.T) {
+	in := fixtures()["success"]
+	in.Drift = &diff.Result{Old: "baseline", New: "reports/helios",
+		Changed:   []diff.Change{{Name: "a.json", Old: strings.Repeat("a", 64), New: strings.Repeat("b", 64)}},
+		Added:     []diff.Change{{Name: "b.json", New: strings.Repeat("c", 64)}},
+		Total:     diff.Counts{Changed: 1500, Added: 1200, Removed: 7},
+		Unchanged: 3,
+	}
+	s := Summary(in)
+	for _, want := range []string{"1500 changed, 1200 added, 7 removed", "| … | 2705 more files not listed | | |"} {
+		if !strings.Contains(s, want) {
+			t.Errorf("summary lacks %q:\n%s", want, s)
+		}
 	}
 }
