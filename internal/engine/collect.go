@@ -8,6 +8,7 @@ import (
 	"os"
 	"path"
 	"path/filepath"
+	"slices"
 	"strings"
 
 	"golang.org/x/sys/unix"
@@ -209,6 +210,9 @@ func (c *copier) copy(src, dst, rel string, depth int) (int, error) {
 	if err != nil {
 		return 0, fmt.Errorf("collect %s: %w", rel, err)
 	}
+	// In name order, as os.ReadDir gives: logs and limits do not depend on
+	// the order the file system keeps.
+	slices.SortFunc(ents, func(a, b os.DirEntry) int { return strings.Compare(a.Name(), b.Name()) })
 	n := 0
 	for _, e := range ents {
 		if strings.EqualFold(e.Name(), ".git") && !c.gitNamed {
