@@ -142,7 +142,7 @@ func (r *run) runStep(pctx, rctx context.Context, p *mission.Phase, s *mission.S
 	case mission.Run:
 		exit, runErr = r.execRun(ctx, s, w)
 	case mission.Collect:
-		runErr = r.collect(s, sc)
+		runErr = r.collect(ctx, s, sc)
 	case mission.Uses:
 		b := r.opts.Builtins[s.Uses]
 		if b == nil {
