@@ -33,8 +33,8 @@ const leakPrefix = "the bundle holds a secret in "
 // the manifest) and adds to what earlier calls found.
 func (r *run) reportLeaks(res *Result, leaks []string, secrets *ledger.Secrets) {
 	var fresh []string
-	for _, name := range leaks {
-		if s := leakName(name, secrets); !slices.Contains(res.Leaks, s) && !slices.Contains(fresh, s) {
+	for _, s := range LeakNames(leaks, secrets) {
+		if !slices.Contains(res.Leaks, s) {
 			fresh = append(fresh, s)
 		}
 	}
@@ -59,6 +59,19 @@ func (r *run) reportLeaks(res *Result, leaks []string, secrets *ledger.Secrets) 
 		reason += "; " + rest
 	}
 	mf.Reason = reason
+}
+
+// LeakNames quotes the bundle paths a scan found a secret in, for a
+// message, once each; a path that itself holds a secret is shown without
+// it (see leakName).
+func LeakNames(leaks []string, secrets *ledger.Secrets) []string {
+	var out []string
+	for _, name := range leaks {
+		if s := leakName(name, secrets); !slices.Contains(out, s) {
+			out = append(out, s)
+		}
+	}
+	return out
 }
 
 // leakName quotes a bundle path for a message. A path that itself holds a
