@@ -151,3 +151,86 @@ func TestHostileScanCleanRunUploads(t *testing.T) {
 		t.Error(err)
 	}
 }
+
+// TestHostileScanRunFalse replays "a bundle from a fork's artifact carries
+// the token" for run: false: the bundle verifies against its own ledger,
+// but the action finds the token (base64'd, as actions/checkout leaves it)
+// and fails without uploading, naming the file; the same bundle without
+// the copy uploads. The bundle is sealed by `helios run`, which does not
+// know the token, as a fork's workflow would.
+func TestHostileScanRunFalse(t *testing.T) {
+	for _, tc := range []struct {
+		name, step string
+		leak       bool
+	}{
+		{"checkout header copied", `mkdir -p "$HELIOS_REPORT_ROOT/ci" && cp .git/config "$HELIOS_REPORT_ROOT/ci/git-config"`, true},
+		{"clean", `echo clean > "$HELIOS_REPORT_ROOT/clean.txt"`, false},
+	} {
+		t.Run(tc.name, func(t *testing.T) {
+			gh := ghtest.NewServer(t)
+			gh.AddPull(ghtest.Pull{Owner: "octo", Repo: "helios", Number: 21, HeadSHA: headSHA, Fork: true})
+			art := artifacttest.Start(t, artifacttest.Options{})
+			ev := map[string]any{"workflow_run": map[string]any{"head_sha": headSHA, "event": "pull_request", "pull_requests": []any{}}}
+			ar := newActionRun(t, "", ev, "workflow_run", gh, art, map[string]string{"run": "false"})
+			writeFile(t, filepath.Join(ar.ws, ".git", "config"), checkoutConfig(hostileToken))
+			writeFile(t, filepath.Join(ar.ws, "helios.yml"), `version: 1
+name: fork bundle
+report-root: out
+phases:
+  build:
+    steps:
+      - run: echo built > "$HELIOS_REPORT_ROOT/built.txt"
+      - run: '`+strings.ReplaceAll(tc.step, "'", "''")+`'
+`)
+			if res := run(t, ar.ws, nil, "run"); res.code != 0 {
+				t.Fatalf("helios run: exit %d\n%s%s", res.code, res.stdout, res.stderr)
+			}
+			res := ar.run(t)
+			outs := outputsOf(t, ar.outputs)
+			runs := gh.CheckRuns()
+			if !tc.leak {
+				if res.code != 0 || len(art.Artifacts()) != 1 || outs["conclusion"] != "success" {
+					t.Fatalf("exit %d, artifacts %+v, conclusion %q\n%s%s", res.code, art.Artifacts(), outs["conclusion"], res.stdout, res.stderr)
+				}
+				return
+			}
+			if res.code != 1 {
+				t.Fatalf("exit %d, want 1\n%s%s", res.code, res.stdout, res.stderr)
+			}
+			if reqs := art.Requests(); len(reqs) != 0 {
+				t.Errorf("the artifact service got %d requests, want none: %+v", len(reqs), reqs)
+			}
+			if outs["conclusion"] != "failure" || outs["artifact-id"] != "" {
+				t.Errorf("outputs conclusion %q artifact-id %q", outs["conclusion"], outs["artifact-id"])
+			}
+			const quoted = `"ci/git-config"`
+			if !strings.Contains(res.stdout, "::error::artifact upload withheld: the bundle holds a secret") || !strings.Contains(res.stdout, quoted) {
+				t.Errorf("the log does not say the upload was withheld for %s:\n%s", quoted, res.stdout)
+			}
+			if len(runs) != 1 || runs[0].Conclusion != "failure" || runs[0].HeadSHA != headSHA {
+				t.Errorf("check runs %+v", runs)
+			}
+			summary := readFile(t, ar.summary)
+			if !strings.Contains(summary, "Bundle not uploaded") {
+				t.Errorf("the job summary does not say the bundle was withheld:\n%s", summary)
+			}
+			// The token's base64 form, as it sits in the copied header.
+			header := base64.StdEncoding.EncodeToString([]byte("x-access-token:" + hostileToken))
+			var log []string
+			for _, l := range strings.Split(res.stdout, "\n") {
+				if !strings.HasPrefix(l, "::add-mask::") {
+					log = append(log, l)
+				}
+			}
+			places := map[string]string{"log": strings.Join(log, "\n"), "summary": summary, "outputs": readFile(t, ar.outputs), "stderr": res.stderr}
+			if c := gh.Comments("octo", "helios", 21); len(c) == 1 {
+				places["comment"] = c[0].Body
+			}
+			for where, text := range places {
+				if strings.Contains(text, hostileToken) || strings.Contains(text, header) {
+					t.Errorf("the token reached the %s", where)
+				}
+			}
+		})
+	}
+}

@@ -296,7 +296,10 @@ func (r *runner) verifyExisting(ctx context.Context, m *mission.Mission) (*bundl
 		rel = m.ReportRoot
 	}
 	root := filepath.Join(r.ws, filepath.FromSlash(rel))
-	rep, err := ledger.Verify(ctx, root, ledger.ScanOptions{})
+	// The bundle may come from a fork's artifact: it is searched for the
+	// token and the RPC URL's credentials as a run's bundle is.
+	secrets := ledger.NewSecrets(r.masker.ScanSecrets(r.in.RPCURL))
+	rep, err := ledger.Verify(ctx, root, ledger.ScanOptions{Secrets: secrets})
 	if err != nil {
 		return nil, &engine.UsageError{Msg: fmt.Sprintf("run: false needs a bundle at %s: %v", rel, err)}
 	}
@@ -321,6 +324,17 @@ func (r *runner) verifyExisting(ctx context.Context, m *mission.Mission) (*bundl
 		for _, n := range rep.Extra {
 			r.a.Errorf("not in the ledger: %s", n)
 		}
+	}
+	if len(rep.Leaks) > 0 {
+		// As after a run: failed, named, never uploaded (see upload).
+		b.leaks = engine.LeakNames(rep.Leaks, secrets)
+		list := strings.Join(b.leaks, ", ")
+		r.a.Errorf("the bundle holds a secret (the token or the RPC URL, maybe base64- or URL-encoded) in %s; the value is not shown", list)
+		reason := "the bundle holds a secret in " + list
+		if mf.Reason != "" {
+			reason += "; " + mf.Reason
+		}
+		mf.Conclusion, mf.Reason = manifest.Failure, reason
 	}
 	return b, nil
 }

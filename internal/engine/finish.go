@@ -61,9 +61,14 @@ func (r *run) finish(ctx, rctx context.Context, res *Result) error {
 			byName[e.Name] = i
 		}
 		for _, name := range added {
-			e, err := ledger.HashFile(root, name)
+			// The index page renders the bundle's Markdown, which can turn
+			// an entity-encoded secret into the value itself.
+			e, leaked, err := ledger.ScanFile(root, name, secrets)
 			if err != nil {
 				return fmt.Errorf("hash %s: %w", name, err)
+			}
+			if leaked {
+				r.reportLeaks(res, []string{name}, secrets)
 			}
 			if i, ok := byName[name]; ok {
 				scan.Entries[i] = e
@@ -78,7 +83,7 @@ func (r *run) finish(ctx, rctx context.Context, res *Result) error {
 	}
 	entries := scan.Entries
 	for attempt := 0; ; attempt++ {
-		sealed, err := r.seal(res, entries)
+		sealed, err := r.seal(res, entries, secrets)
 		if err != nil {
 			return err
 		}
@@ -96,7 +101,7 @@ func (r *run) finish(ctx, rctx context.Context, res *Result) error {
 		if signalled {
 			markCancelled(rctx, res.Manifest)
 		}
-		if entries, err = r.rehash(root, entries, changed); err != nil {
+		if entries, err = r.rehash(res, root, entries, changed, secrets); err != nil {
 			return err
 		}
 		for _, name := range changed {
@@ -116,8 +121,11 @@ func orGone(p string) string {
 }
 
 // seal writes manifest.json and SHA256SUMS for entries (the bundle's
-// files but the manifest) and returns everything the ledger lists.
-func (r *run) seal(res *Result, entries []ledger.Entry) ([]ledger.Entry, error) {
+// files but the manifest) and returns everything the ledger lists. The
+// manifest is searched for secrets before it is written, so that a hit
+// fails the run in the manifest itself; helios masks what it writes there,
+// so a hit is a file name that holds a secret or a masking bug.
+func (r *run) seal(res *Result, entries []ledger.Entry, secrets *ledger.Secrets) ([]ledger.Entry, error) {
 	byName := make(map[string]ledger.Entry, len(entries))
 	for _, e := range entries {
 		byName[e.Name] = e
@@ -139,6 +147,15 @@ func (r *run) seal(res *Result, entries []ledger.Entry) ([]ledger.Entry, error) 
 			continue
 		}
 		mf.Files = append(mf.Files, manifest.File{Path: e.Name, Size: e.Size, SHA256: hex.EncodeToString(e.Sum[:])})
+	}
+	if secrets != nil {
+		data, err := mf.Marshal()
+		if err != nil {
+			return nil, fmt.Errorf("encode manifest: %w", err)
+		}
+		if secrets.Contains(data) {
+			r.reportLeaks(res, []string{manifest.FileName}, secrets)
+		}
 	}
 	if err := mf.WriteFile(r.bundle); err != nil {
 		return nil, r.rootErr(err)
@@ -199,9 +216,9 @@ func (r *run) changed(entries []ledger.Entry) []string {
 	return out
 }
 
-// rehash hashes the changed names again; one that is gone or no longer a
-// regular file leaves the ledger.
-func (r *run) rehash(root string, entries []ledger.Entry, changed []string) ([]ledger.Entry, error) {
+// rehash hashes and searches the changed names again; one that is gone or
+// no longer a regular file leaves the ledger.
+func (r *run) rehash(res *Result, root string, entries []ledger.Entry, changed []string, secrets *ledger.Secrets) ([]ledger.Entry, error) {
 	redo := map[string]bool{}
 	for _, n := range changed {
 		redo[n] = true
@@ -212,13 +229,16 @@ func (r *run) rehash(root string, entries []ledger.Entry, changed []string) ([]l
 			out = append(out, e)
 			continue
 		}
-		ne, err := ledger.HashFile(root, e.Name)
+		ne, leaked, err := ledger.ScanFile(root, e.Name, secrets)
 		if errors.Is(err, fs.ErrNotExist) {
 			continue
 		}
 		if err != nil {
 			r.con.printf("warning: %s: %v; the ledger leaves it out\n", e.Name, err)
 			continue
+		}
+		if leaked {
+			r.reportLeaks(res, []string{e.Name}, secrets)
 		}
 		out = append(out, ne)
 	}

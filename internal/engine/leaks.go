@@ -2,6 +2,7 @@ package engine
 
 import (
 	"fmt"
+	"slices"
 	"strconv"
 	"strings"
 
@@ -10,38 +11,67 @@ import (
 )
 
 // secretScan is what the ledger scan looks for: every value the run's
-// masker hides (the token, the RPC URL and its parts, pass-env secrets and
-// their escaped forms), with their base64 forms. It is built when the
+// masker hides (the token, the RPC URL's credentials, pass-env secrets and
+// their escaped forms), with their base64 forms. The RPC URL taken whole
+// is left out (see mask.WholeURLForms): a local node's URL is no secret,
+// and a copy of a URL with a key holds the key. It is built when the
 // bundle is hashed, so that values added to the masker during the run
 // count too.
 func (r *run) secretScan() *ledger.Secrets {
-	return ledger.NewSecrets(r.masker.Secrets())
+	// The masker also takes the URL from the environment (secretEnv).
+	return ledger.NewSecrets(r.masker.ScanSecrets(r.opts.RPCURL, r.hostEnv["HELIOS_RPC_URL"], r.hostEnv["INPUT_RPC-URL"]))
 }
 
-// reportLeaks fails the run when the scan found a secret in the bundle:
-// such a bundle must not leave the machine (the action does not upload
-// it). The manifest, the console and the Result name the files, never the
-// value; a file whose name holds the secret is named by its folder only.
+// leakPrefix starts the manifest's reason when the bundle holds a secret.
+const leakPrefix = "the bundle holds a secret in "
+
+// reportLeaks fails the run when a scan found a secret in the bundle: such
+// a bundle must not leave the machine (the action does not upload it). The
+// manifest, the console and the Result name the files, never the value; a
+// file whose name holds the secret is named by its folder only. It is
+// called for each scan (the bundle, the files added or re-hashed after it,
+// the manifest) and adds to what earlier calls found.
 func (r *run) reportLeaks(res *Result, leaks []string, secrets *ledger.Secrets) {
-	if len(leaks) == 0 {
+	var fresh []string
+	for _, s := range LeakNames(leaks, secrets) {
+		if !slices.Contains(res.Leaks, s) {
+			fresh = append(fresh, s)
+		}
+	}
+	if len(fresh) == 0 {
 		return
 	}
-	shown := make([]string, len(leaks))
-	for i, name := range leaks {
-		shown[i] = leakName(name, secrets)
-	}
-	res.Leaks = shown
-	list := strings.Join(shown, ", ")
-	r.con.printf("✗ the bundle holds a secret (a token, the RPC URL or a pass-env value, maybe base64- or URL-encoded) in %s; the value is not shown\n", list)
+	r.con.printf("✗ the bundle holds a secret (a token, the RPC URL or a pass-env value, maybe base64- or URL-encoded) in %s; the value is not shown\n", strings.Join(fresh, ", "))
 	mf := res.Manifest
-	reason := "the bundle holds a secret in " + list
+	// What the reason said before the first leak stays after the list.
+	rest := mf.Reason
+	if len(res.Leaks) > 0 {
+		rest = strings.TrimPrefix(rest, leakPrefix+strings.Join(res.Leaks, ", "))
+		rest = strings.TrimPrefix(rest, "; ")
+	}
+	res.Leaks = append(res.Leaks, fresh...)
+	slices.Sort(res.Leaks)
+	reason := leakPrefix + strings.Join(res.Leaks, ", ")
 	if mf.Conclusion != manifest.Cancelled {
 		mf.Conclusion = manifest.Failure
 	}
-	if mf.Reason != "" {
-		reason += "; " + mf.Reason
+	if rest != "" {
+		reason += "; " + rest
 	}
 	mf.Reason = reason
+}
+
+// LeakNames quotes the bundle paths a scan found a secret in, for a
+// message, once each; a path that itself holds a secret is shown without
+// it (see leakName).
+func LeakNames(leaks []string, secrets *ledger.Secrets) []string {
+	var out []string
+	for _, name := range leaks {
+		if s := leakName(name, secrets); !slices.Contains(out, s) {
+			out = append(out, s)
+		}
+	}
+	return out
 }
 
 // leakName quotes a bundle path for a message. A path that itself holds a

@@ -4,14 +4,18 @@ import (
 	"bytes"
 	"context"
 	"encoding/base64"
+	"fmt"
 	"os"
 	"path/filepath"
+	"slices"
 	"strings"
 	"testing"
 
+	"github.com/helios-action/helios-action/internal/cli"
 	"github.com/helios-action/helios-action/internal/engine"
 	"github.com/helios-action/helios-action/internal/ledger"
 	"github.com/helios-action/helios-action/internal/manifest"
+	"github.com/helios-action/helios-action/internal/site"
 )
 
 const (
@@ -132,10 +136,125 @@ phases:
 	if err != nil {
 		t.Fatal(err)
 	}
-	if res.Manifest.Conclusion != manifest.Failure || len(res.Leaks) != 1 || !strings.Contains(res.Leaks[0], `under "notes"`) {
+	// The manifest lists the file by its name, so it holds the secret too.
+	if res.Manifest.Conclusion != manifest.Failure || len(res.Leaks) != 2 || res.Leaks[0] != `"manifest.json"` || !strings.Contains(res.Leaks[1], `under "notes"`) {
 		t.Fatalf("conclusion %q, leaks %q", res.Manifest.Conclusion, res.Leaks)
 	}
 	if strings.Contains(console.String(), leakSigner) || strings.Contains(res.Manifest.Reason, leakSigner) {
 		t.Error("the secret in the file name reached the console or the reason")
+	}
+}
+
+// entities spells s as HTML character references, which Markdown renders
+// back into s.
+func entities(s string) string {
+	var b strings.Builder
+	for _, c := range s {
+		fmt.Fprintf(&b, "&#%d;", c)
+	}
+	return b.String()
+}
+
+// TestRunFailsOnSecretRenderedIntoIndex: a .md that holds the token only
+// entity-encoded passes the bundle scan, but the index page renders the
+// value itself; the page is searched when it is hashed, so the run fails
+// naming it, and the sealed bundle is consistent.
+func TestRunFailsOnSecretRenderedIntoIndex(t *testing.T) {
+	reg := engine.NewRegistry()
+	m, err := reg.Parse("helios.yml", []byte(`version: 1
+report-root: out
+phases:
+  a:
+    steps:
+      - run: |
+          printf '# Notes\n\n%s\n' '`+entities(leakToken)+`' > "$HELIOS_REPORT_ROOT/notes.md"
+`))
+	if err != nil {
+		t.Fatal(err)
+	}
+	var console bytes.Buffer
+	env := append(os.Environ(), "GITHUB_TOKEN="+leakToken)
+	res, err := engine.Run(context.Background(), m, engine.Options{Workspace: t.TempDir(), Builtins: reg, Environ: env, Console: &console,
+		BeforeLedger: cli.IndexPage, Reserved: site.Written()})
+	if err != nil {
+		t.Fatal(err)
+	}
+	page, err := os.ReadFile(filepath.Join(res.ReportRoot, "index.html"))
+	if err != nil {
+		t.Fatal(err)
+	}
+	if !strings.Contains(string(page), leakToken) {
+		t.Fatal("the index page does not render the entity-encoded token; the test no longer replays the leak")
+	}
+	mf := res.Manifest
+	if mf.Conclusion != manifest.Failure || !slices.Equal(res.Leaks, []string{`"index.html"`}) {
+		t.Errorf("conclusion %q, leaks %q; want failure naming index.html", mf.Conclusion, res.Leaks)
+	}
+	onDisk, err := manifest.Read(filepath.Join(res.ReportRoot, manifest.FileName))
+	if err != nil {
+		t.Fatal(err)
+	}
+	if onDisk.Conclusion != manifest.Failure || !strings.Contains(onDisk.Reason, `"index.html"`) {
+		t.Errorf("manifest.json conclusion %q, reason %q", onDisk.Conclusion, onDisk.Reason)
+	}
+	if !strings.Contains(console.String(), `the bundle holds a secret`) || strings.Contains(console.String(), leakToken) {
+		t.Errorf("console:\n%s", console.String())
+	}
+	rep, err := ledger.Verify(context.Background(), res.ReportRoot, ledger.ScanOptions{})
+	if err != nil || !rep.Clean() {
+		t.Errorf("bundle does not verify: %+v %v", rep, err)
+	}
+}
+
+// TestRunRPCURLInBundle: a step that records HELIOS_RPC_URL in the bundle
+// fails the run only when the URL holds a credential. The URL is masked in
+// the step's log either way.
+func TestRunRPCURLInBundle(t *testing.T) {
+	for _, tc := range []struct {
+		name, url string
+		leak      bool
+	}{
+		{"local node", "http://127.0.0.1:8545", false},
+		{"local node, trailing slash", "http://127.0.0.1:8545/", false},
+		{"api key in the query", "http://127.0.0.1:8545/?apikey=QWERTYUIOP0123", true},
+		{"key in the path", "http://127.0.0.1:8545/v3/0123456789abcdef0123", true},
+	} {
+		t.Run(tc.name, func(t *testing.T) {
+			reg := engine.NewRegistry()
+			m, err := reg.Parse("helios.yml", []byte(`version: 1
+report-root: out
+phases:
+  a:
+    steps:
+      - run: |
+          echo "$HELIOS_RPC_URL"
+          printf '{"rpc": "%s"}\n' "$HELIOS_RPC_URL" > "$HELIOS_REPORT_ROOT/chain.json"
+`))
+			if err != nil {
+				t.Fatal(err)
+			}
+			res, err := engine.Run(context.Background(), m, engine.Options{Workspace: t.TempDir(), Builtins: reg, Environ: os.Environ(), RPCURL: tc.url,
+				BeforeLedger: cli.IndexPage, Reserved: site.Written()})
+			if err != nil {
+				t.Fatal(err)
+			}
+			got, err := os.ReadFile(filepath.Join(res.ReportRoot, "chain.json"))
+			if err != nil || !strings.Contains(string(got), tc.url) {
+				t.Fatalf("chain.json %q, %v; want the URL", got, err)
+			}
+			mf := res.Manifest
+			if !tc.leak {
+				if mf.Conclusion != manifest.Success || res.Leaks != nil {
+					t.Errorf("conclusion %q (%s), leaks %q; want success", mf.Conclusion, mf.Reason, res.Leaks)
+				}
+			} else if mf.Conclusion != manifest.Failure || !slices.Equal(res.Leaks, []string{`"chain.json"`}) {
+				t.Errorf("conclusion %q (%s), leaks %q; want failure naming chain.json", mf.Conclusion, mf.Reason, res.Leaks)
+			}
+			// Masking is not what the scan leaves out: the log hides the URL.
+			logs, err := os.ReadFile(filepath.Join(res.ReportRoot, filepath.FromSlash(mf.Phases[0].Steps[0].Log)))
+			if err != nil || strings.Contains(string(logs), tc.url) || !strings.Contains(string(logs), "***") {
+				t.Errorf("step log %q, %v; want the URL masked", logs, err)
+			}
+		})
 	}
 }

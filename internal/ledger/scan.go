@@ -226,23 +226,33 @@ func collect(found []*chunk, skipped []string) *ScanResult {
 // HashFile hashes the one regular file root/name, e.g. a manifest written
 // after a Scan. The name must be local to root.
 func HashFile(root, name string) (Entry, error) {
+	e, _, err := ScanFile(root, name, nil)
+	return e, err
+}
+
+// ScanFile is HashFile that also looks for secrets, as Scan does, in the
+// bytes hashed and in the name: a file added or rewritten after a Scan must
+// not carry a secret past it. leaked is false when secrets is nil.
+func ScanFile(root, name string, secrets *Secrets) (e Entry, leaked bool, err error) {
 	if err := checkName(name); err != nil {
-		return Entry{}, fmt.Errorf("hash %q: %w", name, err)
+		return Entry{}, false, fmt.Errorf("hash %q: %w", name, err)
 	}
 	// A name like "./x" or "a//b" would be listed under a second spelling.
 	if !filepath.IsLocal(filepath.FromSlash(name)) || path.Clean(name) != name {
-		return Entry{}, fmt.Errorf("hash %q: name is not a clean path inside the root", name)
+		return Entry{}, false, fmt.Errorf("hash %q: name is not a clean path inside the root", name)
 	}
 	dir, err := openRoot(root)
 	if err != nil {
-		return Entry{}, fmt.Errorf("hash %q: %w", name, err)
+		return Entry{}, false, fmt.Errorf("hash %q: %w", name, err)
 	}
 	defer dir.close()
 	var never atomic.Bool
 	h := newHasher(dir)
+	h.secrets = secrets.stream()
 	sum, size, err := h.hash(name, &never)
 	if err != nil {
-		return Entry{}, fmt.Errorf("hash %q: %w", name, err)
+		return Entry{}, false, fmt.Errorf("hash %q: %w", name, err)
 	}
-	return Entry{Name: name, Sum: sum, Size: size, ModTime: h.modTime()}, nil
+	leaked = (h.secrets != nil && h.secrets.hit) || secrets.Contains([]byte(name))
+	return Entry{Name: name, Sum: sum, Size: size, ModTime: h.modTime()}, leaked, nil
 }

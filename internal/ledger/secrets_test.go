@@ -4,6 +4,9 @@ import (
 	"context"
 	"encoding/base64"
 	"net/url"
+	"os"
+	"path/filepath"
+	"slices"
 	"strings"
 	"testing"
 
@@ -256,5 +259,92 @@ func TestSecretsNonASCII(t *testing.T) {
 		if !st.hit {
 			t.Errorf("%q split across reads not found", v)
 		}
+	}
+}
+
+// TestScanFileFindsSecrets: a file hashed on its own after a Scan (the
+// manifest, the index page, a file re-hashed by the sealing check) is
+// searched as Scan searches, and hashed the same with or without secrets.
+func TestScanFileFindsSecrets(t *testing.T) {
+	root := t.TempDir()
+	big := randomBytes(3, 2*hashBufSize)
+	copy(big[hashBufSize-10:], testToken)
+	files := map[string]string{
+		"index.html":                      "<p>token: " + testToken + "</p>",
+		"assets/app.css":                  "body { color: red }",
+		"across.bin":                      string(big),
+		"git-config":                      "extraheader = AUTHORIZATION: basic " + base64.StdEncoding.EncodeToString([]byte("x-access-token:"+testToken)),
+		"rpc.txt":                         "node " + url.QueryEscape(testRPCURL),
+		"named-" + testKey[:20] + "x.txt": "clean",
+		"named-" + testToken + ".txt":     "clean",
+	}
+	want := map[string]bool{"index.html": true, "across.bin": true, "git-config": true, "rpc.txt": true, "named-" + testToken + ".txt": true}
+	for name, data := range files {
+		writeFile(t, root, name, []byte(data))
+	}
+	s := testSecrets()
+	for name := range files {
+		e, leaked, err := ScanFile(root, name, s)
+		if err != nil {
+			t.Fatal(err)
+		}
+		if leaked != want[name] {
+			t.Errorf("%s: leaked %v, want %v", name, leaked, want[name])
+		}
+		plain, err := HashFile(root, name)
+		if err != nil {
+			t.Fatal(err)
+		}
+		if e != plain {
+			t.Errorf("%s: %+v with secrets, %+v without", name, e, plain)
+		}
+		if _, leaked, err := ScanFile(root, name, nil); err != nil || leaked {
+			t.Errorf("%s without secrets: leaked %v, err %v", name, leaked, err)
+		}
+	}
+	if _, _, err := ScanFile(root, "../"+filepath.Base(root)+"/index.html", s); err == nil {
+		t.Error("ScanFile read a name outside the root")
+	}
+}
+
+// TestVerifyFindsSecrets: Verify reports the files that hold a secret,
+// the ledger itself included, without calling the bundle unclean.
+func TestVerifyFindsSecrets(t *testing.T) {
+	ctx := context.Background()
+	root := t.TempDir()
+	writeFile(t, root, "clean.txt", []byte("clean"))
+	writeFile(t, root, "out/token.txt", []byte("t="+testToken))
+	if _, _, err := Digest(ctx, openFolder(t, root), ScanOptions{}); err != nil {
+		t.Fatal(err)
+	}
+	rep, err := Verify(ctx, root, ScanOptions{Secrets: testSecrets()})
+	if err != nil {
+		t.Fatal(err)
+	}
+	if !rep.Clean() || rep.OK != 2 || !slices.Equal(rep.Leaks, []string{"out/token.txt"}) {
+		t.Errorf("got %+v, want clean, 2 OK, leak out/token.txt", *rep)
+	}
+	if rep, err := Verify(ctx, root, ScanOptions{}); err != nil || rep.Leaks != nil {
+		t.Errorf("without secrets: %+v %v", rep, err)
+	}
+
+	// A ledger that lists a name holding the token: the file is missing,
+	// so only the ledger's own bytes give the token away.
+	f, err := os.OpenFile(filepath.Join(root, FileName), os.O_APPEND|os.O_WRONLY, 0)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if _, err := f.WriteString(strings.Repeat("0", 64) + "  gone-" + testToken + "\n"); err != nil {
+		t.Fatal(err)
+	}
+	if err := f.Close(); err != nil {
+		t.Fatal(err)
+	}
+	rep, err = Verify(ctx, root, ScanOptions{Secrets: testSecrets()})
+	if err != nil {
+		t.Fatal(err)
+	}
+	if !slices.Equal(rep.Leaks, []string{FileName, "out/token.txt"}) || len(rep.Missing) != 1 {
+		t.Errorf("got %+v, want leaks SHA256SUMS and out/token.txt, one missing", *rep)
 	}
 }

@@ -20,6 +20,11 @@ type VerifyReport struct {
 	Extra []string
 	// Changed are listed with a different digest.
 	Changed []string
+	// Leaks are the files, the ledger among them, whose bytes or name hold
+	// one of ScanOptions.Secrets (see ScanResult.Leaks). They do not make
+	// the report unclean: the bundle is what its ledger says, but it must
+	// not be passed on.
+	Leaks []string
 }
 
 // Clean reports whether the files on disk match the ledger exactly.
@@ -47,10 +52,16 @@ func checkInside(e Entry) error {
 // Verify re-hashes root and compares it with root/SHA256SUMS. The ledger's
 // names are only compared with what the scan found, never opened, so a
 // hostile ledger cannot make Verify read outside root; names that point
-// outside are refused with a *ParseError naming their line.
+// outside are refused with a *ParseError naming their line. With
+// opts.Secrets the ledger's own bytes are searched too, since the scan
+// leaves it out and a hostile ledger can list a name that holds a secret.
 func Verify(ctx context.Context, root string, opts ScanOptions) (*VerifyReport, error) {
 	var want []Entry
+	st := opts.Secrets.stream()
 	err := readFile(ctx, filepath.Join(root, FileName), func(r io.Reader) error {
+		if st != nil {
+			r = io.TeeReader(r, feeder{st})
+		}
 		var err error
 		want, err = parseChecked(r, checkInside)
 		return err
@@ -67,7 +78,11 @@ func Verify(ctx context.Context, root string, opts ScanOptions) (*VerifyReport, 
 	if !slices.IsSortedFunc(want, compareEntries) {
 		Sort(want)
 	}
-	r := &VerifyReport{}
+	r := &VerifyReport{Leaks: res.Leaks}
+	if st != nil && st.hit {
+		r.Leaks = append(r.Leaks, FileName)
+		slices.Sort(r.Leaks)
+	}
 	i, j := 0, 0
 	for i < len(want) || j < len(res.Entries) {
 		switch {
@@ -88,6 +103,14 @@ func Verify(ctx context.Context, root string, opts ScanOptions) (*VerifyReport, 
 		}
 	}
 	return r, nil
+}
+
+// feeder hands what a reader reads to a secretStream.
+type feeder struct{ st *secretStream }
+
+func (f feeder) Write(p []byte) (int, error) {
+	f.st.feed(p)
+	return len(p), nil
 }
 
 // Folder is a bundle that Digest can scan (ReadPath leads to it) and

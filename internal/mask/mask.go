@@ -122,6 +122,24 @@ func (m *Masker) Secrets() []string {
 	return slices.Clone(m.set().strs)
 }
 
+// ScanSecrets returns Secrets less the WholeURLForms of each of urls: what
+// a search of a report for leaked credentials looks for. The URLs stay
+// masked in output; a report that shows the RPC URL of a local node is no
+// leak, and one that shows a URL with a key holds the key.
+func (m *Masker) ScanSecrets(urls ...string) []string {
+	drop := map[string]bool{}
+	for _, u := range urls {
+		for _, f := range WholeURLForms(u) {
+			drop[f] = true
+		}
+	}
+	all := m.Secrets()
+	if len(drop) == 0 {
+		return all
+	}
+	return slices.DeleteFunc(all, func(s string) bool { return drop[s] })
+}
+
 // String returns s with every secret replaced by Mask.
 func (m *Masker) String(s string) string {
 	set := m.set()
@@ -237,14 +255,96 @@ func derive(s string) []string {
 	}
 	var parts []string
 	for _, b := range base {
+		if n := normalised(b); n != "" {
+			parts = append(parts, n)
+		}
 		parts = append(parts, urlParts(b)...)
 	}
-	base = append(base, parts...)
+	return escapedForms(append(base, parts...))
+}
+
+// escapedForms lists each value and the escaped forms it takes in output.
+func escapedForms(vs []string) []string {
 	var out []string
-	for _, b := range base {
+	for _, b := range vs {
 		out = append(out, b, url.QueryEscape(b), url.PathEscape(b), jsonEscape(b, true), jsonEscape(b, false))
 	}
 	return out
+}
+
+// normalised is the form in which clients that log a parsed URL print it,
+// or "" when s is not a URL with a scheme and a host or already reads so.
+func normalised(s string) string {
+	u, err := url.Parse(s)
+	if err != nil || u.Scheme == "" || u.Host == "" {
+		return ""
+	}
+	if n := u.String(); n != s {
+		return n
+	}
+	return ""
+}
+
+// WholeURLForms returns the forms Add derives from s taken whole as a URL
+// (s, trimmed, normalised, and their query-, path- and JSON-escaped forms)
+// that a search for leaked credentials can leave out: a copy of a URL that
+// holds a credential holds the credential, which Add masks on its own, and
+// a URL that holds none (a local node's "http://127.0.0.1:8545") is no
+// secret. It returns nil when s is not a URL with a scheme and a host, and
+// when the URL holds a credential too short to be masked on its own (a
+// password or a key parameter under MinLen bytes): then only the whole URL
+// finds a copy. Forms that are also forms of a credential are kept.
+func WholeURLForms(s string) []string {
+	base := []string{s}
+	if t := strings.TrimSpace(s); t != s {
+		base = append(base, t)
+	}
+	// s itself need not parse ("…/\n" has a control byte): the URL is what
+	// is left without the white space.
+	u, err := url.Parse(strings.TrimSpace(s))
+	if err != nil || u.Scheme == "" || u.Host == "" || shortCredential(u) {
+		return nil
+	}
+	whole := base
+	var creds []string
+	for _, b := range base {
+		if n := normalised(b); n != "" {
+			whole = append(whole, n)
+		}
+		creds = append(creds, urlParts(b)...)
+	}
+	keep := map[string]bool{}
+	for _, f := range escapedForms(creds) {
+		keep[f] = true
+	}
+	var out []string
+	seen := map[string]bool{}
+	for _, f := range escapedForms(whole) {
+		if !keep[f] && !seen[f] && len(f) >= MinLen && strings.TrimSpace(f) != "" {
+			seen[f] = true
+			out = append(out, f)
+		}
+	}
+	return out
+}
+
+// shortCredential reports whether u holds a password or a value of a
+// secret-named query parameter that is shorter than MinLen: Add does not
+// mask it on its own, so only the URL taken whole gives it away.
+func shortCredential(u *url.URL) bool {
+	if u.User != nil {
+		if p, ok := u.User.Password(); ok && p != "" && (len(p) < MinLen || strings.TrimSpace(p) == "") {
+			return true
+		}
+	}
+	for _, kv := range strings.FieldsFunc(u.RawQuery, func(r rune) bool { return r == '&' || r == ';' }) {
+		k, v, _ := strings.Cut(kv, "=")
+		dk, _ := url.QueryUnescape(k)
+		if secretParam(dk) && v != "" && (len(v) < MinLen || strings.TrimSpace(v) == "") {
+			return true
+		}
+	}
+	return false
 }
 
 // urlParts returns the pieces of a URL that may be a credential on their own.
@@ -254,10 +354,6 @@ func urlParts(s string) []string {
 		return nil
 	}
 	var out []string
-	if n := u.String(); n != s {
-		// Clients that log a parsed URL print its normalised form.
-		out = append(out, n)
-	}
 	if u.User != nil {
 		if p, ok := u.User.Password(); ok {
 			out = append(out, p)

@@ -360,3 +360,84 @@ func FuzzMask(f *testing.F) {
 		}
 	})
 }
+
+// TestWholeURLForms: the forms a leak scan leaves out are those of the URL
+// taken whole, and only when its credentials are found on their own.
+func TestWholeURLForms(t *testing.T) {
+	const key = "0123456789abcdef0123"
+	tests := []struct {
+		name string
+		in   string
+		// dropped and kept are checked against WholeURLForms; kept must
+		// also stay in what ScanSecrets returns for a masker of in.
+		dropped, kept []string
+		none          bool
+	}{
+		{name: "local node", in: "http://127.0.0.1:8545",
+			dropped: []string{"http://127.0.0.1:8545", url.QueryEscape("http://127.0.0.1:8545"), "http:%2F%2F127.0.0.1:8545"}},
+		{name: "JSON-escaped", in: "http://127.0.0.1:8545/?a=1&b=2",
+			dropped: []string{`http://127.0.0.1:8545/?a=1\u0026b=2`}},
+		{name: "trailing newline", in: "http://127.0.0.1:8545/\n",
+			dropped: []string{"http://127.0.0.1:8545/\n", "http://127.0.0.1:8545/", `http://127.0.0.1:8545/\n`}},
+		{name: "normalised", in: "HTTP://Node.Local:8545/a b",
+			dropped: []string{"HTTP://Node.Local:8545/a b", "http://Node.Local:8545/a%20b"}},
+		{name: "key in the path", in: "https://eth.example/v3/" + key,
+			dropped: []string{"https://eth.example/v3/" + key}, kept: []string{key}},
+		{name: "key in the query", in: "http://127.0.0.1:8545/?apikey=QWERTYUIOP",
+			dropped: []string{"http://127.0.0.1:8545/?apikey=QWERTYUIOP"}, kept: []string{"QWERTYUIOP"}},
+		{name: "password and key-like user", in: "https://" + key + ":s3cr3t-pass@rpc.example/",
+			dropped: []string{"https://" + key + ":s3cr3t-pass@rpc.example/"}, kept: []string{key, "s3cr3t-pass", url.QueryEscape("s3cr3t-pass")}},
+		{name: "short password", in: "https://u:abc@rpc.example/", none: true},
+		{name: "short key parameter", in: "https://rpc.example/?key=ab", none: true},
+		{name: "not a URL", in: "ghs_notAURLtoken0123456789", none: true},
+		{name: "no host", in: "file:///tmp/rpc.sock", none: true},
+	}
+	for _, tc := range tests {
+		t.Run(tc.name, func(t *testing.T) {
+			got := WholeURLForms(tc.in)
+			if tc.none {
+				if got != nil {
+					t.Fatalf("WholeURLForms(%q) = %q, want nil", tc.in, got)
+				}
+				if scan, all := New(tc.in).ScanSecrets(tc.in), New(tc.in).Secrets(); !slices.Equal(scan, all) {
+					t.Errorf("ScanSecrets %q, want every secret %q", scan, all)
+				}
+				return
+			}
+			for _, d := range tc.dropped {
+				if !slices.Contains(got, d) {
+					t.Errorf("WholeURLForms(%q) lacks %q: %q", tc.in, d, got)
+				}
+			}
+			scan := New(tc.in, "ghs_otherSecretToken0123").ScanSecrets(tc.in)
+			for _, k := range tc.kept {
+				if slices.Contains(got, k) {
+					t.Errorf("WholeURLForms(%q) drops the credential %q", tc.in, k)
+				}
+				if !slices.Contains(scan, k) {
+					t.Errorf("ScanSecrets lacks the credential %q: %q", k, scan)
+				}
+			}
+			if !slices.Contains(scan, "ghs_otherSecretToken0123") {
+				t.Errorf("ScanSecrets lost another secret: %q", scan)
+			}
+			for _, f := range got {
+				if slices.Contains(scan, f) {
+					t.Errorf("ScanSecrets keeps the whole-URL form %q", f)
+				}
+				// Every form left out is one the masker masks.
+				if !slices.Contains(New(tc.in).Secrets(), f) {
+					t.Errorf("WholeURLForms gives %q, which Add does not derive", f)
+				}
+			}
+			// Whatever is left out, a copy of the URL is still found.
+			hit := false
+			for _, s := range scan {
+				hit = hit || strings.Contains(tc.in, s)
+			}
+			if hit != (len(tc.kept) > 0) {
+				t.Errorf("a copy of %q found by the scan list: %v, want %v", tc.in, hit, len(tc.kept) > 0)
+			}
+		})
+	}
+}
