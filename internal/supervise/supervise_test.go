@@ -357,3 +357,86 @@ func TestStepUserWithoutSetuidCapability(t *testing.T) {
 		t.Errorf("output lacks %q:\n%s", want, out)
 	}
 }
+
+// markedProcesses lists the live processes whose environment holds mark.
+func markedProcesses(mark string) []int {
+	var out []int
+	ents, _ := os.ReadDir("/proc")
+	for _, e := range ents {
+		pid, err := strconv.Atoi(e.Name())
+		if err != nil {
+			continue
+		}
+		b, err := os.ReadFile("/proc/" + e.Name() + "/environ")
+		if err == nil && alive(pid) && strings.Contains(string(b), mark) {
+			out = append(out, pid)
+		}
+	}
+	return out
+}
+
+// A step that leaves a fork bomb behind: every process forks as fast as it
+// can until its share of 2000 processes is spent, so the tree still grows
+// while the supervisor ends it, and any look at it is out of date by the
+// time a signal follows. The supervisor must end all of it, not one
+// snapshot per round. It runs as 65534 under RLIMIT_NPROC 4096 (which does
+// not bind root), so that a supervisor that failed could not take the
+// machine down with it.
+func TestForkBombIsEndedWhole(t *testing.T) {
+	if os.Geteuid() != 0 {
+		t.Skip("the bomb runs only as another user, under RLIMIT_NPROC; dropping to one needs root")
+	}
+	const total = 2000
+	dir := t.TempDir()
+	for _, d := range []string{dir, filepath.Dir(dir)} {
+		if err := os.Chmod(d, 0o777); err != nil {
+			t.Fatal(err)
+		}
+	}
+	mark := fmt.Sprintf("HELIOS_FORK_BOMB=%d-%d", os.Getpid(), time.Now().UnixNano())
+	t.Cleanup(func() {
+		// Only reached with work to do when the supervisor failed.
+		for i := 0; i < 100; i++ {
+			ps := markedProcesses(mark)
+			if len(ps) == 0 {
+				return
+			}
+			for _, p := range ps {
+				syscall.Kill(p, syscall.SIGSTOP)
+			}
+			for _, p := range ps {
+				syscall.Kill(p, syscall.SIGKILL)
+			}
+			time.Sleep(20 * time.Millisecond)
+		}
+	})
+	exited := filepath.Join(dir, "exited")
+	script := `ulimit -u 4096 2>/dev/null || ulimit -p 4096
+grep -q '^Max processes  *4096 ' /proc/self/limits
+b() { n=$1; while [ $n -gt 1 ]; do h=$((n/2)); b $h & n=$((n-h)); done; exec sleep 30; }
+b ` + strconv.Itoa(total) + ` &
+sleep .2
+date +%s%N >"$EXITED"`
+	res, out, err := step(t, context.Background(), script, supervise.Options{
+		Env:  []string{mark, "EXITED=" + exited},
+		User: &supervise.User{Uid: 65534, Gid: 65534},
+		Dir:  "/",
+	}, nil)
+	reported := time.Now()
+	if err != nil {
+		t.Fatalf("wait: %v (%d of the bomb remaining)\n%s", err, res.Remaining, out)
+	}
+	if res.ExitCode != 0 {
+		t.Fatalf("step: %s, want exit code 0 (is RLIMIT_NPROC in place?)\n%s", res, out)
+	}
+	if ps := markedProcesses(mark); len(ps) > 0 {
+		t.Fatalf("%d processes of the bomb outlived the supervisor's report", len(ps))
+	}
+	if res.Remaining != 0 || res.Leftover < 1 || res.Ended < res.Leftover || res.Ended > total {
+		t.Errorf("leftover %d, ended %d, remaining %d; want the bomb's root left over, 1 to %d ended, none remaining", res.Leftover, res.Ended, res.Remaining, total)
+	}
+	b, _ := os.ReadFile(exited)
+	if ns, err := strconv.ParseInt(strings.TrimSpace(string(b)), 10, 64); err == nil {
+		t.Logf("ended %d processes of the bomb; the report came %s after the step's shell was done", res.Ended, reported.Sub(time.Unix(0, ns)))
+	}
+}
