@@ -235,8 +235,9 @@ func (r *runner) main(ctx context.Context) int {
 	r.status(rctx, rin, conclusion)
 
 	switch {
-	case len(bundle.leaks) > 0:
-		// Whatever fail-on-failure says: a secret was about to leave.
+	case len(bundle.leaks) > 0, len(bundle.unended) > 0:
+		// Whatever fail-on-failure says: a secret was about to leave, or
+		// the bundle may still change under its ledger.
 		return exitcode.Failure
 	case conclusion == manifest.Success:
 		return exitcode.OK
@@ -258,6 +259,9 @@ type bundleInfo struct {
 	// leaks are the files (quoted) in which the run found a secret; such a
 	// bundle is never uploaded.
 	leaks []string
+	// unended names the steps whose processes could not be ended; they may
+	// still change the bundle, which is never uploaded then either.
+	unended []string
 }
 
 // bundle runs the mission, or with run: false verifies the bundle already
@@ -285,7 +289,7 @@ func (r *runner) bundle(ctx context.Context, m *mission.Mission) (*bundleInfo, e
 	if err != nil {
 		return nil, err
 	}
-	b := &bundleInfo{root: res.ReportRoot, rel: res.ReportRel, manifest: res.Manifest, digest: res.DigestHex(), files: res.Files, leaks: res.Leaks}
+	b := &bundleInfo{root: res.ReportRoot, rel: res.ReportRel, manifest: res.Manifest, digest: res.DigestHex(), files: res.Files, leaks: res.Leaks, unended: res.Unended}
 	r.a.Infof("helios: %s · %d files · ledger digest sha256:%s", res.Manifest.Conclusion, res.Files, b.digest)
 	return b, nil
 }
@@ -467,6 +471,12 @@ func (r *runner) upload(ctx context.Context, b *bundleInfo) {
 		list := strings.Join(b.leaks, ", ")
 		r.a.Errorf("artifact upload withheld: the bundle holds a secret (the token, the RPC URL or a pass-env value, maybe base64- or URL-encoded) in %s; keep it out of the report root (a step that copies .git/config copies the checkout token)", list)
 		r.summaryText(fmt.Sprintf("### ⛔ Bundle not uploaded\n\nThe bundle holds a secret (the token, the RPC URL or a pass-env value, maybe base64- or URL-encoded) in %s, so it was not uploaded and the step fails.\n", report.EscapeText(list)))
+		return
+	}
+	if len(b.unended) > 0 {
+		list := strings.Join(b.unended, ", ")
+		r.a.Errorf("artifact upload withheld: %s could not be ended; they may change the bundle after it was sealed", list)
+		r.summaryText(fmt.Sprintf("### ⛔ Bundle not uploaded\n\n%s could not be ended after the step, so the bundle may change after it was sealed; it was not uploaded and the step fails.\n", report.EscapeText(list)))
 		return
 	}
 	cfg, err := artifact.ConfigFromEnv(r.env.Getenv)

@@ -75,6 +75,11 @@ type Result struct {
 	// the ledger scan found a secret the masker knows; such a run failed
 	// and its bundle must not be uploaded.
 	Leaks []string
+	// Unended names, per step, the processes its supervisor could not end
+	// ("3 processes of step \"build\""): they may still change the bundle
+	// after it is sealed, so such a run failed and its bundle must not be
+	// uploaded.
+	Unended []string
 }
 
 // DigestHex is the ledger digest in hex.
@@ -96,8 +101,9 @@ type run struct {
 	sourceDateEpoch int64
 	tmp             string
 
-	shared shared
-	phases map[string]*phaseRun
+	shared  shared
+	phases  map[string]*phaseRun
+	unended unended
 }
 
 type phaseRun struct {
@@ -143,6 +149,7 @@ func Run(ctx context.Context, m *mission.Mission, opts Options) (*Result, error)
 
 	res := &Result{ReportRoot: r.reportRoot, ReportRel: r.reportRel, Bundle: r.bundle}
 	res.Manifest = r.record(ctx, start)
+	r.reportUnended(res)
 	// Whatever happened to the mission, the bundle gets its manifest and
 	// ledger; a cancelled run has a couple of seconds left for this. A
 	// signal that arrives meanwhile still makes the run cancelled.

@@ -6,8 +6,11 @@ import (
 	"io"
 	"os"
 	"path/filepath"
+	"strings"
+	"sync"
 	"time"
 
+	"github.com/helios-action/helios-action/internal/manifest"
 	"github.com/helios-action/helios-action/internal/mission"
 	"github.com/helios-action/helios-action/internal/supervise"
 )
@@ -71,6 +74,9 @@ func (r *run) execRun(ctx context.Context, s *mission.Step, w io.Writer) (*int, 
 		return nil, fmt.Errorf("supervise: %w", werr)
 	}
 
+	if res.Remaining > 0 {
+		r.unended.add(fmt.Sprintf("%d processes of step %q", res.Remaining, displayName(s)))
+	}
 	code := res.ExitCode
 	switch {
 	case res.Signal != 0:
@@ -98,4 +104,42 @@ func inAll(res *supervise.Result) string {
 		return fmt.Sprintf(" (%d processes in all)", res.Ended)
 	}
 	return ""
+}
+
+// unended collects, across phases running side by side, the processes of
+// steps that their supervisors could not end.
+type unended struct {
+	mu    sync.Mutex
+	steps []string
+}
+
+func (u *unended) add(s string) {
+	u.mu.Lock()
+	defer u.mu.Unlock()
+	u.steps = append(u.steps, s)
+}
+
+// reportUnended fails the run when a step left processes its supervisor
+// could not end: they keep running as the step's user and could rewrite a
+// file after it is hashed in a way the sealing check misses (same size,
+// mtime restored), so the bundle is not fit to leave the machine and the
+// action does not upload it. Whatever continue-on-error says.
+func (r *run) reportUnended(res *Result) {
+	r.unended.mu.Lock()
+	steps := append([]string{}, r.unended.steps...)
+	r.unended.mu.Unlock()
+	if len(steps) == 0 {
+		return
+	}
+	res.Unended = steps
+	reason := r.masker.String(strings.Join(steps, ", ") + " could not be ended; the bundle is not uploaded")
+	r.con.printf("✗ %s\n", reason)
+	mf := res.Manifest
+	if mf.Conclusion != manifest.Cancelled {
+		mf.Conclusion = manifest.Failure
+	}
+	if mf.Reason != "" {
+		reason += "; " + mf.Reason
+	}
+	mf.Reason = reason
 }

@@ -147,28 +147,34 @@ func supervise(cfg config, out *os.File) report {
 
 // signalTree sends sig to every live descendant of self.
 func signalTree(self int, sig syscall.Signal) {
-	for p := range descendants(self) {
-		_ = syscall.Kill(p, sig)
-	}
+	walk(self, func(pid int, _ proc) { _ = syscall.Kill(pid, sig) })
 }
 
 // waitEmpty reaps until no descendant is alive or the deadline passes.
 func waitEmpty(self int, deadline time.Time, reap <-chan reaped) {
-	for len(descendants(self)) > 0 && time.Now().Before(deadline) {
+	for len(walk(self, nil)) > 0 && time.Now().Before(deadline) {
 		drain(reap, 20*time.Millisecond)
 	}
 }
 
-// endTree kills every descendant of self until none is left or the deadline
-// passes. leftover counts the roots of what was alive at the first look
-// (the processes the step left running), ended every process it killed.
+// maxFreezeRounds bounds the walks of one freeze; each walk after the first
+// only meets what was forked, or continued, while the one before ran.
+const maxFreezeRounds = 200
+
+// endTree ends every descendant of self, or gives up at the deadline.
+// Killing one look at the tree is not enough: a process forked between the
+// look and the kill survives it, and a fork bomb always has some. So the
+// tree is first frozen (a stopped process cannot fork), then killed whole.
+// leftover counts the roots of what was alive at the first look (the
+// processes the step left running), ended every process it killed, and
+// remaining what was still alive when the deadline passed.
 func endTree(self int, deadline time.Time, reap <-chan reaped) (leftover, ended, remaining int) {
 	killed := map[int]bool{}
 	for round := 0; ; round++ {
-		tree := descendants(self)
+		tree, first := freeze(self, deadline)
 		if round == 0 {
-			for _, ppid := range tree {
-				if ppid == self {
+			for _, p := range first {
+				if p.ppid == self {
 					leftover++
 				}
 			}
@@ -176,16 +182,22 @@ func endTree(self int, deadline time.Time, reap <-chan reaped) (leftover, ended,
 		if len(tree) == 0 {
 			break
 		}
-		if !time.Now().Before(deadline) {
-			remaining = len(tree)
-			break
-		}
-		for p := range tree {
-			_ = syscall.Kill(p, syscall.SIGKILL)
-			if !killed[p] {
-				killed[p] = true
+		for pid := range tree {
+			_ = syscall.Kill(pid, syscall.SIGKILL)
+			if !killed[pid] {
+				killed[pid] = true
 				ended++
 			}
+		}
+		// SIGKILL ends a stopped process too; SIGCONT makes sure of it
+		// whatever the kernel does with a stopped task's pending kill.
+		for pid := range tree {
+			_ = syscall.Kill(pid, syscall.SIGCONT)
+		}
+		if !time.Now().Before(deadline) {
+			drain(reap, 100*time.Millisecond)
+			remaining = len(walk(self, nil))
+			return leftover, ended, remaining
 		}
 		drain(reap, 10*time.Millisecond)
 	}
@@ -193,6 +205,33 @@ func endTree(self int, deadline time.Time, reap <-chan reaped) (leftover, ended,
 	// is about to exit anyway; bounded, the reaper ends on ECHILD.
 	drain(reap, 100*time.Millisecond)
 	return leftover, ended, remaining
+}
+
+// freeze sends SIGSTOP to every descendant of self that is not stopped yet,
+// walking /proc again until a walk finds every one stopped: the tree it
+// returns then holds all of them, since none can fork any more. It gives up
+// after maxFreezeRounds walks or at the deadline and returns what the last
+// walk found; first is what the first walk found.
+func freeze(self int, deadline time.Time) (tree, first map[int]proc) {
+	for round := 0; round < maxFreezeRounds; round++ {
+		running := 0
+		tree = walk(self, func(pid int, p proc) {
+			if !p.stopped() {
+				running++
+				_ = syscall.Kill(pid, syscall.SIGSTOP)
+			}
+		})
+		if round == 0 {
+			first = tree
+		}
+		if running == 0 || !time.Now().Before(deadline) {
+			break
+		}
+		// A stop takes effect when the process next runs: give the ones
+		// just signalled a moment of the CPU.
+		time.Sleep(time.Millisecond)
+	}
+	return tree, first
 }
 
 // drain takes what the reaper has for at most d, returning early when it
@@ -212,17 +251,51 @@ func drain(reap <-chan reaped, d time.Duration) {
 	}
 }
 
-// descendants maps every live (not zombie) descendant of root to its
-// parent, read from /proc.
-func descendants(root int) map[int]int {
-	children := map[int][]int{}
-	parent := map[int]int{}
-	ents, err := os.ReadDir("/proc")
+// proc is a live descendant: its parent and its state as /proc/<pid>/stat
+// gives it.
+type proc struct {
+	ppid  int
+	state byte
+}
+
+// stopped says whether p is stopped by a signal or in a tracing stop.
+func (p proc) stopped() bool { return p.state == 'T' || p.state == 't' }
+
+// walk maps every live (not zombie) descendant of root to its parent and
+// state, read from /proc. visit, when set, sees each as soon as it is known
+// to descend from root (its parent is root or was met before it): /proc
+// lists pids in ascending order, so a process is usually met after its
+// parent, and a signal reaches it without waiting for the rest of /proc.
+// The others are resolved, and visited, once the listing is read.
+func walk(root int, visit func(pid int, p proc)) map[int]proc {
+	d, err := os.Open("/proc")
 	if err != nil {
 		return nil
 	}
-	for _, e := range ents {
-		pid, err := strconv.Atoi(e.Name())
+	names, err := d.Readdirnames(-1)
+	d.Close()
+	if err != nil {
+		return nil
+	}
+	out := map[int]proc{}
+	pending := map[int][]int{}
+	all := map[int]proc{}
+	var add func(pid int, p proc)
+	add = func(pid int, p proc) {
+		if _, seen := out[pid]; seen || pid == root {
+			return
+		}
+		out[pid] = p
+		if visit != nil {
+			visit(pid, p)
+		}
+		for _, c := range pending[pid] {
+			add(c, all[c])
+		}
+		delete(pending, pid)
+	}
+	for _, name := range names {
+		pid, err := strconv.Atoi(name)
 		if err != nil {
 			continue
 		}
@@ -230,19 +303,12 @@ func descendants(root int) map[int]int {
 		if !ok || state == 'Z' || state == 'X' {
 			continue
 		}
-		children[ppid] = append(children[ppid], pid)
-		parent[pid] = ppid
-	}
-	out := map[int]int{}
-	queue := []int{root}
-	for len(queue) > 0 {
-		p := queue[0]
-		queue = queue[1:]
-		for _, c := range children[p] {
-			if _, seen := out[c]; !seen && c != root {
-				out[c] = parent[c]
-				queue = append(queue, c)
-			}
+		p := proc{ppid: ppid, state: state}
+		if _, in := out[ppid]; in || ppid == root {
+			add(pid, p)
+		} else {
+			all[pid] = p
+			pending[ppid] = append(pending[ppid], pid)
 		}
 	}
 	return out

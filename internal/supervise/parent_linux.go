@@ -134,7 +134,7 @@ func (p *Process) Wait() (*Result, error) {
 	if last.Error != "" {
 		return nil, errors.New(last.Error)
 	}
-	res := &Result{ExitCode: last.Exit, Signal: syscall.Signal(last.Signal), Leftover: last.Leftover, Ended: last.Ended}
+	res := &Result{ExitCode: last.Exit, Signal: syscall.Signal(last.Signal), Leftover: last.Leftover, Ended: last.Ended, Remaining: last.Remaining}
 	if last.Remaining > 0 {
 		return res, fmt.Errorf("%d processes of the step were still running %s after it ended", last.Remaining, killBound)
 	}

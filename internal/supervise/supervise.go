@@ -165,6 +165,10 @@ type Result struct {
 	// ended (each with whatever it had started); Ended counts all the
 	// processes the supervisor then ended.
 	Leftover, Ended int
+	// Remaining counts the step's processes still alive when the
+	// supervisor gave up ending them (Wait then also returns an error):
+	// they may still write into the bundle.
+	Remaining int
 }
 
 func (r *Result) String() string {

@@ -357,3 +357,141 @@ func TestStepUserWithoutSetuidCapability(t *testing.T) {
 		t.Errorf("output lacks %q:\n%s", want, out)
 	}
 }
+
+// markedProcesses lists the live processes whose environment holds mark.
+func markedProcesses(mark string) []int {
+	var out []int
+	ents, _ := os.ReadDir("/proc")
+	for _, e := range ents {
+		pid, err := strconv.Atoi(e.Name())
+		if err != nil {
+			continue
+		}
+		b, err := os.ReadFile("/proc/" + e.Name() + "/environ")
+		if err == nil && alive(pid) && strings.Contains(string(b), mark) {
+			out = append(out, pid)
+		}
+	}
+	return out
+}
+
+// endMarked ends the processes whose environment holds mark the way the
+// supervisor should have: stop them all until none is running, then kill
+// them. A test's last resort, bounded.
+func endMarked(t *testing.T, mark string) {
+	t.Helper()
+	for deadline := time.Now().Add(10 * time.Second); time.Now().Before(deadline); {
+		var ps []int
+		for range 200 {
+			ps = markedProcesses(mark)
+			running := 0
+			for _, p := range ps {
+				b, _ := os.ReadFile("/proc/" + strconv.Itoa(p) + "/stat")
+				if i := strings.LastIndexByte(string(b), ')'); i > 0 && !strings.HasPrefix(strings.TrimSpace(string(b[i+1:])), "T") {
+					running++
+					syscall.Kill(p, syscall.SIGSTOP)
+				}
+			}
+			if running == 0 {
+				break
+			}
+		}
+		if len(ps) == 0 {
+			return
+		}
+		for _, p := range ps {
+			syscall.Kill(p, syscall.SIGKILL)
+		}
+		time.Sleep(20 * time.Millisecond)
+	}
+	t.Errorf("processes marked %s still run", mark)
+}
+
+// A step leaves a fork bomb behind, so the tree still grows while the
+// supervisor ends it and any look at it is out of date by the time a signal
+// follows: the supervisor must end all of it, not one look per round. The
+// bomb runs as 65534 under RLIMIT_NPROC (which does not bind root), so a
+// supervisor that failed could not take the machine down with it.
+func TestForkBombIsEndedWhole(t *testing.T) {
+	if os.Geteuid() != 0 {
+		t.Skip("the bomb runs only as another user, under RLIMIT_NPROC; dropping to one needs root")
+	}
+	cases := []struct {
+		name, bomb string
+		// limit is the bomb's RLIMIT_NPROC; most is how many processes
+		// it can ever have: all of them, or as many as the limit allows.
+		limit, most int
+	}{
+		{
+			// Every process forks as fast as it can until its share of
+			// 2000 processes is spent, then sleeps.
+			name:  "2000 processes, each forking its share",
+			bomb:  `b() { n=$1; while [ $n -gt 1 ]; do h=$((n/2)); b $h & n=$((n-h)); done; exec sleep 30; }; b 2000 &`,
+			limit: 4096, most: 2000,
+		},
+		{
+			// Every process forks for as long as it lives, bash retrying a
+			// fork the limit refused: a process ended is replaced at once.
+			// Ending one look per round left it running after the bound.
+			name:  "refilling at RLIMIT_NPROC",
+			bomb:  `S='while printf -v n "%(%s)T" -1; [ $n -lt $UNTIL ] && [ ! -e "$STOP" ]; do bash -c "$S" & done'; export S; UNTIL=$(($(date +%s) + 20)); export UNTIL; bash -c "$S" &`,
+			limit: 300, most: 300,
+		},
+	}
+	for _, c := range cases {
+		t.Run(c.name, func(t *testing.T) {
+			if strings.Contains(c.bomb, "bash") {
+				if _, err := exec.LookPath("bash"); err != nil {
+					t.Skip("bash is not installed")
+				}
+			}
+			dir := t.TempDir()
+			for _, d := range []string{dir, filepath.Dir(dir)} {
+				if err := os.Chmod(d, 0o777); err != nil {
+					t.Fatal(err)
+				}
+			}
+			mark := fmt.Sprintf("HELIOS_FORK_BOMB=%d-%d", os.Getpid(), time.Now().UnixNano())
+			exited, stop := filepath.Join(dir, "exited"), filepath.Join(dir, "stop")
+			t.Cleanup(func() {
+				// Only reached with work to do when the supervisor failed.
+				os.WriteFile(stop, nil, 0o644)
+				endMarked(t, mark)
+			})
+			lim := strconv.Itoa(c.limit)
+			script := `ulimit -u ` + lim + ` 2>/dev/null || ulimit -p ` + lim + `
+grep -q '^Max processes  *` + lim + ` ' /proc/self/limits
+` + c.bomb + `
+sleep .3
+date +%s%N >"$EXITED"`
+			res, out, err := step(t, context.Background(), script, supervise.Options{
+				Env:  []string{mark, "EXITED=" + exited, "STOP=" + stop},
+				User: &supervise.User{Uid: 65534, Gid: 65534},
+				Dir:  "/",
+			}, nil)
+			reported := time.Now()
+			if err != nil {
+				t.Fatalf("wait: %v", err)
+			}
+			if res.ExitCode != 0 {
+				t.Fatalf("step: %s, want exit code 0 (is RLIMIT_NPROC in place?)\n%.2000s", res, out)
+			}
+			if ps := markedProcesses(mark); len(ps) > 0 {
+				t.Fatalf("%d processes of the bomb outlived the supervisor's report", len(ps))
+			}
+			if res.Remaining != 0 || res.Leftover < 1 || res.Ended < res.Leftover {
+				t.Errorf("leftover %d, ended %d, remaining %d; want the bomb's root left over, it and more ended, none remaining", res.Leftover, res.Ended, res.Remaining)
+			}
+			// A stopped process keeps its place under the limit and forks
+			// no more: more ended than could ever live at once means the
+			// bomb replaced what was killed while it was being ended.
+			if res.Ended > c.most {
+				t.Errorf("ended %d processes, more than the %d the bomb can have at once: it kept forking while it was ended", res.Ended, c.most)
+			}
+			b, _ := os.ReadFile(exited)
+			if ns, err := strconv.ParseInt(strings.TrimSpace(string(b)), 10, 64); err == nil {
+				t.Logf("ended %d processes of the bomb; the report came %s after the step's shell was done", res.Ended, reported.Sub(time.Unix(0, ns)))
+			}
+		})
+	}
+}
