@@ -66,7 +66,7 @@ phases:
           while [ ! -s "$HELIOS_REPORT_ROOT/x" ]; do sleep .01; done
 `)
 	res := run(t, ws, nil, "run")
-	if !strings.Contains(res.stdout, `ended 1 leftover processes of step "escape"`) {
+	if !strings.Contains(res.stdout, `ended 1 leftover process of step "escape"`) {
 		t.Errorf("exit %d; stdout does not report the leftover:\n%s\nstderr:\n%s", res.code, res.stdout, res.stderr)
 	}
 	root := filepath.Join(ws, "out")

@@ -109,7 +109,7 @@ phases:
 	if reqs := art.Requests(); len(reqs) != 0 {
 		t.Errorf("the artifact service got %d requests, want none: %+v", len(reqs), reqs)
 	}
-	const why = `1 processes of step "hold" could not be ended`
+	const why = `1 process of step "hold" could not be ended`
 	if !strings.Contains(res.stdout, "::error::artifact upload withheld: "+why) {
 		t.Errorf("the log does not say the upload was withheld because %s:\n%s", why, res.stdout)
 	}

@@ -68,14 +68,14 @@ func (r *run) execRun(ctx context.Context, s *mission.Step, w io.Writer) (*int, 
 	}
 	pr.Close()
 	if res != nil && res.Leftover > 0 {
-		fmt.Fprintf(w, "helios: ended %d leftover processes of step %q%s\n", res.Leftover, displayName(s), inAll(res))
+		fmt.Fprintf(w, "helios: ended %s of step %q%s\n", processes(res.Leftover, "leftover "), displayName(s), inAll(res))
 	}
 	if res == nil {
 		return nil, fmt.Errorf("supervise: %w", werr)
 	}
 
 	if res.Remaining > 0 {
-		r.unended.add(fmt.Sprintf("%d processes of step %q", res.Remaining, displayName(s)))
+		r.unended.add(fmt.Sprintf("%s of step %q", processes(res.Remaining, ""), displayName(s)))
 	}
 	code := res.ExitCode
 	switch {
@@ -142,4 +142,12 @@ func (r *run) reportUnended(res *Result) {
 		reason += "; " + mf.Reason
 	}
 	mf.Reason = reason
+}
+
+// processes counts processes in words: "1 leftover process", "3 processes".
+func processes(n int, adj string) string {
+	if n == 1 {
+		return "1 " + adj + "process"
+	}
+	return fmt.Sprintf("%d %sprocesses", n, adj)
 }

@@ -60,7 +60,7 @@ phases:
           setsid sh -c 'while :; do date >> "$HELIOS_REPORT_ROOT/x"; sleep .05; done' &
           while [ ! -s "$HELIOS_REPORT_ROOT/x" ]; do sleep .01; done
 `)
-	const want = `ended 1 leftover processes of step "escape"`
+	const want = `ended 1 leftover process of step "escape"`
 	if !strings.Contains(con, want) {
 		t.Errorf("console does not say %q:\n%s", want, con)
 	}

@@ -103,10 +103,10 @@ phases:
 	if err := <-done; err != nil {
 		t.Fatal(err)
 	}
-	if want := []string{`1 processes of step "hold"`}; strings.Join(res.Unended, "|") != strings.Join(want, "|") {
+	if want := []string{`1 process of step "hold"`}; strings.Join(res.Unended, "|") != strings.Join(want, "|") {
 		t.Errorf("Unended %q, want %q", res.Unended, want)
 	}
-	const why = `1 processes of step "hold" could not be ended; the bundle is not uploaded`
+	const why = `1 process of step "hold" could not be ended; the bundle is not uploaded`
 	if mf := res.Manifest; mf.Conclusion != manifest.Failure || !strings.HasPrefix(mf.Reason, why) {
 		t.Errorf("conclusion %q, reason %q; want failure because %s", mf.Conclusion, mf.Reason, why)
 	}
