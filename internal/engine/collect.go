@@ -184,7 +184,7 @@ func (c *copier) copy(src, dst, rel string, depth int) (int, error) {
 	}
 	if !fi.Mode().IsRegular() && !fi.IsDir() {
 		if depth == 0 {
-			return 0, fmt.Errorf("collect %s: it is %s, not a regular file or folder", rel, kindOf(fi.Mode()))
+			return 0, fmt.Errorf("collect %s: it is %s, not a regular file or folder", rel, regular.Kind(fi.Mode()))
 		}
 		fmt.Fprintf(c.log, "skipped %s: not a regular file or folder\n", rel)
 		return 0, nil
@@ -258,21 +258,6 @@ func (c *copier) open(realRel, rel string, fi os.FileInfo) (*os.File, error) {
 
 func changedError(rel string) error {
 	return fmt.Errorf("collect %s: it changed while it was collected (replaced, or a link put on its path, by a step running meanwhile); helios copies only the file it checked", rel)
-}
-
-// kindOf names what a non-regular, non-folder entry is, for messages.
-func kindOf(m os.FileMode) string {
-	switch {
-	case m&os.ModeNamedPipe != 0:
-		return "a FIFO"
-	case m&os.ModeSocket != 0:
-		return "a socket"
-	case m&os.ModeCharDevice != 0:
-		return "a character device"
-	case m&os.ModeDevice != 0:
-		return "a block device"
-	}
-	return "a special file"
 }
 
 // copyFile copies in, an open regular file, to the bundle path dst. The

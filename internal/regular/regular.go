@@ -26,14 +26,15 @@ type NotRegularError struct {
 }
 
 func (e *NotRegularError) Error() string {
-	what := fmt.Sprintf("is %s, not a regular file", kind(e.Mode))
+	what := fmt.Sprintf("is %s, not a regular file", Kind(e.Mode))
 	if e.Path == "" {
 		return what
 	}
 	return e.Path + " " + what
 }
 
-func kind(m fs.FileMode) string {
+// Kind names what a file of mode m is, for messages ("a FIFO", "a folder").
+func Kind(m fs.FileMode) string {
 	switch {
 	case m&fs.ModeNamedPipe != 0:
 		return "a FIFO"
