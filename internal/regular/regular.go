@@ -94,37 +94,24 @@ func Bytes(n int64) string {
 // file is opened non-blocking and without becoming a controlling
 // terminal, then checked with fstat, so nothing swapped in between the two
 // can hang the open.
-func Open(path string) (*os.File, error) {
-	// Stat first so that a device is never opened at all.
-	fi, err := os.Stat(path)
-	if err != nil {
-		return nil, err
-	}
-	if !fi.Mode().IsRegular() {
-		return nil, &NotRegularError{Path: path, Mode: fi.Mode()}
-	}
-	f, err := os.OpenFile(path, os.O_RDONLY|openFlags, 0)
-	if err != nil {
-		return nil, err
-	}
-	if err := check(f, path); err != nil {
-		f.Close()
-		return nil, err
-	}
-	return f, nil
-}
+func Open(path string) (*os.File, error) { return open(path, os.Stat, os.OpenFile) }
 
 // OpenIn is Open for a name inside root; root keeps the name, and any
 // link it goes through, from leading outside.
 func OpenIn(root *os.Root, name string) (*os.File, error) {
-	fi, err := root.Stat(name)
+	return open(name, root.Stat, root.OpenFile)
+}
+
+func open(name string, stat func(string) (fs.FileInfo, error), openFile func(string, int, fs.FileMode) (*os.File, error)) (*os.File, error) {
+	// Stat first so that a device is never opened at all.
+	fi, err := stat(name)
 	if err != nil {
 		return nil, err
 	}
 	if !fi.Mode().IsRegular() {
 		return nil, &NotRegularError{Path: name, Mode: fi.Mode()}
 	}
-	f, err := root.OpenFile(name, os.O_RDONLY|openFlags, 0)
+	f, err := openFile(name, os.O_RDONLY|openFlags, 0)
 	if err != nil {
 		return nil, err
 	}
