@@ -66,14 +66,27 @@ func baseEnv() []string {
 // run runs helios in dir with args and the extra environment, bounded.
 func run(t *testing.T, dir string, env []string, args ...string) result {
 	t.Helper()
-	ctx, cancel := context.WithTimeout(context.Background(), 5*time.Minute)
+	res, _ := runLimited(t, 5*time.Minute, dir, env, args...)
+	return res
+}
+
+// runLimited runs helios like run, fails the test when it takes longer
+// than limit (a hang), and reports how long it took.
+func runLimited(t *testing.T, limit time.Duration, dir string, env []string, args ...string) (result, time.Duration) {
+	t.Helper()
+	ctx, cancel := context.WithTimeout(context.Background(), limit)
 	defer cancel()
 	cmd := exec.CommandContext(ctx, helios, args...)
 	cmd.Dir = dir
 	cmd.Env = append(baseEnv(), env...)
 	var out, errb bytes.Buffer
 	cmd.Stdout, cmd.Stderr = &out, &errb
+	start := time.Now()
 	err := cmd.Run()
+	took := time.Since(start)
+	if ctx.Err() != nil {
+		t.Fatalf("helios %v hung (killed after %v)", args, limit)
+	}
 	code := 0
 	var ee *exec.ExitError
 	if errors.As(err, &ee) {
@@ -81,7 +94,7 @@ func run(t *testing.T, dir string, env []string, args ...string) result {
 	} else if err != nil {
 		t.Fatalf("helios %v: %v", args, err)
 	}
-	return result{out.String(), errb.String(), code}
+	return result{out.String(), errb.String(), code}, took
 }
 
 // copyTree copies a fixture tree (files keep their exec bit).

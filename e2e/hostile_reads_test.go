@@ -2,7 +2,6 @@ package e2e
 
 import (
 	"bytes"
-	"context"
 	"errors"
 	"fmt"
 	"os"
@@ -27,31 +26,11 @@ import (
 // hangLimit ends a run that hangs, which is what these cases used to do.
 const hangLimit = 20 * time.Second
 
-// runWithin runs helios like run, but fails the test when it takes longer
-// than hangLimit instead of waiting minutes, and reports how long it took.
+// runWithin runs helios like run, but a hang fails the test after
+// hangLimit instead of minutes.
 func runWithin(t *testing.T, dir string, env []string, args ...string) (result, time.Duration) {
 	t.Helper()
-	ctx, cancel := context.WithTimeout(context.Background(), hangLimit)
-	defer cancel()
-	cmd := exec.CommandContext(ctx, helios, args...)
-	cmd.Dir = dir
-	cmd.Env = append(baseEnv(), env...)
-	var out, errb bytes.Buffer
-	cmd.Stdout, cmd.Stderr = &out, &errb
-	start := time.Now()
-	err := cmd.Run()
-	took := time.Since(start)
-	if ctx.Err() != nil {
-		t.Fatalf("helios %v hung (killed after %v)", args, hangLimit)
-	}
-	code := 0
-	var ee *exec.ExitError
-	if errors.As(err, &ee) {
-		code = ee.ExitCode()
-	} else if err != nil {
-		t.Fatalf("helios %v: %v", args, err)
-	}
-	return result{out.String(), errb.String(), code}, took
+	return runLimited(t, hangLimit, dir, env, args...)
 }
 
 // digestBundle writes a small bundle and its SHA256SUMS with helios digest.
