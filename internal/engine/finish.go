@@ -148,17 +148,19 @@ func (r *run) seal(res *Result, entries []ledger.Entry, secrets *ledger.Secrets)
 		}
 		mf.Files = append(mf.Files, manifest.File{Path: e.Name, Size: e.Size, SHA256: hex.EncodeToString(e.Sum[:])})
 	}
-	if secrets != nil {
-		data, err := mf.Marshal()
-		if err != nil {
+	data, err := mf.Marshal()
+	if err != nil {
+		return nil, fmt.Errorf("encode manifest: %w", err)
+	}
+	if secrets != nil && secrets.Contains(data) {
+		// The hit fails the run, which the manifest then says.
+		r.reportLeaks(res, []string{manifest.FileName}, secrets)
+		if data, err = mf.Marshal(); err != nil {
 			return nil, fmt.Errorf("encode manifest: %w", err)
 		}
-		if secrets.Contains(data) {
-			r.reportLeaks(res, []string{manifest.FileName}, secrets)
-		}
 	}
-	if err := mf.WriteFile(r.bundle); err != nil {
-		return nil, r.rootErr(err)
+	if err := r.bundle.WriteFile(manifest.FileName, data, 0o644); err != nil {
+		return nil, r.rootErr(fmt.Errorf("write manifest: %w", err))
 	}
 	me, err := ledger.HashFile(r.bundle.ReadPath(), manifest.FileName)
 	if err != nil {

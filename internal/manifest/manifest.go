@@ -6,7 +6,6 @@ package manifest
 import (
 	"encoding/json"
 	"fmt"
-	"io/fs"
 	"time"
 )
 
@@ -126,22 +125,4 @@ func (m *Manifest) Marshal() ([]byte, error) {
 		return nil, err
 	}
 	return append(b, '\n'), nil
-}
-
-// Bundle is the report root as the engine holds it (a *bundlefs.Dir):
-// WriteFile there is atomic and never follows a link.
-type Bundle interface {
-	WriteFile(name string, b []byte, perm fs.FileMode) error
-}
-
-// WriteFile writes the manifest into the bundle's root.
-func (m *Manifest) WriteFile(b Bundle) error {
-	data, err := m.Marshal()
-	if err != nil {
-		return fmt.Errorf("encode manifest: %w", err)
-	}
-	if err := b.WriteFile(FileName, data, 0o644); err != nil {
-		return fmt.Errorf("write manifest: %w", err)
-	}
-	return nil
 }
