@@ -19,6 +19,7 @@ import (
 	"github.com/helios-action/helios-action/internal/manifest"
 	"github.com/helios-action/helios-action/internal/mask"
 	"github.com/helios-action/helios-action/internal/mission"
+	"github.com/helios-action/helios-action/internal/supervise"
 )
 
 // Options configure one run.
@@ -86,12 +87,15 @@ type Result struct {
 func (r *Result) DigestHex() string { return fmt.Sprintf("%x", r.Digest) }
 
 type run struct {
-	m               *mission.Mission
-	opts            Options
-	workspace       string
-	reportRoot      string
-	reportRel       string
-	bundle          *bundlefs.Dir
+	m          *mission.Mission
+	opts       Options
+	workspace  string
+	reportRoot string
+	reportRel  string
+	bundle     *bundlefs.Dir
+	// user is who run: steps run as, decided once before any step runs;
+	// nil is helios's own user (see stepUser).
+	user            *supervise.User
 	network         string
 	hostEnv         environ
 	base            environ

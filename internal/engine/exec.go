@@ -24,12 +24,8 @@ func (r *run) execRun(ctx context.Context, s *mission.Step, w io.Writer) (*int, 
 	if s.WorkingDirectory != "" {
 		dir = filepath.Join(r.workspace, filepath.FromSlash(s.WorkingDirectory))
 	}
-	user, err := r.stepUser()
-	if err != nil {
-		return nil, err
-	}
-	if user != nil {
-		if err := r.handOver(user); err != nil {
+	if r.user != nil {
+		if err := r.handOver(r.user); err != nil {
 			return nil, err
 		}
 	}
@@ -46,7 +42,7 @@ func (r *run) execRun(ctx context.Context, s *mission.Step, w io.Writer) (*int, 
 		Env:       r.stepEnv(s),
 		Stdout:    pw,
 		Stderr:    pw,
-		User:      user,
+		User:      r.user,
 		KillGrace: r.opts.KillGrace,
 	})
 	pw.Close()

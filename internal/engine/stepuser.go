@@ -68,6 +68,7 @@ func (r *run) prepareStepUser() error {
 	if err != nil {
 		return err
 	}
+	r.user = u
 	if u == nil {
 		if os.Geteuid() == 0 {
 			msg := "helios: the workspace is owned by root, so steps run as root: they are not separated from helios (see README, Step isolation)"
@@ -98,7 +99,7 @@ func (r *run) prepareStepUser() error {
 // stepHome is HOME for steps run as another user: the runner's home mount
 // when there is one; otherwise the action's own HOME stays.
 func (r *run) stepHome() (string, bool) {
-	if u, err := r.stepUser(); err != nil || u == nil {
+	if r.user == nil {
 		return "", false
 	}
 	if fi, err := os.Stat(githubHome); err == nil && fi.IsDir() {
