@@ -407,10 +407,15 @@ func endMarked(t *testing.T, mark string) {
 	t.Errorf("processes marked %s still run", mark)
 }
 
+// bombUID runs the fork bombs: a uid no other test uses, so the process
+// count RLIMIT_NPROC checks is the bomb's alone, even while other packages'
+// tests run steps as 65534.
+const bombUID = 61999
+
 // A step leaves a fork bomb behind, so the tree still grows while the
 // supervisor ends it and any look at it is out of date by the time a signal
 // follows: the supervisor must end all of it, not one look per round. The
-// bomb runs as 65534 under RLIMIT_NPROC (which does not bind root), so a
+// bomb runs as bombUID under RLIMIT_NPROC (which does not bind root), so a
 // supervisor that failed could not take the machine down with it.
 func TestForkBombIsEndedWhole(t *testing.T) {
 	if os.Geteuid() != 0 {
@@ -458,15 +463,22 @@ func TestForkBombIsEndedWhole(t *testing.T) {
 				os.WriteFile(stop, nil, 0o644)
 				endMarked(t, mark)
 			})
-			lim := strconv.Itoa(c.limit)
-			script := `ulimit -u ` + lim + ` 2>/dev/null || ulimit -p ` + lim + `
+			// The limit binds the bomb's subshell; the step's own shell
+			// keeps a little more room (RLIMIT_NPROC counts the uid's
+			// processes), so the bomb filling its share cannot starve
+			// the step's last commands of a fork.
+			lim, room := strconv.Itoa(c.limit), strconv.Itoa(c.limit+100)
+			script := `ulimit -u ` + room + ` 2>/dev/null || ulimit -p ` + room + `
+(
+ulimit -u ` + lim + ` 2>/dev/null || ulimit -p ` + lim + `
 grep -q '^Max processes  *` + lim + ` ' /proc/self/limits
 ` + c.bomb + `
+)
 sleep .3
 date +%s%N >"$EXITED"`
 			res, out, err := step(t, context.Background(), script, supervise.Options{
 				Env:  []string{mark, "EXITED=" + exited, "STOP=" + stop},
-				User: &supervise.User{Uid: 65534, Gid: 65534},
+				User: &supervise.User{Uid: bombUID, Gid: bombUID},
 				Dir:  "/",
 			}, nil)
 			reported := time.Now()
