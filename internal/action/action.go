@@ -135,6 +135,11 @@ func (r *runner) main(ctx context.Context) int {
 	}
 	r.setupGitHub()
 
+	if msg := missionProblem(r.ws, in.Mission); msg != "" {
+		a.Errorf("%v", &InputError{"mission", msg})
+		r.out.set("conclusion", manifest.Failure)
+		return exitcode.Usage
+	}
 	m, err := r.env.Load(r.ws, in.Mission)
 	if err != nil {
 		r.missionError(err)
