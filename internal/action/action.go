@@ -135,6 +135,11 @@ func (r *runner) main(ctx context.Context) int {
 	}
 	r.setupGitHub()
 
+	if msg := missionProblem(r.ws, in.Mission); msg != "" {
+		a.Errorf("%v", &InputError{"mission", msg})
+		r.out.set("conclusion", manifest.Failure)
+		return exitcode.Usage
+	}
 	m, err := r.env.Load(r.ws, in.Mission)
 	if err != nil {
 		r.missionError(err)
@@ -172,8 +177,17 @@ func (r *runner) main(ctx context.Context) int {
 		return exitcode.Internal
 	}
 	mf := bundle.manifest
+	// Steps that skipped themselves (chain checks of an `rpc: optional`
+	// mission run without an endpoint) leave the conclusion success, and
+	// the check run completes success too, also when the run did nothing
+	// but skip: the mission declared those checks optional, and the check
+	// run, commit status, `conclusion` output and manifest then always
+	// agree. What did not run is said instead: the check's title counts
+	// the skipped steps, its summary names them with the reason, and each
+	// gets a notice annotation (see report.Annotations).
 	conclusion = mf.Conclusion
 	r.annotateSteps(bundle)
+	r.noticeSkips(bundle)
 	if ctx.Err() != nil {
 		// Cancelled: the check run is completed right after the ledger,
 		// before anything slower.

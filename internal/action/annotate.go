@@ -5,6 +5,7 @@ import (
 	"strconv"
 
 	"github.com/helios-action/helios-action/internal/docs"
+	"github.com/helios-action/helios-action/internal/mdtext"
 )
 
 // maxStepAnnotations: the runner shows 10 error annotations per step and
@@ -43,5 +44,31 @@ func (r *runner) annotateSteps(b *bundleInfo) {
 	}
 	if total > shown {
 		r.a.Warningf("%d more documentation problems are in the docs report of the bundle", total-shown)
+	}
+}
+
+// noticeSkips puts one notice per reason in the run's annotations for the
+// steps that skipped themselves, so a run that succeeded without checking
+// the chain says so where the run's result is read.
+func (r *runner) noticeSkips(b *bundleInfo) {
+	var reasons []string
+	count := map[string]int{}
+	for _, p := range b.manifest.Phases {
+		for _, st := range p.Steps {
+			if st.SkipReason == "" {
+				continue
+			}
+			if count[st.SkipReason] == 0 {
+				reasons = append(reasons, st.SkipReason)
+			}
+			count[st.SkipReason]++
+		}
+	}
+	for i, reason := range reasons {
+		if i == maxStepAnnotations {
+			r.a.Noticef("%d more reasons for skipped steps are in manifest.json", len(reasons)-i)
+			return
+		}
+		r.a.Noticef("%s skipped: %s", mdtext.Plural(count[reason], "step"), reason)
 	}
 }

@@ -136,6 +136,22 @@ func baselineProblem(v string) string {
 	return ""
 }
 
+// missionProblem checks the mission input against the workspace ws: a
+// path relative to it (read there, as before), or an absolute path inside
+// it (${{ github.workspace }}-style). An absolute path outside is refused,
+// so the input stays confined to the checkout as it was when every path
+// was joined onto the workspace; `helios run --mission` has no such bound.
+func missionProblem(ws, v string) string {
+	if !filepath.IsAbs(v) {
+		return ""
+	}
+	rel, err := filepath.Rel(filepath.Clean(ws), filepath.Clean(v))
+	if err != nil || !filepath.IsLocal(rel) {
+		return fmt.Sprintf("must be a mission file in the workspace %s (relative to it, or absolute inside it), got %q", ws, v)
+	}
+	return ""
+}
+
 // defaultKey tells matrix legs apart, since a container action sees no
 // matrix context: the job id plus a short hash of the mission and the
 // inputs that change what runs.

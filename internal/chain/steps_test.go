@@ -368,3 +368,53 @@ func noSecret(t *testing.T, root string, secrets ...string) {
 		return nil
 	})
 }
+
+// TestRPCPolicy: `rpc: optional` without an endpoint skips every chain
+// step with the reason, writes none of their reports, and lets the phase
+// that needs them run; `rpc: required` (or no key) fails them [rpc-down]
+// as before; with an endpoint the policy changes nothing.
+func TestRPCPolicy(t *testing.T) {
+	live := startChain(t, devchain.State{}, 0)
+	steps := []string{"token", "identity", "pause", "thermodynamics"}
+	tests := []struct {
+		name, rpc, url string
+		status         string // of every chain step
+		error          string // in every chain step's error
+		reports        bool   // whether chain/token.md was written
+	}{
+		{name: "optional without an endpoint", rpc: "optional", status: manifest.Skipped},
+		{name: "required without an endpoint", rpc: "required", status: manifest.Failure,
+			error: "no RPC endpoint: give --rpc-url or set HELIOS_RPC_URL [rpc-down]", reports: true},
+		{name: "absent without an endpoint", status: manifest.Failure,
+			error: "no RPC endpoint: give --rpc-url or set HELIOS_RPC_URL [rpc-down]", reports: true},
+		{name: "optional with an endpoint", rpc: "optional", url: live, status: manifest.Success, reports: true},
+	}
+	for _, tt := range tests {
+		t.Run(tt.name, func(t *testing.T) {
+			src := preflight("live", "")
+			if tt.rpc != "" {
+				src = strings.Replace(src, "network: hardhat\n", "network: hardhat\nrpc: "+tt.rpc+"\n", 1)
+			}
+			r := runMission(t, src, tt.url, devchain.State{})
+			for _, id := range steps {
+				s := r.step(t, id)
+				if s.Status != tt.status || !strings.Contains(s.Error, tt.error) {
+					t.Errorf("%s: %s %q, want %s %q", id, s.Status, s.Error, tt.status, tt.error)
+				}
+				wantReason := ""
+				if tt.status == manifest.Skipped {
+					wantReason = "no RPC endpoint: chain pre-flight skipped; pass rpc-url to run it"
+				}
+				if s.SkipReason != wantReason {
+					t.Errorf("%s: skip reason %q, want %q", id, s.SkipReason, wantReason)
+				}
+			}
+			if _, err := os.Stat(filepath.Join(r.root, "chain", "token.md")); (err == nil) != tt.reports {
+				t.Errorf("chain/token.md written: %v, want %v", err == nil, tt.reports)
+			}
+			if got := r.m.Phases[1]; got.Name != "after" || got.Status != manifest.Success {
+				t.Errorf("the phase that needs the pre-flight: %s %s", got.Name, got.Status)
+			}
+		})
+	}
+}

@@ -48,7 +48,9 @@ Usage:
   helios version
 
 Without --mission, helios runs ./helios.yml when it exists, else the built-in
-Helios Omniversal Symphony drill (see "helios plan").
+Helios Omniversal Symphony drill (see "helios plan"). A relative --mission is
+in the workspace (-C DIR, default the current folder); an absolute one is
+read where it is.
 
 Exit codes: 0 success, 1 mission failed / mismatch / drift / unreadable ledger,
 2 bad invocation or invalid mission, 3 internal failure, 130 ended by a second

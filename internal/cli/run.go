@@ -20,7 +20,10 @@ import (
 const DefaultMissionFile = "helios.yml"
 
 // loadMission reads the mission the user named, else ./helios.yml, else the
-// built-in upstream drill.
+// built-in upstream drill. A relative file is in the workspace ws (-C, or
+// the current folder); an absolute one is used as it is, wherever it is
+// (the action confines its input to the workspace first: see
+// action.missionProblem).
 func (c *Command) loadMission(ws, file string) (*mission.Mission, error) {
 	if file == "" {
 		if _, err := os.Stat(filepath.Join(ws, DefaultMissionFile)); err == nil {
@@ -32,7 +35,11 @@ func (c *Command) loadMission(ws, file string) (*mission.Mission, error) {
 	if file == "" {
 		return c.Builtins.Parse(mission.DefaultFile, mission.DefaultSource())
 	}
-	m, err := c.Builtins.Load(filepath.Join(ws, file))
+	path := file
+	if !filepath.IsAbs(path) {
+		path = filepath.Join(ws, path)
+	}
+	m, err := c.Builtins.Load(path)
 	var pe *fs.PathError
 	if errors.As(err, &pe) {
 		return nil, usageErrorf("mission %s: %v", file, pe.Err)
@@ -48,7 +55,7 @@ type runFlags struct {
 
 func (f *runFlags) register(fs *flag.FlagSet, getenv func(string) string) {
 	fs.StringVar(&f.workspace, "C", "", "run in this folder instead of the current one (the workspace)")
-	fs.StringVar(&f.mission, "mission", "", "mission file (default ./helios.yml, else the built-in drill)")
+	fs.StringVar(&f.mission, "mission", "", "mission file, absolute or relative to the workspace (default ./helios.yml, else the built-in drill)")
 	fs.StringVar(&f.reportRoot, "report-root", "", "report folder, relative to the workspace (default: the mission's)")
 	fs.StringVar(&f.network, "network", "", "network name (default: the mission's)")
 	fs.StringVar(&f.rpcURL, "rpc-url", getenv("HELIOS_RPC_URL"), "JSON-RPC endpoint, passed to steps as HELIOS_RPC_URL (default $HELIOS_RPC_URL)")
@@ -117,7 +124,7 @@ func (c *Command) plan(args []string) error {
 	var file, dir string
 	fset := flag.NewFlagSet("plan", flag.ContinueOnError)
 	fset.StringVar(&dir, "C", "", "the workspace (default: the current folder)")
-	fset.StringVar(&file, "mission", "", "mission file (default ./helios.yml, else the built-in drill)")
+	fset.StringVar(&file, "mission", "", "mission file, absolute or relative to the workspace (default ./helios.yml, else the built-in drill)")
 	pos, err := parse(fset, args)
 	if err != nil {
 		return err

@@ -86,6 +86,9 @@ type Report struct {
 	Links    int        `json:"links"` // relative links and images checked
 	Problems []Problem  `json:"problems"`
 	External []External `json:"external"`
+	// Bundles are the folders left out because they hold a helios report
+	// bundle, relative to the root.
+	Bundles []string `json:"bundles,omitempty"`
 }
 
 // fileResult is what parsing one file yields before links are resolved.
@@ -118,7 +121,7 @@ func Check(ctx context.Context, opts Options) (*Report, error) {
 		include = DefaultInclude
 	}
 	exclude := append(append([]string{}, alwaysExcluded...), opts.Exclude...)
-	files, err := findFiles(root, include, exclude)
+	files, bundles, err := findFiles(ctx, root, include, exclude)
 	if err != nil {
 		return nil, err
 	}
@@ -162,7 +165,7 @@ func Check(ctx context.Context, opts Options) (*Report, error) {
 	for _, fr := range results {
 		r.anchors[fr.rel] = fr.anchors
 	}
-	rep := &Report{Files: len(files), Problems: []Problem{}, External: []External{}}
+	rep := &Report{Files: len(files), Problems: []Problem{}, External: []External{}, Bundles: bundles}
 	for _, fr := range results {
 		rep.Problems = append(rep.Problems, fr.problems...)
 		rep.External = append(rep.External, fr.external...)
@@ -193,16 +196,17 @@ func Check(ctx context.Context, opts Options) (*Report, error) {
 }
 
 // findFiles walks root for regular files that match include and not
-// exclude, skipping excluded folders without entering them. Links are not
-// followed: what a link points at is checked where it lives.
-func findFiles(root string, include, exclude []string) ([]string, error) {
+// exclude, skipping excluded folders without entering them, and folders
+// that hold a helios report bundle (listed in bundles), wherever they are:
+// an old bundle left in the checkout, or another mission's report root.
+// Links are not followed: what a link points at is checked where it lives.
+func findFiles(ctx context.Context, root string, include, exclude []string) (files, bundles []string, err error) {
 	for _, p := range append(append([]string{}, include...), exclude...) {
 		if err := glob.Valid(p); err != nil {
-			return nil, err
+			return nil, nil, err
 		}
 	}
-	var files []string
-	err := filepath.WalkDir(root, func(p string, d fs.DirEntry, err error) error {
+	err = filepath.WalkDir(root, func(p string, d fs.DirEntry, err error) error {
 		if err != nil {
 			return err
 		}
@@ -218,6 +222,10 @@ func findFiles(root string, include, exclude []string) ([]string, error) {
 			if glob.MatchAny(exclude, rel) {
 				return filepath.SkipDir
 			}
+			if isBundle(ctx, p) {
+				bundles = append(bundles, rel)
+				return filepath.SkipDir
+			}
 			return nil
 		}
 		if d.Type().IsRegular() && glob.MatchAny(include, rel) && !glob.MatchAny(exclude, rel) {
@@ -226,10 +234,10 @@ func findFiles(root string, include, exclude []string) ([]string, error) {
 		return nil
 	})
 	if err != nil {
-		return nil, fmt.Errorf("find Markdown files: %w", err)
+		return nil, nil, fmt.Errorf("find Markdown files: %w", err)
 	}
 	sort.Strings(files)
-	return files, nil
+	return files, bundles, nil
 }
 
 // newMarkdown is GitHub-flavoured Markdown plus footnotes (GitHub renders

@@ -6,6 +6,7 @@ import (
 	"fmt"
 	"github.com/helios-action/helios-action/internal/mdtext"
 	"os"
+	"strings"
 )
 
 // JSON renders the report as indented JSON with a final newline.
@@ -47,6 +48,13 @@ func (r *Report) Markdown() []byte {
 		for _, p := range r.Problems {
 			fmt.Fprintf(&b, "| %s:%d | %s | %s |\n", mdtext.Escape(p.File), p.Line, p.Kind, mdtext.Escape(p.Message))
 		}
+	}
+	if len(r.Bundles) > 0 {
+		names := make([]string, len(r.Bundles))
+		for i, d := range r.Bundles {
+			names[i] = mdtext.Escape(d)
+		}
+		fmt.Fprintf(&b, "\nNot checked: %s holding a helios report bundle (%s).\n", mdtext.Plural(len(r.Bundles), "folder"), strings.Join(names, ", "))
 	}
 	b.WriteString("\n## External links\n\n")
 	if len(r.External) == 0 {

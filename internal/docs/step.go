@@ -5,6 +5,7 @@ import (
 	"fmt"
 	"github.com/helios-action/helios-action/internal/mdtext"
 	"path"
+	"path/filepath"
 	"strings"
 
 	"go.yaml.in/yaml/v3"
@@ -26,7 +27,7 @@ const DefaultReport = "docs/docs-check"
 //	  - uses: helios/docs
 //	    with:
 //	      paths: ["**/*.md"]        # globs in the repository (the default)
-//	      exclude: ["vendor/**"]    # besides .git, node_modules and the report root
+//	      exclude: ["vendor/**"]    # besides .git, node_modules, the report root and helios bundles
 //	      report: docs/docs-check   # writes docs/docs-check.md and .json in the bundle
 //	      fail-on-problems: true    # false: report problems without failing the step
 type Step struct{}
@@ -127,6 +128,18 @@ func reportPath(file string, v *yaml.Node) (string, *mission.Error) {
 	return p, nil
 }
 
+// reportRootRel is the run's report root relative to the workspace: the
+// folder the engine writes, which --report-root or the action's input may
+// have moved from the mission's own report-root.
+func reportRootRel(sc *engine.StepContext) string {
+	if sc.ReportRoot != "" {
+		if rel, err := filepath.Rel(sc.Workspace, sc.ReportRoot); err == nil && filepath.IsLocal(rel) {
+			return filepath.ToSlash(rel)
+		}
+	}
+	return sc.Mission.ReportRoot
+}
+
 // Run implements engine.Builtin: it checks the repository's Markdown, writes
 // the report into the bundle and fails when there are problems (unless
 // fail-on-problems is false). The report's path goes into the step's
@@ -137,7 +150,9 @@ func (*Step) Run(ctx context.Context, sc *engine.StepContext) error {
 		return err
 	}
 	exclude := append([]string{}, c.exclude...)
-	if rr := sc.Mission.ReportRoot; rr != "" && rr != "." {
+	if rr := reportRootRel(sc); rr != "" && rr != "." {
+		// This run's bundle has no manifest.json yet, so findFiles cannot
+		// tell it is one.
 		exclude = append(exclude, rr+"/**")
 	}
 	rep, err := Check(ctx, Options{Root: sc.Workspace, Include: c.paths, Exclude: exclude})
@@ -166,6 +181,9 @@ func (*Step) Run(ctx context.Context, sc *engine.StepContext) error {
 
 	fmt.Fprintf(sc.Log, "docs: %d Markdown files, %d relative links, %d external links (not fetched), %d problems\n",
 		rep.Files, rep.Links, len(rep.External), len(rep.Problems))
+	for _, d := range rep.Bundles {
+		fmt.Fprintf(sc.Log, "docs: %s/ holds a helios report bundle: not checked\n", d)
+	}
 	for _, p := range rep.Problems {
 		fmt.Fprintf(sc.Log, "%s:%d: %s [%s]\n", p.File, p.Line, p.Message, p.Kind)
 	}

@@ -71,11 +71,12 @@ func TestStepRun(t *testing.T) {
 	reportRoot := filepath.Join(ws, "reports", "run")
 
 	tests := []struct {
-		name, with string
-		wantErr    bool
+		name, with, missionRoot string
+		wantErr                 bool
 	}{
-		{"fails on problems", "", true},
-		{"reports only", "{fail-on-problems: false, report: checks/docs}", false},
+		{"fails on problems", "", "reports/run", true},
+		{"reports only", "{fail-on-problems: false, report: checks/docs}", "reports/run", false},
+		{"report root moved by --report-root", "", "reports/mission-default", true},
 	}
 	for _, tt := range tests {
 		t.Run(tt.name, func(t *testing.T) {
@@ -86,8 +87,10 @@ func TestStepRun(t *testing.T) {
 			}
 			defer dir.Close()
 			sc := &engine.StepContext{
-				Bundle:     dir,
-				Mission:    &mission.Mission{File: "helios.yml", ReportRoot: "reports/run"},
+				Bundle: dir,
+				// --report-root moved the bundle from the mission's
+				// report-root: the folder being written is left out.
+				Mission:    &mission.Mission{File: "helios.yml", ReportRoot: tt.missionRoot},
 				Step:       &mission.Step{ID: "docs", With: withNode(t, tt.with)},
 				Workspace:  ws,
 				ReportRoot: reportRoot,

@@ -23,9 +23,24 @@ type Builtin interface {
 	// *mission.Error values pointing into the node.
 	Check(file string, with *yaml.Node) error
 	// Run performs the step. Files it writes go into the bundle through
-	// StepContext.Bundle; a returned error fails the step.
+	// StepContext.Bundle; a returned error fails the step, except a Skip,
+	// which records the step as skipped with its reason.
 	Run(ctx context.Context, sc *StepContext) error
 }
+
+// SkipError is what a built-in returns to say that it does not apply to
+// this run (a chain check without an RPC endpoint, in a mission that makes
+// chain checks optional). The engine records the step as skipped with
+// Reason, which does not fail its phase, so phases that need it still run.
+// A skip is a value, not silence: the reason reaches the manifest, the
+// step's log, the console and the reports.
+type SkipError struct{ Reason string }
+
+func (e *SkipError) Error() string { return "skipped: " + e.Reason }
+
+// Skip returns a *SkipError with reason, which should say what to do to run
+// the step next time.
+func Skip(reason string) error { return &SkipError{Reason: reason} }
 
 // StepContext is what a built-in step sees of the run.
 type StepContext struct {

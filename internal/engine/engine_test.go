@@ -129,3 +129,79 @@ func TestCheckReportsBadWith(t *testing.T) {
 		t.Errorf("error %v", err)
 	}
 }
+
+// skipper is a built-in that finds it does not apply to the run, as a
+// chain step without an endpoint does in a mission whose chain checks are
+// optional.
+type skipper struct{ reason string }
+
+func (s *skipper) Name() string                             { return "helios/skipper" }
+func (s *skipper) Check(file string, with *yaml.Node) error { return nil }
+func (s *skipper) Run(ctx context.Context, sc *engine.StepContext) error {
+	fmt.Fprintln(sc.Log, "looking for an endpoint")
+	return fmt.Errorf("pre-flight: %w", engine.Skip(s.reason))
+}
+
+// TestBuiltinSkip: a built-in that returns engine.Skip is recorded as
+// skipped with its reason (one line, secrets masked) in the manifest, its
+// log and the console; its phase succeeds, the phase that needs it runs,
+// and the mission concludes success.
+func TestBuiltinSkip(t *testing.T) {
+	const secret = "s3cr3t-t0ken-value"
+	reg := engine.NewRegistry(&skipper{reason: "no endpoint\nfor " + secret + "; pass one to run it"})
+	m, err := reg.Parse("helios.yml", []byte(`version: 1
+report-root: out
+phases:
+  pre:
+    steps:
+      - name: chain check
+        uses: helios/skipper
+      - run: echo after the skip
+  post:
+    needs: pre
+    steps:
+      - run: echo post ran
+`))
+	if err != nil {
+		t.Fatal(err)
+	}
+	var con strings.Builder
+	res, err := engine.Run(context.Background(), m, engine.Options{Workspace: t.TempDir(), Builtins: reg, Console: &con,
+		Environ: []string{"PATH=" + os.Getenv("PATH")}, Secrets: []string{secret}})
+	if err != nil {
+		t.Fatal(err)
+	}
+	mf := res.Manifest
+	const reason = "no endpoint ⏎ for ***; pass one to run it"
+	st := mf.Phases[0].Steps[0]
+	if st.Status != manifest.Skipped || st.SkipReason != reason || st.Error != "" {
+		t.Errorf("skipped step: status %q reason %q error %q", st.Status, st.SkipReason, st.Error)
+	}
+	if mf.Conclusion != manifest.Success || mf.Phases[0].Status != manifest.Success || mf.Phases[1].Status != manifest.Success {
+		t.Errorf("conclusion %s, phases %s %s", mf.Conclusion, mf.Phases[0].Status, mf.Phases[1].Status)
+	}
+	if s := mf.Phases[0].Steps[1]; s.Status != manifest.Success {
+		t.Errorf("the step after the skip: %s", s.Status)
+	}
+	log, err := os.ReadFile(res.ReportRoot + "/" + st.Log)
+	if err != nil {
+		t.Fatal(err)
+	}
+	for _, want := range []string{"Status: skipped\nSkip reason: " + reason + "\n", "looking for an endpoint\n"} {
+		if !strings.Contains(string(log), want) {
+			t.Errorf("log lacks %q:\n%s", want, log)
+		}
+	}
+	for _, want := range []string{"– chain check: skipped: " + reason + "\n", "pre: success in", "(1 of 2 steps skipped)", "post ran"} {
+		if !strings.Contains(con.String(), want) {
+			t.Errorf("console lacks %q:\n%s", want, con.String())
+		}
+	}
+	if strings.Contains(con.String(), secret) || strings.Contains(string(log), secret) {
+		t.Error("the secret in the reason was not masked")
+	}
+	rep, err := ledger.Verify(context.Background(), res.ReportRoot, ledger.ScanOptions{})
+	if err != nil || !rep.Clean() {
+		t.Errorf("bundle does not verify: %+v %v", rep, err)
+	}
+}

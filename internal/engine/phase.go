@@ -66,10 +66,26 @@ func (r *run) runPhase(ctx context.Context, pr *phaseRun) {
 	pr.rec.DurationMs = end.Sub(start).Milliseconds()
 	pr.ok = status == manifest.Success || (status == manifest.Failure && p.ContinueOnError)
 	summary := fmt.Sprintf("%s %s: %s in %s", statusMark(status), p.Name, status, fmtDuration(end.Sub(start)))
+	if n := skippedSteps(pr.rec.Steps); n > 0 {
+		// A phase whose checks skipped themselves succeeded, but should
+		// not read as if it had checked everything.
+		summary += fmt.Sprintf(" (%d of %d steps skipped)", n, len(pr.rec.Steps))
+	}
 	if status != manifest.Success && pr.reason != "" {
 		summary += " — " + oneLine(r.masker.String(pr.reason))
 	}
 	out.end(summary)
+}
+
+// skippedSteps counts the steps that skipped themselves (with a reason).
+func skippedSteps(steps []manifest.Step) int {
+	n := 0
+	for _, s := range steps {
+		if s.SkipReason != "" {
+			n++
+		}
+	}
+	return n
 }
 
 // displayName is the step's name, or for an unnamed step what it does.
@@ -159,6 +175,7 @@ func (r *run) runStep(pctx, rctx context.Context, p *mission.Phase, s *mission.S
 	rec.Outputs = sc.outputs
 	rec.Data = sc.data
 
+	var skip *SkipError
 	switch {
 	case rctx.Err() != nil:
 		rec.Status, rec.Error = manifest.Cancelled, "cancelled"
@@ -166,6 +183,10 @@ func (r *run) runStep(pctx, rctx context.Context, p *mission.Phase, s *mission.S
 		// A timeout fails the step even when the process, stopped by
 		// SIGTERM, exited 0.
 		rec.Status, rec.Error = manifest.Failure, context.Cause(ctx).Error()
+	case errors.As(runErr, &skip):
+		// The built-in found it does not apply to this run: skipped, not
+		// failed, so the phase goes on and its dependents run.
+		rec.Status, rec.SkipReason = manifest.Skipped, skipReason(skip)
 	case runErr != nil:
 		rec.Status = manifest.Failure
 		if c := context.Cause(ctx); ctx.Err() != nil && c != nil {
@@ -175,14 +196,27 @@ func (r *run) runStep(pctx, rctx context.Context, p *mission.Phase, s *mission.S
 		}
 	}
 	rec.Error = r.masker.String(rec.Error)
+	rec.SkipReason = r.masker.String(rec.SkipReason)
 	if rec.Error != "" {
 		fmt.Fprintf(out, "✗ %s: %s\n", r.masker.String(displayName(s)), rec.Error)
+	}
+	if rec.SkipReason != "" {
+		fmt.Fprintf(out, "%s %s: skipped: %s\n", statusMark(manifest.Skipped), r.masker.String(displayName(s)), rec.SkipReason)
 	}
 	if err := r.writeLog(logRel, p, s, &rec, body); err != nil && rec.Status == manifest.Success {
 		rec.Status, rec.Error = manifest.Failure, err.Error()
 	}
 	rec.Log = logRel
 	return rec
+}
+
+// skipReason is a skip's reason as one line (the console and the log
+// header show it on one), never empty.
+func skipReason(skip *SkipError) string {
+	if r := oneLine(strings.TrimSpace(skip.Reason)); r != "" {
+		return r
+	}
+	return "the step found nothing to do in this run"
 }
 
 // safeRun keeps a panicking built-in from taking the whole run (and its
@@ -221,6 +255,9 @@ func (r *run) writeLog(rel string, p *mission.Phase, s *mission.Step, rec *manif
 		fmt.Fprintf(&hdr, "Exit code: %d\n", *rec.ExitCode)
 	}
 	fmt.Fprintf(&hdr, "Status: %s\n", rec.Status)
+	if rec.SkipReason != "" {
+		fmt.Fprintf(&hdr, "Skip reason: %s\n", rec.SkipReason)
+	}
 	if rec.Error != "" {
 		fmt.Fprintf(&hdr, "Error: %s\n", rec.Error)
 	}

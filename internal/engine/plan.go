@@ -13,6 +13,11 @@ import (
 func Plan(m *mission.Mission) string {
 	var b strings.Builder
 	fmt.Fprintf(&b, "mission: %s\nfile: %s\nreport root: %s\nnetwork: %s\n", m.Name, m.File, m.ReportRoot, m.Network)
+	if m.RPC == mission.RPCOptional {
+		// Only the non-default is shown, so plans of missions that do not
+		// say rpc read as they always have.
+		b.WriteString("rpc: optional (without an RPC endpoint the chain steps are skipped, not failed)\n")
+	}
 	if len(m.PassEnv) > 0 {
 		var names []string
 		for _, p := range m.PassEnv {

@@ -89,8 +89,13 @@ type Step struct {
 	FinishedAt       time.Time `json:"finishedAt,omitzero"`
 	DurationMs       int64     `json:"durationMs"`
 	Error            string    `json:"error,omitempty"`
-	Log              string    `json:"log,omitempty"`
-	LogSHA256        string    `json:"logSha256,omitempty"`
+	// SkipReason says why a built-in step skipped itself (status skipped),
+	// such as a chain step without an RPC endpoint in a mission whose chain
+	// checks are optional. Steps skipped because their phase was blocked or
+	// stopped have none: the phase says why.
+	SkipReason string `json:"skipReason,omitempty"`
+	Log        string `json:"log,omitempty"`
+	LogSHA256  string `json:"logSha256,omitempty"`
 	// Outputs lists the bundle files a step wrote or collected.
 	Outputs []string `json:"outputs,omitempty"`
 	// Data holds what a built-in step records beyond its files (for example

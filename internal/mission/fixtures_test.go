@@ -130,7 +130,7 @@ func TestGoldenFilesHaveFixtures(t *testing.T) {
 // dump renders a mission as stable text for the .out goldens.
 func dump(m *Mission) string {
 	var b strings.Builder
-	fmt.Fprintf(&b, "file: %s\nversion: %d\nname: %q\nreport-root: %s\nnetwork: %s\n", m.File, m.Version, m.Name, m.ReportRoot, m.Network)
+	fmt.Fprintf(&b, "file: %s\nversion: %d\nname: %q\nreport-root: %s\nnetwork: %s\nrpc: %s\n", m.File, m.Version, m.Name, m.ReportRoot, m.Network, m.RPC)
 	for _, e := range m.Env {
 		fmt.Fprintf(&b, "env %s=%q at %d:%d\n", e.Name, e.Value, e.Pos.Line, e.Pos.Col)
 	}

@@ -28,6 +28,25 @@ const (
 	DefaultNetwork    = "hardhat"
 )
 
+// RPC says what the mission's chain steps do when the run has no RPC
+// endpoint.
+type RPC string
+
+// The values of the top-level "rpc" key.
+const (
+	// RPCRequired: a chain step without an endpoint fails [rpc-down]. The
+	// default, since a mission that names chain checks usually means them.
+	RPCRequired RPC = "required"
+	// RPCOptional: without an endpoint every chain step is skipped with a
+	// reason, not failed, so the same mission runs where no chain is
+	// reachable (a fork's pull request, a laptop) and checks the chain
+	// where one is given.
+	RPCOptional RPC = "optional"
+)
+
+// rpcValues are the values "rpc" takes, in the order messages list them.
+var rpcValues = []string{string(RPCRequired), string(RPCOptional)}
+
 // Version is the only mission file version this package understands.
 const Version = 1
 
@@ -44,6 +63,7 @@ type Mission struct {
 	Name       string
 	ReportRoot string // cleaned, slash-separated, relative to the workspace
 	Network    string
+	RPC        RPC      // RPCRequired unless the file says "rpc: optional"
 	Env        []EnvVar // file order
 	PassEnv    []PassEnv
 	Volatile   []string // globs (package glob) relative to the report root, as written

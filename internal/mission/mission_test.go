@@ -368,6 +368,65 @@ func TestReportRoot(t *testing.T) {
 	}
 }
 
+// TestRPC covers the top-level "rpc" key: its default, its two values, and
+// the messages (positioned at the value, with a suggestion for a near miss)
+// for everything else.
+func TestRPC(t *testing.T) {
+	tests := []struct {
+		name, line string
+		want       RPC
+		wantErr    string // the whole message, file:line:col first
+		kind       string
+	}{
+		{name: "absent is required", want: RPCRequired},
+		{name: "required", line: "rpc: required", want: RPCRequired},
+		{name: "optional", line: "rpc: optional", want: RPCOptional},
+		{name: "quoted", line: `rpc: "optional"`, want: RPCOptional},
+		{name: "typo", line: "rpc: optinal", kind: KindValue,
+			wantErr: `helios.yml:2:6: "rpc" must be "required" or "optional", got "optinal" (did you mean "optional"?)`},
+		{name: "capitalised", line: "rpc: Required", kind: KindValue,
+			wantErr: `helios.yml:2:6: "rpc" must be "required" or "optional", got "Required" (did you mean "required"?)`},
+		{name: "no near value", line: "rpc: sometimes", kind: KindValue,
+			wantErr: `helios.yml:2:6: "rpc" must be "required" or "optional", got "sometimes"`},
+		{name: "a URL is not a policy", line: "rpc: http://127.0.0.1:8545", kind: KindValue,
+			wantErr: `helios.yml:2:6: "rpc" must be "required" or "optional", got "http://127.0.0.1:8545"`},
+		{name: "boolean", line: "rpc: false", kind: KindType,
+			wantErr: `helios.yml:2:6: "rpc" must be "required" or "optional", got boolean`},
+		{name: "empty", line: "rpc:", kind: KindType,
+			wantErr: `helios.yml:2:5: "rpc" must be "required" or "optional", got null`},
+		{name: "mistyped key", line: "rpcs: optional", kind: KindUnknownKey,
+			wantErr: `helios.yml:2:1: unknown key "rpcs" in mission (did you mean "rpc"?)`},
+	}
+	for _, tt := range tests {
+		t.Run(tt.name, func(t *testing.T) {
+			src := "version: 1\n"
+			if tt.line != "" {
+				src += tt.line + "\n"
+			}
+			src += "phases:\n  p:\n    steps: [{run: x}]\n"
+			m, err := Parse("helios.yml", []byte(src), Options{})
+			if tt.wantErr != "" {
+				if err == nil {
+					t.Fatalf("RPC = %q, want error %q", m.RPC, tt.wantErr)
+				}
+				if err.Error() != tt.wantErr {
+					t.Errorf("error:\n%v\nwant:\n%s", err, tt.wantErr)
+				}
+				if k := err.(Errors)[0].Kind; k != tt.kind {
+					t.Errorf("kind = %q, want %q", k, tt.kind)
+				}
+				return
+			}
+			if err != nil {
+				t.Fatal(err)
+			}
+			if m.RPC != tt.want {
+				t.Errorf("RPC = %q, want %q", m.RPC, tt.want)
+			}
+		})
+	}
+}
+
 func TestWorkingDirectoryAndCollectTo(t *testing.T) {
 	tests := []struct {
 		name, value, want string

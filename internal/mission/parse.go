@@ -23,7 +23,7 @@ const durationMsg = `must be a duration such as "90s" or "10m"`
 // Keys each mapping accepts, in the order the documentation lists them; the
 // order is also the one unknown-key suggestions are tried in.
 var (
-	missionKeys = []string{"version", "name", "report-root", "network", "env", "pass-env", "volatile", "phases"}
+	missionKeys = []string{"version", "name", "report-root", "network", "rpc", "env", "pass-env", "volatile", "phases"}
 	phaseKeys   = []string{"needs", "timeout", "continue-on-error", "steps"}
 	stepKeys    = []string{"name", "id", "run", "collect", "uses", "with", "env", "working-directory", "timeout", "continue-on-error"}
 	collectKeys = []string{"from", "to", "optional"}
@@ -495,6 +495,7 @@ func (p *parser) mission(root *yaml.Node) *Mission {
 		Name:       defaultName(p.file),
 		ReportRoot: DefaultReportRoot,
 		Network:    DefaultNetwork,
+		RPC:        RPCRequired,
 	}
 	var (
 		haveVersion, havePhases bool
@@ -522,6 +523,10 @@ func (p *parser) mission(root *yaml.Node) *Mission {
 				} else {
 					m.Network = s
 				}
+			}
+		case "rpc":
+			if v, ok := p.rpc(e); ok {
+				m.RPC = v
 			}
 		case "env":
 			m.Env = p.env(e, envKeys)
@@ -553,6 +558,26 @@ func (p *parser) mission(root *yaml.Node) *Mission {
 	}
 	p.checkNeeds(phases)
 	return m
+}
+
+// rpc reads "rpc: required | optional". A near miss gets a suggestion
+// ("optinal", "Optional"); the values are case-sensitive, as in the schema.
+func (p *parser) rpc(e entry) (RPC, bool) {
+	const want = `"rpc" must be "required" or "optional"`
+	if tn := typeName(e.val); tn != "string" {
+		p.errAt(e.val, KindType, "%s, got %s", want, tn)
+		return "", false
+	}
+	s := e.val.Value
+	if contains(rpcValues, s) {
+		return RPC(s), true
+	}
+	if hint := suggest(s, rpcValues); hint != "" {
+		p.errAt(e.val, KindValue, "%s, got %s (did you mean %s?)", want, quote(s), quote(hint))
+	} else {
+		p.errAt(e.val, KindValue, "%s, got %s", want, quote(s))
+	}
+	return "", false
 }
 
 func (p *parser) version(e entry) (int, bool) {

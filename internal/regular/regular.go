@@ -102,6 +102,29 @@ func OpenIn(root *os.Root, name string) (*os.File, error) {
 	return open(name, root.Stat, root.OpenFile)
 }
 
+// OpenNoFollow is Open for a path whose last element must not be a link:
+// a link there is refused, not followed, also when one is swapped in
+// between the check and the open (O_NOFOLLOW then fails the open).
+func OpenNoFollow(path string) (*os.File, error) {
+	return open(path, os.Lstat, func(name string, flag int, perm fs.FileMode) (*os.File, error) {
+		return os.OpenFile(name, flag|noFollow, perm)
+	})
+}
+
+// ReadHead reads at most n bytes from the start of the regular file at
+// path, which is not followed if it is a link (see OpenNoFollow). It is for
+// telling what a file is (is this manifest.json helios's?) while walking a
+// tree a pull request controls: a FIFO, a device or a link is refused at
+// once, and a huge file costs n bytes.
+func ReadHead(ctx context.Context, path string, n int64) ([]byte, error) {
+	f, err := OpenNoFollow(path)
+	if err != nil {
+		return nil, err
+	}
+	defer f.Close()
+	return io.ReadAll(NewReader(ctx, io.LimitReader(f, n)))
+}
+
 func open(name string, stat func(string) (fs.FileInfo, error), openFile func(string, int, fs.FileMode) (*os.File, error)) (*os.File, error) {
 	// Stat first so that a device is never opened at all.
 	fi, err := stat(name)

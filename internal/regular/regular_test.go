@@ -134,3 +134,57 @@ func TestBytes(t *testing.T) {
 		}
 	}
 }
+
+// TestReadHead: a bounded prefix of a regular file; a link is refused, not
+// followed, and neither a FIFO nor a link to one is waited on.
+func TestReadHead(t *testing.T) {
+	dir := t.TempDir()
+	ok := filepath.Join(dir, "ok")
+	if err := os.WriteFile(ok, []byte("hello, world"), 0o644); err != nil {
+		t.Fatal(err)
+	}
+	fifo := filepath.Join(dir, "fifo")
+	if err := syscall.Mkfifo(fifo, 0o644); err != nil {
+		t.Fatal(err)
+	}
+	link, fifoLink := filepath.Join(dir, "link"), filepath.Join(dir, "fifolink")
+	for target, l := range map[string]string{ok: link, fifo: fifoLink} {
+		if err := os.Symlink(target, l); err != nil {
+			t.Fatal(err)
+		}
+	}
+	for _, tc := range []struct {
+		name, path string
+		n          int64
+		want       string // content, or the error's text
+		err        bool
+	}{
+		{"prefix", ok, 5, "hello", false},
+		{"whole file", ok, 100, "hello, world", false},
+		{"FIFO", fifo, 5, fifo + " is a FIFO, not a regular file", true},
+		{"link to a regular file", link, 5, link + " is a symbolic link, not a regular file", true},
+		{"link to a FIFO", fifoLink, 5, fifoLink + " is a symbolic link, not a regular file", true},
+		{"folder", dir, 5, dir + " is a folder, not a regular file", true},
+	} {
+		t.Run(tc.name, func(t *testing.T) {
+			done := make(chan struct{})
+			var b []byte
+			var err error
+			go func() { b, err = ReadHead(context.Background(), tc.path, tc.n); close(done) }()
+			select {
+			case <-done:
+			case <-time.After(10 * time.Second):
+				t.Fatal("ReadHead hung")
+			}
+			if tc.err {
+				if err == nil || err.Error() != tc.want {
+					t.Fatalf("err = %v, want %q", err, tc.want)
+				}
+				return
+			}
+			if err != nil || string(b) != tc.want {
+				t.Fatalf("got %q, %v; want %q", b, err, tc.want)
+			}
+		})
+	}
+}

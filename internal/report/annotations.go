@@ -19,7 +19,8 @@ type Annotation struct {
 }
 
 // Annotations returns one annotation per failed step (a warning when the
-// step may fail) and per step a cancellation stopped, placed on the step in
+// step may fail), per step a cancellation stopped and, as a notice, per
+// step that skipped itself with a reason, placed on the step in
 // the mission file when its line is known, else on the step's log. Check
 // messages are plain text (GitHub does not render Markdown in them), so
 // they are only made one-line-per-fact and cut.
@@ -27,7 +28,7 @@ func Annotations(in Input) []Annotation {
 	var out []Annotation
 	for _, p := range in.phases() {
 		for _, s := range p.Steps {
-			if s.Status != manifest.Failure && s.Status != manifest.Cancelled {
+			if s.Status != manifest.Failure && s.Status != manifest.Cancelled && s.SkipReason == "" {
 				continue
 			}
 			name := s.Name
@@ -37,6 +38,8 @@ func Annotations(in Input) []Annotation {
 			a := Annotation{Level: "failure", StartLine: 1}
 			verb := "failed"
 			switch {
+			case s.SkipReason != "":
+				a.Level, verb = "notice", "was skipped"
 			case s.Status == manifest.Cancelled:
 				a.Level, verb = "warning", "was cancelled"
 			case s.ContinueOnError:
@@ -60,6 +63,9 @@ func Annotations(in Input) []Annotation {
 			var msg []string
 			if s.Error != "" {
 				msg = append(msg, clean(s.Error, maxAnnotationMsg))
+			}
+			if s.SkipReason != "" {
+				msg = append(msg, clean(s.SkipReason, maxAnnotationMsg))
 			}
 			if s.ExitCode != nil {
 				msg = append(msg, fmt.Sprintf("exit code %d", *s.ExitCode))

@@ -150,7 +150,31 @@ func fixtures() map[string]Input {
 	cancelled.Manifest.Reason = "cancelled by SIGTERM"
 	links(&cancelled)
 
-	return map[string]Input{"success": success, "failure": failure, "cancelled": cancelled}
+	// A mission with `rpc: optional` run without an endpoint: its chain
+	// steps skipped themselves with a reason, the phase that needs them ran.
+	skippedStep := func(id, name, uses string, from, to int64) manifest.Step {
+		s := step(id, name, manifest.Skipped, from, to, nil)
+		s.Kind, s.Uses = "uses", uses
+		s.SkipReason = "no RPC endpoint: chain pre-flight skipped; pass rpc-url to run it"
+		return s
+	}
+	skipped := Input{
+		Manifest: baseManifest(manifest.Success,
+			phase("prep", manifest.Success, nil, 0, 1200,
+				step("check-the-toolchain", "Check the toolchain", manifest.Success, 5, 1190, code(0))),
+			phase("preflight", manifest.Success, []string{"prep"}, 1200, 1210,
+				skippedStep("token", "Check the token", "helios/token", 1201, 1203),
+				skippedStep("pause", "", "helios/pause", 1204, 1206)),
+			phase("plan", manifest.Success, []string{"preflight"}, 1210, 4100,
+				step("rehearse", "Rehearse asi-takeoff", manifest.Success, 1211, 4090, code(0))),
+		),
+		LedgerDigest: "5f70bf18a086007016e948b04aed3b82103a36bea41755b6cddfaf10ace3c6ef",
+		Files:        14,
+		StepLines:    map[string]int{"preflight/token": 9},
+	}
+	links(&skipped)
+
+	return map[string]Input{"success": success, "failure": failure, "cancelled": cancelled, "skipped": skipped}
 }
 
 // huge is a run at the limits: 10,000 files, a 5 MB log excerpt as a step

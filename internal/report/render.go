@@ -181,6 +181,41 @@ func (in *Input) header(level string) string {
 	if in.Manifest != nil && in.Manifest.Reason != "" {
 		fmt.Fprintf(&b, "\n> %s\n", mdText(in.Manifest.Reason, 400))
 	}
+	b.WriteString(in.skips())
+	return b.String()
+}
+
+// maxSkipReasons bounds the distinct reasons the header lists; the step
+// table has every skipped step with its own.
+const maxSkipReasons = 5
+
+// skips says, under the conclusion, which steps skipped themselves and why
+// (one line per reason): a run whose chain pre-flight was skipped for want
+// of an endpoint succeeded, but must not read as if it had checked the
+// chain. Steps skipped because their phase did not run are left out: the
+// phase's own status and the reason above say why.
+func (in *Input) skips() string {
+	var reasons []string
+	count := map[string]int{}
+	for _, p := range in.phases() {
+		for _, s := range p.Steps {
+			if s.SkipReason == "" {
+				continue
+			}
+			if count[s.SkipReason] == 0 {
+				reasons = append(reasons, s.SkipReason)
+			}
+			count[s.SkipReason]++
+		}
+	}
+	var b strings.Builder
+	for i, r := range reasons {
+		if i == maxSkipReasons {
+			fmt.Fprintf(&b, "\n…and %s; each skipped step gives its own below.\n", plural(len(reasons)-i, "more reason", "more reasons"))
+			break
+		}
+		fmt.Fprintf(&b, "\n%s **%s skipped:** %s\n", statusIcons[manifest.Skipped], plural(count[r], "step", "steps"), mdText(r, 400))
+	}
 	return b.String()
 }
 
@@ -263,7 +298,10 @@ func (in *Input) stepRows(failedOnly bool) (head string, rows []string) {
 		rows = append(rows, fmt.Sprintf("| **%s** | %s | %s | %s | | %s |\n",
 			mdText(p.Name, nameChars), plural(len(p.Steps), "step", "steps"), status(p.Status), dur, needs))
 		for _, s := range p.Steps {
-			if failedOnly && s.Status != manifest.Failure && s.Status != manifest.Cancelled {
+			// The short form keeps the steps a reviewer must look at:
+			// those that failed or were cancelled, and those that skipped
+			// themselves (a check that did not run is not a pass).
+			if failedOnly && s.Status != manifest.Failure && s.Status != manifest.Cancelled && s.SkipReason == "" {
 				continue
 			}
 			name := s.Name
@@ -282,6 +320,10 @@ func (in *Input) stepRows(failedOnly bool) (head string, rows []string) {
 			switch {
 			case s.Error != "":
 				detail = mdText(s.Error, valueChars)
+			case s.SkipReason != "" && s.Uses != "":
+				detail = mdCode(s.Uses, nameChars) + " · " + mdText(s.SkipReason, valueChars)
+			case s.SkipReason != "":
+				detail = mdText(s.SkipReason, valueChars)
 			case s.Uses != "":
 				detail = mdCode(s.Uses, nameChars)
 			}
@@ -447,8 +489,16 @@ func (in *Input) chainRows() []string {
 				name = s.ID
 			}
 			step := fmt.Sprintf("%s %s", mdCode(s.Uses, nameChars), mdText(p.Name+" / "+name, nameChars))
-			keys := flatten(s.Data)
-			if len(keys) == 0 && len(s.Outputs) == 0 {
+			if s.SkipReason != "" {
+				rows = append(rows, fmt.Sprintf("| %s | %s | skip reason | %s |\n", step, status(s.Status), mdText(s.SkipReason, valueChars)))
+			}
+			// flatten renders no data as one "{}" value; a step that
+			// recorded nothing gets the row without values instead.
+			var keys [][2]string
+			if len(s.Data) > 0 {
+				keys = flatten(s.Data)
+			}
+			if len(keys) == 0 && len(s.Outputs) == 0 && s.SkipReason == "" {
 				rows = append(rows, fmt.Sprintf("| %s | %s | — | — |\n", step, status(s.Status)))
 			}
 			for _, kv := range keys {
@@ -665,12 +715,17 @@ func CheckOutput(in Input) (title, summary, text string) {
 func statusLine(in *Input) string {
 	parts := []string{in.conclusion()}
 	if in.Manifest != nil {
-		steps, failed := 0, 0
+		steps, failed, skipped := 0, 0, 0
 		for _, p := range in.Manifest.Phases {
 			for _, s := range p.Steps {
 				steps++
 				if s.Status == manifest.Failure {
 					failed++
+				}
+				// Only steps that skipped themselves: those a failure
+				// skipped are implied by it.
+				if s.SkipReason != "" {
+					skipped++
 				}
 			}
 		}
@@ -678,6 +733,9 @@ func statusLine(in *Input) string {
 			parts = append(parts, fmt.Sprintf("%d of %s failed", failed, plural(steps, "step", "steps")))
 		} else {
 			parts = append(parts, plural(steps, "step", "steps"))
+		}
+		if skipped > 0 {
+			parts = append(parts, fmt.Sprintf("%d skipped", skipped))
 		}
 	}
 	if in.LedgerDigest != "" {

@@ -154,6 +154,33 @@ func TestFailureGoldenContent(t *testing.T) {
 	}
 }
 
+// TestSkippedGoldenContent: a step that skipped itself shows its reason,
+// read back from the rendered Markdown, in the header, the step table and
+// the chain checks of the summary, the comment and the check run, and the
+// check's title counts it.
+func TestSkippedGoldenContent(t *testing.T) {
+	const reason = "no RPC endpoint: chain pre-flight skipped; pass rpc-url to run it"
+	in := fixtures()["skipped"]
+	title, summary, text := CheckOutput(in)
+	for name, md := range map[string]string{
+		"summary": Summary(in), "comment": Comment(in, Marker(in.missionName(), in.Key)), "check summary": summary, "check text": text,
+	} {
+		html := render(t, md)
+		wants := []string{"<td>⏭️ skipped</td>", "<code>helios/token</code> · " + reason + "</td>"}
+		if name != "check text" {
+			wants = append(wants, "⏭️ <strong>2 steps skipped:</strong> "+reason+"</p>", "<td>skip reason</td>\n<td>"+reason+"</td>")
+		}
+		for _, want := range wants {
+			if !strings.Contains(html, want) {
+				t.Errorf("%s lacks %q:\n%s", name, want, html)
+			}
+		}
+	}
+	if want := "success · 4 steps · 2 skipped · "; !strings.HasPrefix(title, want) {
+		t.Errorf("check title %q, want it to start %q", title, want)
+	}
+}
+
 func TestLimits(t *testing.T) {
 	in := huge()
 	s := Summary(in)
@@ -336,6 +363,13 @@ func TestStatusAndAnnotations(t *testing.T) {
 			[]Annotation{{Path: "helios.yml", StartLine: 14, EndLine: 14, Level: "failure",
 				Title:   `Step "Rehearse | \"quoted\" [x](http://evil) #1 @bob <img src=x> ` + "`tick`" + `" of phase "plan" failed`,
 				Message: "exit status 1: npm ERR! | <b>boom</b> @alice second line ```\nexit code 1\nlog: logs/rehearse.log"}}},
+		{"skipped", "success · 4 steps · 2 skipped · 14 files · sha256:5f70bf18a086",
+			[]Annotation{
+				{Path: "helios.yml", StartLine: 9, EndLine: 9, Level: "notice", Title: `Step "Check the token" of phase "preflight" was skipped`,
+					Message: "no RPC endpoint: chain pre-flight skipped; pass rpc-url to run it\nlog: logs/token.log"},
+				{Path: "reports/helios/logs/pause.log", StartLine: 1, EndLine: 1, Level: "notice", Title: `Step "pause" of phase "preflight" was skipped`,
+					Message: "no RPC endpoint: chain pre-flight skipped; pass rpc-url to run it\nlog: logs/pause.log"},
+			}},
 		{"cancelled", "cancelled · 5 steps · 9 files · sha256:e3b0c44298fc · cancelled by SIGTERM",
 			[]Annotation{
 				{Path: "reports/helios/logs/rehearse.log", StartLine: 1, EndLine: 1, Level: "warning", Title: `Step "Rehearse asi-takeoff" of phase "plan" was cancelled`, Message: "cancelled (SIGTERM)\nlog: logs/rehearse.log"},

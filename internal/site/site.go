@@ -156,6 +156,10 @@ func buildPage(root *bundlefs.Dir, m *manifest.Manifest, files []ledger.Entry, o
 		row := phaseRow{Name: ph.Name, Status: ph.Status, Duration: duration(ph.DurationMs), Needs: strings.Join(ph.Needs, ", ")}
 		for _, st := range ph.Steps {
 			sr := stepRow{ID: st.ID, Name: st.Name, Kind: st.Kind, Status: st.Status, Duration: duration(st.DurationMs), Error: st.Error, Log: st.Log}
+			if sr.Error == "" {
+				// Shown where an error would be: why the step did not run.
+				sr.Error = st.SkipReason
+			}
 			if sr.Name == "" {
 				sr.Name = st.ID
 			}

@@ -132,6 +132,23 @@ func checkRel(p string) error {
 	return nil
 }
 
+// NoEndpoint is the reason a chain step gives when it skips itself. One
+// text for the CLI and the action: rpc-url is both the flag (--rpc-url) and
+// the input.
+const NoEndpoint = "no RPC endpoint: chain pre-flight skipped; pass rpc-url to run it"
+
+// Preflight is the first thing every chain step does: in a mission that
+// says `rpc: optional`, a run without an RPC endpoint skips the step (an
+// engine.Skip) rather than failing it [rpc-down]; the step reads no config
+// and writes no report then, since it checked nothing. Otherwise it returns
+// nil and the step runs, and without an endpoint fails as it always has.
+func Preflight(sc *engine.StepContext) error {
+	if sc.RPCURL == "" && sc.Mission != nil && sc.Mission.RPC == mission.RPCOptional {
+		return engine.Skip(NoEndpoint)
+	}
+	return nil
+}
+
 // sharedKey names the run's connection in StepContext.Shared.
 const sharedKey = "chain/client"
 

@@ -139,6 +139,9 @@ var (
 
 // Run implements engine.Builtin.
 func (s *Step) Run(ctx context.Context, sc *engine.StepContext) error {
+	if err := chainstep.Preflight(sc); err != nil {
+		return err
+	}
 	var w With
 	if err := chainstep.DecodeWith(sc, &w); err != nil {
 		return err

@@ -105,6 +105,9 @@ var mPaused = chain.MustMethod("paused()(bool)")
 
 // Run implements engine.Builtin.
 func (s *Step) Run(ctx context.Context, sc *engine.StepContext) error {
+	if err := chainstep.Preflight(sc); err != nil {
+		return err
+	}
 	var w With
 	if err := chainstep.DecodeWith(sc, &w); err != nil {
 		return err
