@@ -40,9 +40,14 @@ type Script struct {
 	EnvOptions   []EnvOpt   `json:"envOptions,omitempty"`
 	Writes       []Write    `json:"writes"`
 	OtherPaths   []Write    `json:"otherPaths,omitempty"`
-	Invokes      []Child    `json:"invokes,omitempty"`
-	InvokedBy    []string   `json:"invokedBy,omitempty"`
-	Notes        []string   `json:"notes,omitempty"`
+	// OutputStamped: the stamps of the files the script writes where a flag
+	// (--out, --bundle, --output-name) or its env equivalent says; set only
+	// for the scripts that have such outputs.
+	OutputStamped     *[]Stamp `json:"outputStamped,omitempty"`
+	OutputStampedNote string   `json:"outputStampedNote,omitempty"`
+	Invokes           []Child  `json:"invokes,omitempty"`
+	InvokedBy         []string `json:"invokedBy,omitempty"`
+	Notes             []string `json:"notes,omitempty"`
 }
 
 // Parser locates the argument loop that was read.
@@ -128,6 +133,13 @@ type Write struct {
 	From  string   `json:"from,omitempty"` // the source that writes it, when not Source
 	Line  int      `json:"line,omitempty"`
 	Note  string   `json:"note,omitempty"`
+	// Stamped lists what makes the file differ between identical runs (see
+	// stamps.go); [] when nothing does. Set on writes, never on otherPaths.
+	Stamped     *[]Stamp `json:"stamped,omitempty"`
+	StampedNote string   `json:"stampedNote,omitempty"`
+	// Varies: variation that comes from chain state (transaction hashes,
+	// block times of a fresh chain) rather than a clock call.
+	Varies string `json:"varies,omitempty"`
 }
 
 // Child is a program the script starts, with that program's own env reads.

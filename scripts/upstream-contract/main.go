@@ -1,8 +1,10 @@
 // Command upstream-contract reads a checkout of MontrealAI/AGIJobsv0 and
 // prints, as JSON, the contract of the CLIs the Helios drill calls: the flags
-// and env each accepts, what it does with an unknown flag, and the fixed
-// paths it writes. CI has no upstream checkout, so it is run by hand and its
-// output committed as testdata/upstream/contract.json:
+// and env each accepts, what it does with an unknown flag, the fixed paths it
+// writes, and which of its outputs differ between two identical runs (the
+// clock and random reads that reach them, see stamps.go). CI has no upstream
+// checkout, so it is run by hand and its output committed as
+// testdata/upstream/contract.json:
 //
 //	go run ./scripts/upstream-contract CHECKOUT_DIR [COMMIT] > testdata/upstream/contract.json
 //
@@ -88,6 +90,7 @@ func buildContract(dir, commit string) (*Contract, error) {
 			"unknownFlag.stderr is the first line the script prints; `npm run` then adds its own \"npm error …\" lines, not recorded here.",
 			"ts-node 10.9.2 (upstream's lock) stops parsing its own options at the script path (arg with stopAtPositional: true in src/bin.ts, TypeStrong/ts-node v10.9.2 057ac1beb118f9c42d21e876a17320ad73ea6be2), so arguments after the path reach the script.",
 			"Paths are relative to the checkout root; a trailing / marks a directory.",
+			"writes[].stamped lists what makes a file differ between two identical runs: each clock or random read (new Date(), Date.now(), Math.random(), randomUUID(), randomBytes(), getRandomValues(), performance.now(), process.hrtime) in the source that produces the file and whose value reaches it, or, where the file only copies such a value from another output, the line that copies it; [] when nothing does. when gives the condition (a format, a mode) under which one applies, file the files of a directory that carry it. outputStamped is the same for the files a script writes where a flag says (--out, --bundle, --output-name). varies notes variation that comes from chain state rather than a clock call. Producers and line choices are a table in scripts/upstream-contract/stamptable.go, checked against the checkout on every run.",
 		},
 	}
 	for _, sp := range npmSpecs {
@@ -109,6 +112,9 @@ func buildContract(dir, commit string) (*Contract, error) {
 		c.HardhatScripts[sc.Source] = sc
 	}
 	sortScripts(c.Scripts)
+	if err := addStamps(co, c, stampRules); err != nil {
+		return nil, err
+	}
 	if c.HardhatRun, err = hardhatRun(dir); err != nil {
 		return nil, err
 	}

@@ -522,3 +522,219 @@ func TestCommitIsRequired(t *testing.T) {
 		t.Errorf("exit %d, stderr %q", code, errb.String())
 	}
 }
+
+func TestClockReads(t *testing.T) {
+	src := `import { randomBytes, randomUUID } from 'crypto';
+// new Date() in a comment
+const label = 'Date.now() in a string';
+let when: Date | undefined;
+const parsed = new Date(raw);
+function render(): string {
+  return ` + "`Generated ${new Date().toISOString()}`" + `;
+}
+function timed() {
+  const start = Date.now();
+  const ms = Date.now() - start;
+  const t = performance.now();
+  const h = process.hrtime.bigint();
+  return { id: randomUUID(), salt: randomBytes(32), r: Math.random() };
+}
+const obj = { Date: 1 };
+const x = obj.Date;
+`
+	reads, err := mustSource(t, src).clockReads()
+	if err != nil {
+		t.Fatal(err)
+	}
+	type rd struct {
+		line     int
+		what, fn string
+	}
+	var got []rd
+	for _, r := range reads {
+		got = append(got, rd{r.line, r.what, r.fn})
+	}
+	want := []rd{
+		{7, "new Date().toISOString()", "render"},
+		{10, "Date.now()", "timed"},
+		{11, "Date.now()", "timed"},
+		{12, "performance.now()", "timed"},
+		{13, "process.hrtime.bigint()", "timed"},
+		{14, "randomUUID()", "timed"},
+		{14, "randomBytes(32)", "timed"},
+		{14, "Math.random()", "timed"},
+	}
+	if !reflect.DeepEqual(got, want) {
+		t.Errorf("reads\n got %v\nwant %v", got, want)
+	}
+	none, err := mustSource(t, "const d = new Date(value);\nexport function f(x: Date): string { return x.toISOString(); }\n").clockReads()
+	if err != nil || len(none) != 0 {
+		t.Errorf("a file without clock reads gave %v, %v", none, err)
+	}
+	sh, err := newProducer("x.sh", "#!/bin/bash\n# date in a comment: $(date)\nSTAMP=\"$(date +%s)\"\nN=$RANDOM\necho done\n")
+	if err != nil {
+		t.Fatal(err)
+	}
+	if len(sh.reads) != 2 || sh.reads[0].line != 3 || sh.reads[1].line != 4 {
+		t.Errorf("shell reads %+v", sh.reads)
+	}
+}
+
+// stampCheckout writes a small checkout: a demo that runs a renderer and
+// embeds its timestamp, the renderer with a markdown and a plain branch, and
+// a file with no clock read.
+func stampCheckout(t *testing.T) *checkout {
+	t.Helper()
+	dir := t.TempDir()
+	files := map[string]string{
+		"package.json": `{"scripts":{}}`,
+		"demo.ts": `const start = Date.now();
+function summary(report: any) {
+  return ` + "`stamp ${report.timestamp}`" + `;
+}
+run(['render.ts', '--format', 'markdown', '--out', OUT]);
+`,
+		"render.ts": `function renderMarkdown(): string {
+  return ` + "`Generated ${new Date().toISOString()}`" + `;
+}
+function renderPlain(): string {
+  return 'plain';
+}
+function report() {
+  return { timestamp: new Date().toISOString() };
+}
+const out = options.format === 'markdown' ? renderMarkdown() : renderPlain();
+`,
+		"still.ts": "export const x = 1;\n",
+	}
+	for name, text := range files {
+		if err := os.WriteFile(filepath.Join(dir, name), []byte(text), 0o644); err != nil {
+			t.Fatal(err)
+		}
+	}
+	co, err := openCheckout(dir)
+	if err != nil {
+		t.Fatal(err)
+	}
+	return co
+}
+
+func TestStampRules(t *testing.T) {
+	co := stampCheckout(t)
+	ok := stampRule{script: "demo", path: "out.md",
+		check: []evidence{{re: `'render\.ts', '--format', 'markdown'`, why: "the demo asks for markdown"}},
+		from: []producerRule{
+			{source: "render.ts", when: "markdown",
+				claims:  []claim{{at: "Generated", fn: "renderMarkdown"}},
+				exclude: []claim{{at: "timestamp: new Date()", fn: "report", why: "the report's, not the page's"}},
+				check:   []evidence{{re: `'markdown' \? renderMarkdown\(\)`, why: "markdown branch"}}},
+			{source: "demo.ts", embeds: []claim{{at: "${report.timestamp}", fn: "summary"}},
+				exclude: []claim{{at: "Date.now()", why: "a duration, logged only"}}},
+		}}
+	stamps, note, err := newStamper(co).apply(&ok, "demo.ts")
+	if err != nil {
+		t.Fatal(err)
+	}
+	want := []Stamp{
+		{Source: "demo.ts", Line: 3, What: "${report.timestamp}"},
+		{Source: "render.ts", Line: 2, What: "new Date().toISOString()", When: "markdown"},
+	}
+	if !reflect.DeepEqual(stamps, want) {
+		t.Errorf("stamps\n got %+v\nwant %+v", stamps, want)
+	}
+	if !strings.Contains(note, "render.ts:8 new Date().toISOString(): the report's, not the page's") || !strings.Contains(note, "demo.ts:1 Date.now(): a duration") {
+		t.Errorf("note %q", note)
+	}
+
+	// A producer with no clock read and nothing claimed: [].
+	none := stampRule{script: "demo", path: "still.txt", from: []producerRule{{source: "still.ts"}}}
+	if stamps, _, err := newStamper(co).apply(&none, "demo.ts"); err != nil || stamps == nil || len(stamps) != 0 {
+		t.Errorf("no clock read gave %v, %v", stamps, err)
+	}
+
+	bad := []struct {
+		name    string
+		rule    stampRule
+		wantErr string
+	}{
+		{"claimed line has no clock read",
+			stampRule{script: "demo", path: "x", from: []producerRule{{source: "render.ts", claims: []claim{{at: "return 'plain'"}}}}},
+			`claims a clock or random read on a line containing "return 'plain'"`},
+		{"claimed in the wrong function",
+			stampRule{script: "demo", path: "x", from: []producerRule{{source: "render.ts", claims: []claim{{at: "Generated", fn: "renderPlain"}}}}},
+			"in function renderPlain; found 0"},
+		{"a read left unclassified",
+			stampRule{script: "demo", path: "x", from: []producerRule{{source: "render.ts", claims: []claim{{at: "Generated", fn: "renderMarkdown"}}}}},
+			"render.ts:8 reads new Date().toISOString(), which the table neither claims nor excludes"},
+		{"a read claimed twice",
+			stampRule{script: "demo", path: "x", from: []producerRule{{source: "demo.ts", claims: []claim{{at: "Date.now()"}}, exclude: []claim{{at: "const start", why: "x"}}}}},
+			"claimed or excluded twice"},
+		{"an exclusion without a reason",
+			stampRule{script: "demo", path: "x", from: []producerRule{{source: "demo.ts", exclude: []claim{{at: "Date.now()"}}}}},
+			"without a reason"},
+		{"producer missing",
+			stampRule{script: "demo", path: "x", from: []producerRule{{source: "gone.ts"}}},
+			"producer: open"},
+		{"evidence gone",
+			stampRule{script: "demo", path: "x", check: []evidence{{re: `'--format', 'json'`, why: "json"}}, from: []producerRule{{source: "still.ts"}}},
+			"demo.ts no longer matches"},
+		{"embed text gone",
+			stampRule{script: "demo", path: "x", from: []producerRule{{source: "demo.ts", embeds: []claim{{at: "${report.generatedAt}"}}, exclude: []claim{{at: "Date.now()", why: "x"}}}}},
+			`a line containing "${report.generatedAt}"; found 0`},
+	}
+	for _, tc := range bad {
+		t.Run(tc.name, func(t *testing.T) {
+			_, _, err := newStamper(co).apply(&tc.rule, "demo.ts")
+			if err == nil || !strings.Contains(err.Error(), tc.wantErr) {
+				t.Errorf("error %v, want one containing %q", err, tc.wantErr)
+			}
+		})
+	}
+}
+
+func TestAddStamps(t *testing.T) {
+	co := stampCheckout(t)
+	contract := func() *Contract {
+		return &Contract{Scripts: []*Script{
+			{Name: "demo", Source: "demo.ts", Writes: []Write{{Path: "out.md"}, {Path: "kit.json", From: "render.ts"}}},
+			{Name: "quiet", Source: "still.ts", Writes: []Write{}},
+		}}
+	}
+	rules := []stampRule{{script: "demo", path: "out.md", from: []producerRule{
+		{source: "demo.ts", claims: []claim{{at: "Date.now()"}}},
+	}}}
+	c := contract()
+	if err := addStamps(co, c, rules); err != nil {
+		t.Fatal(err)
+	}
+	w := c.Scripts[0].Writes
+	if w[0].Stamped == nil || len(*w[0].Stamped) != 1 || (*w[0].Stamped)[0].Line != 1 {
+		t.Errorf("out.md %+v", w[0].Stamped)
+	}
+	// kit.json: From is known, so every read of render.ts reaches it.
+	if w[1].Stamped == nil || len(*w[1].Stamped) != 2 {
+		t.Errorf("kit.json %+v", w[1].Stamped)
+	}
+	if c.Scripts[1].OutputStamped != nil {
+		t.Error("a script without an output rule got outputStamped")
+	}
+
+	bad := []struct {
+		name    string
+		rules   []stampRule
+		wantErr string
+	}{
+		{"write without a known producer", nil, "out.md and its producer is not known"},
+		{"stale row", append(rules, stampRule{script: "demo", path: "gone.md", from: []producerRule{{source: "still.ts"}}}), "has no write gone.md"},
+		{"unknown script", append(rules, stampRule{script: "nope", path: ""}), "no script nope"},
+		{"the script's own read unclassified", []stampRule{{script: "demo", path: "out.md", from: []producerRule{{source: "still.ts"}}}}, "demo.ts:1 reads Date.now() and no row of demo claims or excludes it"},
+	}
+	for _, tc := range bad {
+		t.Run(tc.name, func(t *testing.T) {
+			err := addStamps(co, contract(), tc.rules)
+			if err == nil || !strings.Contains(err.Error(), tc.wantErr) {
+				t.Errorf("error %v, want one containing %q", err, tc.wantErr)
+			}
+		})
+	}
+}
