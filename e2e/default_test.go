@@ -1,12 +1,16 @@
 package e2e
 
 import (
+	"encoding/json"
 	"os"
 	"os/exec"
 	"path/filepath"
 	"sort"
 	"strings"
 	"testing"
+	"time"
+
+	"github.com/helios-action/helios-action/internal/glob"
 )
 
 // TestDefaultPlan keeps the resolved built-in drill, every command in
@@ -67,6 +71,78 @@ func TestDefaultMissionOnUpstreamFixture(t *testing.T) {
 	for _, want := range []string{"chain/token-metadata.md", "owner/thermodynamics.md", "asi-global/helios-asi-global-kit.json"} {
 		if !strings.Contains(digest, want) {
 			t.Errorf("the governance digest does not list %s", want)
+		}
+	}
+}
+
+// TestDefaultMissionWithoutRPC runs the built-in drill on the stand-in tree
+// as a user of the upstream repository would first run it: no RPC endpoint.
+// Every phase succeeds, the chain pre-flight is skipped with its reason, and
+// a second run differs from the first only in files the drill declares
+// volatile (the stand-in stamps the time where upstream's scripts do), so
+// fail-on-drift passes on an unchanged commit.
+func TestDefaultMissionWithoutRPC(t *testing.T) {
+	if _, err := exec.LookPath("npm"); err != nil {
+		t.Skip("npm is not installed")
+	}
+	ws := workspace(t, "upstream")
+	root := filepath.Join(ws, "reports/helios-omniversal-symphony")
+	first := filepath.Join(t.TempDir(), "first")
+	for i := range 2 {
+		res := run(t, ws, nil, "run")
+		if res.code != 0 {
+			t.Fatalf("run %d: exit %d\nstdout:\n%s\nstderr:\n%s", i+1, res.code, res.stdout, res.stderr)
+		}
+		if i == 0 {
+			copyTree(t, root, first)
+			time.Sleep(10 * time.Millisecond) // a later stamp, whatever the clock's grain
+		}
+	}
+	sha256sumCheck(t, root)
+	m := readManifest(t, root)
+	for name, st := range phaseStatus(m) {
+		if st != "success" {
+			t.Errorf("phase %s: %s, want success", name, st)
+		}
+	}
+	tok := stepByID(m, "preflight", "token-metadata")
+	if tok == nil || tok.Status != "skipped" || !strings.Contains(tok.SkipReason, "no RPC endpoint: chain pre-flight skipped") {
+		t.Errorf("token step: %+v, want skipped with the no-endpoint reason", tok)
+	}
+	digest := readFile(t, filepath.Join(root, "governance-digest.md"))
+	if !strings.Contains(digest, "owner/command-center-bundle") {
+		t.Errorf("the governance digest does not name the command-center bundle the runbook expects")
+	}
+
+	res := run(t, ws, nil, "diff", first, root, "--fail-on-drift", "--format", "json")
+	if res.code != 0 {
+		t.Fatalf("diff of two runs: exit %d\n%s%s", res.code, res.stdout, res.stderr)
+	}
+	var d struct {
+		Drift    bool
+		Volatile []struct{ Name, Kind string }
+	}
+	if err := json.Unmarshal([]byte(res.stdout), &d); err != nil {
+		t.Fatalf("%v\n%s", err, res.stdout)
+	}
+	changed := map[string]bool{}
+	for _, f := range d.Volatile {
+		if f.Kind == "changed" {
+			changed[f.Name] = true
+		}
+	}
+	// Upstream writes these the same on every run: declared volatile, they
+	// would hide real drift.
+	for _, p := range []string{"owner/command-center.md", "owner/thermodynamics.md", "asi-global/governance.mmd", "asi-global/command-center.md", "asi-takeoff/project-plan.json", "chain/token-metadata.md", "docs/docs-check.md", "governance-digest.json"} {
+		if glob.MatchAny(m.Volatile, p) {
+			t.Errorf("%s is declared volatile, but upstream's script writes it the same on every run", p)
+		}
+	}
+	// The stand-in stamps these as upstream does; had they not changed, the
+	// diff above would prove nothing about the drill's volatile list.
+	for _, p := range []string{"owner/mission-control.md", "owner/parameter-matrix.md", "asi-global/governance.md", "asi-takeoff/dry-run.json", "asi-global/helios-asi-global-kit.json", "asi-takeoff/local/receipts/deploy.json"} {
+		if !changed[p] {
+			t.Errorf("%s did not change between runs as a volatile file; diff:\n%s", p, res.stdout)
 		}
 	}
 }
