@@ -5,6 +5,7 @@ import (
 	"strconv"
 
 	"github.com/helios-action/helios-action/internal/docs"
+	"github.com/helios-action/helios-action/internal/manifest"
 	"github.com/helios-action/helios-action/internal/mdtext"
 )
 
@@ -51,19 +52,7 @@ func (r *runner) annotateSteps(b *bundleInfo) {
 // steps that skipped themselves, so a run that succeeded without checking
 // the chain says so where the run's result is read.
 func (r *runner) noticeSkips(b *bundleInfo) {
-	var reasons []string
-	count := map[string]int{}
-	for _, p := range b.manifest.Phases {
-		for _, st := range p.Steps {
-			if st.SkipReason == "" {
-				continue
-			}
-			if count[st.SkipReason] == 0 {
-				reasons = append(reasons, st.SkipReason)
-			}
-			count[st.SkipReason]++
-		}
-	}
+	reasons, count := manifest.SkipReasons(b.manifest.Phases)
 	for i, reason := range reasons {
 		if i == maxStepAnnotations {
 			r.a.Noticef("%d more reasons for skipped steps are in manifest.json", len(reasons)-i)

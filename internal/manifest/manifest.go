@@ -131,3 +131,22 @@ func (m *Manifest) Marshal() ([]byte, error) {
 	}
 	return append(b, '\n'), nil
 }
+
+// SkipReasons lists, in plan order and once each, the reasons steps gave for
+// skipping themselves, with how many steps gave each. Steps skipped because
+// their phase did not run give none.
+func SkipReasons(phases []Phase) (reasons []string, count map[string]int) {
+	count = map[string]int{}
+	for _, p := range phases {
+		for _, st := range p.Steps {
+			if st.SkipReason == "" {
+				continue
+			}
+			if count[st.SkipReason] == 0 {
+				reasons = append(reasons, st.SkipReason)
+			}
+			count[st.SkipReason]++
+		}
+	}
+	return reasons, count
+}

@@ -195,19 +195,7 @@ const maxSkipReasons = 5
 // chain. Steps skipped because their phase did not run are left out: the
 // phase's own status and the reason above say why.
 func (in *Input) skips() string {
-	var reasons []string
-	count := map[string]int{}
-	for _, p := range in.phases() {
-		for _, s := range p.Steps {
-			if s.SkipReason == "" {
-				continue
-			}
-			if count[s.SkipReason] == 0 {
-				reasons = append(reasons, s.SkipReason)
-			}
-			count[s.SkipReason]++
-		}
-	}
+	reasons, count := manifest.SkipReasons(in.phases())
 	var b strings.Builder
 	for i, r := range reasons {
 		if i == maxSkipReasons {
