@@ -373,3 +373,50 @@ func TestChown(t *testing.T) {
 		t.Errorf("Chown followed the link: the file it points at is %s", got)
 	}
 }
+
+// TestOpenGivesMadeFoldersToTheWorkspaceOwner: in the action's container
+// helios is root and the workspace is the runner's user's, who also runs
+// the steps. The folders Open makes on the way to the report root belong to
+// the owner of the folder each is made in, so steps can write beside the
+// bundle (reports/<their own>); a folder that already existed keeps its
+// owner.
+func TestOpenGivesMadeFoldersToTheWorkspaceOwner(t *testing.T) {
+	if os.Geteuid() != 0 {
+		t.Skip("needs root to create folders for another user")
+	}
+	const uid, gid = 61001, 61002
+	ws := t.TempDir()
+	if err := os.Chown(ws, uid, gid); err != nil {
+		t.Fatal(err)
+	}
+	if err := os.Mkdir(filepath.Join(ws, "kept"), 0o755); err != nil { // root's, before helios
+		t.Fatal(err)
+	}
+	d, err := Open(ws, "reports/sub/root")
+	if err != nil {
+		t.Fatal(err)
+	}
+	d.Close()
+	for _, p := range []string{"reports", "reports/sub", "reports/sub/root"} {
+		fi, err := os.Lstat(filepath.Join(ws, p))
+		if err != nil {
+			t.Fatal(err)
+		}
+		if st := fi.Sys().(*syscall.Stat_t); st.Uid != uid || st.Gid != gid {
+			t.Errorf("%s: owned by %d:%d, want the workspace owner %d:%d", p, st.Uid, st.Gid, uid, gid)
+		}
+	}
+	d, err = Open(ws, "kept/root")
+	if err != nil {
+		t.Fatal(err)
+	}
+	d.Close()
+	fi, _ := os.Lstat(filepath.Join(ws, "kept"))
+	if st := fi.Sys().(*syscall.Stat_t); st.Uid != 0 {
+		t.Errorf("kept: owner changed to %d; helios gives away only what it made", st.Uid)
+	}
+	fi, _ = os.Lstat(filepath.Join(ws, "kept/root"))
+	if st := fi.Sys().(*syscall.Stat_t); st.Uid != 0 {
+		t.Errorf("kept/root: owned by %d, want root's (the owner of kept/)", st.Uid)
+	}
+}

@@ -49,7 +49,15 @@ func Open(workspace, rel string) (*Dir, error) {
 		return nil, &os.PathError{Op: "open workspace", Path: workspace, Err: err}
 	}
 	for i, c := range comps {
+		var st unix.Stat_t
+		missing := unix.Fstatat(cur, c, &st, unix.AT_SYMLINK_NOFOLLOW) == unix.ENOENT
 		fd, err := openDir(cur, c, true)
+		if err == nil && missing {
+			err = inheritOwner(cur, fd)
+			if err != nil {
+				unix.Close(fd)
+			}
+		}
 		unix.Close(cur)
 		if err != nil {
 			sub := strings.Join(comps[:i+1], "/")
@@ -70,6 +78,30 @@ func Open(workspace, rel string) (*Dir, error) {
 		return nil, fmt.Errorf("report root %s: %w", rel, err)
 	}
 	return &Dir{fd: cur, path: path.Join(workspace, rel), rel: rel, dev: uint64(st.Dev), ino: uint64(st.Ino)}, nil
+}
+
+// inheritOwner gives a folder helios just made on the way to the report
+// root (reports/, say) to the owner of the folder it was made in. helios runs
+// as root in the action's container while the workspace belongs to the
+// runner's user, who also runs the steps: a root-owned reports/ would stop
+// every step from writing its own reports beside the bundle (upstream's
+// scripts write reports/asi-takeoff/ and reports/localhost/). Not being root,
+// helios made the folder as itself, and there is nothing to give.
+func inheritOwner(parent, fd int) error {
+	if os.Geteuid() != 0 {
+		return nil
+	}
+	var p, st unix.Stat_t
+	if err := unix.Fstat(parent, &p); err != nil {
+		return err
+	}
+	if err := unix.Fstat(fd, &st); err != nil {
+		return err
+	}
+	if p.Uid == st.Uid && p.Gid == st.Gid {
+		return nil
+	}
+	return unix.Fchown(fd, int(p.Uid), int(p.Gid))
 }
 
 // isLinkErr is what openat with O_NOFOLLOW|O_DIRECTORY says of a link (or
