@@ -137,15 +137,19 @@ func baselineProblem(v string) string {
 }
 
 // missionProblem checks the mission input against the workspace ws: a
-// path relative to it (read there, as before), or an absolute path inside
-// it (${{ github.workspace }}-style). An absolute path outside is refused,
-// so the input stays confined to the checkout as it was when every path
-// was joined onto the workspace; `helios run --mission` has no such bound.
+// path relative to it, or an absolute path inside it
+// (${{ github.workspace }}-style). Anything that leads out (an absolute path
+// elsewhere, or "../") is refused: a workflow reads its mission from the
+// checkout; `helios run --mission` has no such bound.
 func missionProblem(ws, v string) string {
-	if !filepath.IsAbs(v) {
+	if v == "" {
 		return ""
 	}
-	rel, err := filepath.Rel(filepath.Clean(ws), filepath.Clean(v))
+	p := v
+	if !filepath.IsAbs(p) {
+		p = filepath.Join(ws, p)
+	}
+	rel, err := filepath.Rel(filepath.Clean(ws), filepath.Clean(p))
 	if err != nil || !filepath.IsLocal(rel) {
 		return fmt.Sprintf("must be a mission file in the workspace %s (relative to it, or absolute inside it), got %q", ws, v)
 	}

@@ -12,6 +12,8 @@ func TestMissionInput(t *testing.T) {
 	for _, tc := range []struct{ name, value, want string }{
 		{"default", "", ""},
 		{"relative", "ci/helios.yml", ""},
+		{"relative, unclean", "ci/../helios.yml", ""},
+		{"relative climbing out", "../secrets/helios.yml", `got "../secrets/helios.yml"`},
 		{"absolute inside", "/github/workspace/ci/helios.yml", ""},
 		{"absolute inside, unclean", "/github/workspace/ci/../helios.yml", ""},
 		{"absolute outside", "/etc/helios.yml", `got "/etc/helios.yml"`},
