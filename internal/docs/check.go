@@ -207,6 +207,11 @@ func findFiles(ctx context.Context, root string, include, exclude []string) (fil
 		}
 	}
 	err = filepath.WalkDir(root, func(p string, d fs.DirEntry, err error) error {
+		// Steps of other phases run meanwhile (a compile cleans its old
+		// artifacts/): what vanished under the walk is not Markdown to check.
+		if err != nil && p != root && errors.Is(err, fs.ErrNotExist) {
+			return nil
+		}
 		if err != nil {
 			return err
 		}
