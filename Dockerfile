@@ -1,5 +1,5 @@
 # The helios-action container: `helios` on a Node.js 20 Debian base with what
-# mission steps need to run repository commands (a shell, git, make, CA
+# mission steps need to run repository commands (a shell, git, make, nc, CA
 # certificates). GitHub builds this file on every run of `uses: ./` or a
 # branch ref; releases point action.yml at the prebuilt image instead.
 #
@@ -27,7 +27,7 @@ RUN go build -trimpath -ldflags "-s -w -X main.version=${VERSION}" -o /helios ./
 FROM ${RUNTIME_IMAGE}
 RUN apt-get update \
  && DEBIAN_FRONTEND=noninteractive apt-get install -y --no-install-recommends \
-      bash ca-certificates git make \
+      bash ca-certificates git make netcat-openbsd \
  && rm -rf /var/lib/apt/lists/*
 # The workspace is the runner user's checkout and the container runs as
 # root: without this git refuses the repository ("dubious ownership") and
