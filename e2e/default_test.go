@@ -27,9 +27,7 @@ func TestDefaultPlan(t *testing.T) {
 // a tree whose package.json scripts stand in for the upstream ones: they
 // record their argv and write the files the real ones would.
 func TestDefaultMissionOnUpstreamFixture(t *testing.T) {
-	if _, err := exec.LookPath("npm"); err != nil {
-		t.Skip("npm is not installed")
-	}
+	needStandIn(t)
 	ws := workspace(t, "upstream")
 	// The dev chain writes config/ in upstream's formats, as the upstream
 	// repository holds it.
@@ -82,9 +80,7 @@ func TestDefaultMissionOnUpstreamFixture(t *testing.T) {
 // volatile (the stand-in stamps the time where upstream's scripts do), so
 // fail-on-drift passes on an unchanged commit.
 func TestDefaultMissionWithoutRPC(t *testing.T) {
-	if _, err := exec.LookPath("npm"); err != nil {
-		t.Skip("npm is not installed")
-	}
+	needStandIn(t)
 	ws := workspace(t, "upstream")
 	root := filepath.Join(ws, "reports/helios-omniversal-symphony")
 	first := filepath.Join(t.TempDir(), "first")
@@ -108,6 +104,11 @@ func TestDefaultMissionWithoutRPC(t *testing.T) {
 	tok := stepByID(m, "preflight", "token-metadata")
 	if tok == nil || tok.Status != "skipped" || !strings.Contains(tok.SkipReason, "no RPC endpoint: chain pre-flight skipped") {
 		t.Errorf("token step: %+v, want skipped with the no-endpoint reason", tok)
+	}
+	// The docs phase read the stand-in's docs/ (a wrong paths glob would
+	// check nothing and pass).
+	if st := stepByID(m, "docs", "documentation-links"); st == nil || st.Data["files"] != float64(1) || st.Data["problems"] != float64(0) {
+		t.Errorf("docs step: %+v, want 1 file checked, no problems", st)
 	}
 	digest := readFile(t, filepath.Join(root, "governance-digest.md"))
 	if !strings.Contains(digest, "owner/command-center-bundle") {
@@ -143,6 +144,18 @@ func TestDefaultMissionWithoutRPC(t *testing.T) {
 	for _, p := range []string{"owner/mission-control.md", "owner/parameter-matrix.md", "asi-global/governance.md", "asi-takeoff/dry-run.json", "asi-global/helios-asi-global-kit.json", "asi-takeoff/local/receipts/deploy.json"} {
 		if !changed[p] {
 			t.Errorf("%s did not change between runs as a volatile file; diff:\n%s", p, res.stdout)
+		}
+	}
+}
+
+// needStandIn skips a test of the upstream stand-in where its tools are
+// missing: npm runs its scripts, and its local rehearsal waits for a node
+// with nc as upstream's does. CI installs both (.ci/run).
+func needStandIn(t *testing.T) {
+	t.Helper()
+	for _, tool := range []string{"npm", "nc"} {
+		if _, err := exec.LookPath(tool); err != nil {
+			t.Skipf("%s is not installed", tool)
 		}
 	}
 }

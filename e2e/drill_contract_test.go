@@ -397,6 +397,11 @@ func (c *contract) checkCommand(step, cmd string) (writes []string, errs []error
 			return nil, append(errs, fmt.Errorf("%s: %s is not a script the contract knows", who, positional[0]))
 		}
 		return nil, append(errs, checkEnv(who+" "+positional[0], env, s.Env)...)
+	case len(words) == 2 && words[0] == "npm" && words[1] == "ci" && len(env) == 0:
+		if !repoFile("package-lock.json") {
+			return nil, []error{fmt.Errorf("%s: npm ci needs a package-lock.json in the repository", step)}
+		}
+		return nil, nil
 	case len(words) >= 2 && words[0] == "mkdir" && words[1] == "-p" && len(env) == 0:
 		return nil, nil
 	}
