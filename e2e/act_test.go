@@ -107,7 +107,7 @@ type actWorkspace struct {
 }
 
 type wsOptions struct {
-	example  bool              // lay out testdata/example (helios.yml, config/, …) at the root
+	fixture  string            // lay out testdata/<fixture> ("example": helios.yml, config/, …; "upstream": the stand-in) at the root
 	mission  string            // or this helios.yml
 	workflow string            // .github/workflows/act.yml
 	extra    map[string]string // more files
@@ -149,12 +149,13 @@ func (h *actHarness) workspace(t *testing.T, o wsOptions) *actWorkspace {
 	}
 	writeFile(t, df, docker)
 
-	if o.example {
-		err := filepath.WalkDir("../testdata/example", func(p string, d fs.DirEntry, err error) error {
+	if o.fixture != "" {
+		src := filepath.Join("..", "testdata", o.fixture)
+		err := filepath.WalkDir(src, func(p string, d fs.DirEntry, err error) error {
 			if err != nil {
 				return err
 			}
-			rel, _ := filepath.Rel("../testdata/example", p)
+			rel, _ := filepath.Rel(src, p)
 			if d.IsDir() && rel == "reports" {
 				return filepath.SkipDir
 			}
@@ -163,7 +164,7 @@ func (h *actHarness) workspace(t *testing.T, o wsOptions) *actWorkspace {
 			}
 			dst := filepath.Join(dir, rel)
 			if _, err := os.Lstat(dst); err == nil {
-				return fmt.Errorf("the example's %s would overwrite the repository's", rel)
+				return fmt.Errorf("the fixture's %s would overwrite the repository's", rel)
 			}
 			fi, _ := d.Info()
 			b, err := os.ReadFile(p)
@@ -544,7 +545,7 @@ func TestAct(t *testing.T) {
 
 	t.Run("push", func(t *testing.T) {
 		gh := ghtest.NewServer(t)
-		ws := h.workspace(t, wsOptions{example: true, workflow: actWorkflow("push", "rpc-url: ${{ secrets.HELIOS_RPC_URL }}")})
+		ws := h.workspace(t, wsOptions{fixture: "example", workflow: actWorkflow("push", "rpc-url: ${{ secrets.HELIOS_RPC_URL }}")})
 		res := h.run(t, ws, "push", actRunOptions{
 			event:   "push",
 			payload: map[string]any{"ref": "refs/heads/main", "after": ws.head},
@@ -696,6 +697,44 @@ func TestAct(t *testing.T) {
 		}
 	})
 
+	t.Run("built-in drill on the upstream stand-in without rpc-url", func(t *testing.T) {
+		// A user of the upstream repository adds the action with no
+		// mission and no endpoint: the drill runs every phase, the chain
+		// pre-flight is skipped with its reason, and the check passes.
+		gh := ghtest.NewServer(t)
+		ws := h.workspace(t, wsOptions{fixture: "upstream", workflow: actWorkflow("pull_request", "")})
+		res := h.run(t, ws, "drill", actRunOptions{event: "pull_request", payload: prPayload(51, ws.head), env: ghEnv(gh)})
+		if res.code != 0 || res.outputs["conclusion"] != "success" {
+			res.fatalf(t, "act exit %d, outputs %v", res.code, res.outputs)
+		}
+		root := checkBundle(t, ws, res)
+		m := readManifest(t, root)
+		if m.Mission.File != "(built-in) helios-omniversal-symphony.yml" {
+			t.Errorf("mission %q, want the built-in drill", m.Mission.File)
+		}
+		for name, st := range phaseStatus(m) {
+			if st != "success" {
+				t.Errorf("phase %s: %s", name, st)
+			}
+		}
+		const reason = "no RPC endpoint: chain pre-flight skipped"
+		if tok := stepByID(m, "preflight", "token-metadata"); tok == nil || tok.Status != "skipped" || !strings.Contains(tok.SkipReason, reason) {
+			t.Errorf("token step %+v", tok)
+		}
+		// Markdown escapes the reason's ":" and "-"; read it as a reader does.
+		unescape := strings.NewReplacer(`\:`, ":", `\-`, "-").Replace
+		if summary := strings.Join(res.commands("summary"), ""); !strings.Contains(unescape(summary), reason) {
+			t.Errorf("the job summary does not say why the pre-flight was skipped:\n%s", summary)
+		}
+		runs := gh.CheckRuns()
+		if len(runs) != 1 || runs[0].Conclusion != "success" || !strings.Contains(runs[0].Title, "skipped") {
+			t.Errorf("check runs %+v, want one success whose title counts the skipped step", runs)
+		}
+		if c := gh.Comments("octo", "helios", 51); len(c) != 1 || !strings.Contains(unescape(c[0].Body), reason) {
+			t.Errorf("comments %+v, want one that says why the pre-flight was skipped", c)
+		}
+	})
+
 	t.Run("README fork-safe workflow_run pattern", func(t *testing.T) {
 		gh := ghtest.NewServer(t)
 		// The untrusted half, as the README gives it: the fork's PR runs
@@ -738,7 +777,7 @@ func TestAct(t *testing.T) {
 
 	t.Run("README usage workflow", func(t *testing.T) {
 		gh := ghtest.NewServer(t)
-		ws := h.workspace(t, wsOptions{example: true, workflow: readmeWorkflow(t, "usage-workflow")})
+		ws := h.workspace(t, wsOptions{fixture: "example", workflow: readmeWorkflow(t, "usage-workflow")})
 		res := h.run(t, ws, "usage", actRunOptions{
 			event: "pull_request", payload: prPayload(31, ws.head),
 			secrets: map[string]string{"HELIOS_RPC_URL": rpcURL}, env: ghEnv(gh),
