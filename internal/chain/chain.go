@@ -220,16 +220,13 @@ func (c *Client) classify(ctx context.Context, call string, addr common.Address,
 	case errors.Is(err, context.DeadlineExceeded) || ctx.Err() != nil || isTimeout(err):
 		e.Kind, e.Msg = Timeout, fmt.Sprintf("no answer within %s", c.timeout)
 	case errors.As(err, &de) && isRevert(err, de):
-		e.Kind, e.Msg = Revert, "reverted"
-		if reason := revertReason(de.ErrorData()); reason != "" {
-			e.Msg += ": " + reason
-		}
+		e.Kind, e.Msg = Revert, revertMessage(ctx, err)
 	case errors.As(err, &he):
 		e.Kind, e.Msg = RPCDown, fmt.Sprintf("the RPC endpoint answered HTTP %d", he.StatusCode)
 	case errors.As(err, &re):
 		e.Kind, e.Msg = RPC, fmt.Sprintf("JSON-RPC error %d: %s", re.ErrorCode(), re.Error())
 		if strings.Contains(strings.ToLower(re.Error()), "revert") {
-			e.Kind, e.Msg = Revert, re.Error()
+			e.Kind, e.Msg = Revert, revertMessage(ctx, err)
 		}
 	case isTransport(err):
 		e.Kind, e.Msg = RPCDown, "the RPC endpoint is unreachable: "+scrub(err)

@@ -8,9 +8,7 @@ import (
 	"strings"
 	"syscall"
 
-	"github.com/ethereum/go-ethereum/accounts/abi"
 	"github.com/ethereum/go-ethereum/common"
-	"github.com/ethereum/go-ethereum/common/hexutil"
 	"github.com/ethereum/go-ethereum/rpc"
 )
 
@@ -82,29 +80,25 @@ func scrub(err error) string {
 	return err.Error()
 }
 
-// isRevert tells a revert (geth and Hardhat answer code 3 with the revert
-// data, or code -32000 "execution reverted") from other errors with data.
+// isRevert tells a revert from other errors with data: geth, anvil and
+// Erigon answer code 3, Hardhat and older nodes say "revert" in the message,
+// older Nethermind only in `data` ("Reverted 0x…", or "err: 0x… (supplied
+// gas …)" under "VM execution error."), and Hardhat 2 may put the revert
+// data in a `data` object under a generic message.
 func isRevert(err error, de rpc.DataError) bool {
 	var re rpc.Error
 	if errors.As(err, &re) && re.ErrorCode() == 3 {
 		return true
 	}
-	return strings.Contains(strings.ToLower(err.Error()), "revert")
-}
-
-// revertReason decodes an Error(string) or Panic(uint256) from revert data.
-func revertReason(data any) string {
-	s, ok := data.(string)
-	if !ok {
-		return ""
+	if strings.Contains(strings.ToLower(err.Error()), "revert") {
+		return true
 	}
-	b, err := hexutil.Decode(s)
-	if err != nil || len(b) == 0 {
-		return ""
+	switch d := de.ErrorData().(type) {
+	case string:
+		return strings.Contains(strings.ToLower(d), "revert") || hexAfter.MatchString(d)
+	case map[string]any:
+		_, ok := dataOf(d)
+		return ok
 	}
-	reason, err := abi.UnpackRevert(b)
-	if err != nil {
-		return fmt.Sprintf("%d bytes of revert data", len(b))
-	}
-	return reason
+	return false
 }
