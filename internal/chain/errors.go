@@ -19,7 +19,7 @@ type Kind string
 
 // Kinds of chain errors, as the reports name them.
 const (
-	RPCDown    Kind = "rpc-down"    // nothing answers, or not with JSON-RPC over HTTP 200
+	RPCDown    Kind = "rpc-down"    // nothing answers, or not with HTTP 200
 	Timeout    Kind = "timeout"     // no answer within the timeout
 	WrongChain Kind = "wrong-chain" // eth_chainId is not the network's
 	NoCode     Kind = "no-code"     // the address holds no contract

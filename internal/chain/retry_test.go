@@ -117,10 +117,10 @@ func reset(_ int, w http.ResponseWriter, _ *http.Request) bool {
 	return true
 }
 
-// TestRetry runs eth_getCode against a loopback endpoint that fails in one
+// TestRPCRetry runs eth_getCode against a loopback endpoint that fails in one
 // way, and checks the kind, the message, how many requests reached it and
 // how long the client asked to wait.
-func TestRetry(t *testing.T) {
+func TestRPCRetry(t *testing.T) {
 	addr := common.HexToAddress("0x4444444444444444444444444444444444444444")
 	cases := []struct {
 		name     string
@@ -201,9 +201,9 @@ func equal(a, b []time.Duration) bool {
 	return true
 }
 
-// TestRetryContext: a run cancelled while the node thinks is cancelled,
+// TestRPCRetryContext: a run cancelled while the node thinks is cancelled,
 // not a timeout; a node slower than the per-call timeout is a timeout.
-func TestRetryContext(t *testing.T) {
+func TestRPCRetryContext(t *testing.T) {
 	addr := common.HexToAddress("0x4444444444444444444444444444444444444444")
 	cases := []struct {
 		name    string
@@ -255,9 +255,9 @@ func TestRetryContext(t *testing.T) {
 	}
 }
 
-// TestRetryBudget: the waits of a client add up to at most the budget,
+// TestRPCRetryBudget: the waits of a client add up to at most the budget,
 // whatever the number of calls.
-func TestRetryBudget(t *testing.T) {
+func TestRPCRetryBudget(t *testing.T) {
 	srv := httptest.NewServer(&fakeNode{fault: status(429, "Retry-After", "7")})
 	t.Cleanup(srv.Close)
 	rec := &recorder{}
@@ -281,9 +281,9 @@ func TestRetryBudget(t *testing.T) {
 	}
 }
 
-// TestRetryNotForWrites: a request that is not one of helios's read-only
+// TestRPCRetryNotForWrites: a request that is not one of helios's read-only
 // methods goes once.
-func TestRetryNotForWrites(t *testing.T) {
+func TestRPCRetryNotForWrites(t *testing.T) {
 	for _, body := range []string{
 		`{"jsonrpc":"2.0","id":1,"method":"eth_sendRawTransaction","params":["0x00"]}`,
 		`[{"jsonrpc":"2.0","id":1,"method":"eth_call"},{"jsonrpc":"2.0","id":2,"method":"eth_sendTransaction"}]`,
@@ -314,9 +314,9 @@ func TestRetryNotForWrites(t *testing.T) {
 	}
 }
 
-// TestRetryBoundsTheAnswer: an answer longer than maxResponseBody is
+// TestRPCAnswerBound: an answer longer than maxResponseBody is
 // refused, not read to its end.
-func TestRetryBoundsTheAnswer(t *testing.T) {
+func TestRPCAnswerBound(t *testing.T) {
 	srv := httptest.NewServer(&fakeNode{fault: func(_ int, w http.ResponseWriter, _ *http.Request) bool {
 		io.WriteString(w, `{"jsonrpc":"2.0","id":1,"result":"0x`)
 		w.Write([]byte(strings.Repeat("00", maxResponseBody)))
@@ -335,9 +335,9 @@ func TestRetryBoundsTheAnswer(t *testing.T) {
 	}
 }
 
-// TestBackoffBounds: every backoff wait, whatever the jitter, is within
+// TestRPCBackoffBounds: every backoff wait, whatever the jitter, is within
 // half and all of base×2^(n-1), and never over maxWait.
-func TestBackoffBounds(t *testing.T) {
+func TestRPCBackoffBounds(t *testing.T) {
 	for _, j := range []float64{0, 0.5, 0.999} {
 		p := defaultRetry
 		p.jitter = func() float64 { return j }
