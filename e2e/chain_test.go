@@ -7,11 +7,16 @@ import (
 	"fmt"
 	"io"
 	"net"
+	"net/http"
+	"net/http/httptest"
+	"net/http/httputil"
+	"net/url"
 	"os"
 	"os/exec"
 	"path/filepath"
 	"strings"
 	"sync"
+	"sync/atomic"
 	"syscall"
 	"testing"
 	"time"
@@ -393,4 +398,35 @@ func TestSecretRPCURLOnSuccess(t *testing.T) {
 		t.Errorf("the step did not get HELIOS_RPC_URL, masked:\n%s", log)
 	}
 	noSecrets(t, r, root)
+}
+
+// TestChainRateLimitedOnce: a provider that answers the first request HTTP
+// 429 with Retry-After, then passes through to the dev chain, costs the
+// pre-flight a second's wait, not a failure.
+func TestChainRateLimitedOnce(t *testing.T) {
+	live, err := url.Parse(startChain(t, ""))
+	if err != nil {
+		t.Fatal(err)
+	}
+	var requests atomic.Int32
+	proxy := httputil.NewSingleHostReverseProxy(live)
+	srv := httptest.NewServer(http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+		if requests.Add(1) == 1 {
+			w.Header().Set("Retry-After", "1")
+			http.Error(w, "rate limited", http.StatusTooManyRequests)
+			return
+		}
+		proxy.ServeHTTP(w, r)
+	}))
+	t.Cleanup(srv.Close)
+	ws := workspace(t, "example")
+	mission := strings.Replace(faultMission("0xA61a3B3a130a9c20768EEBF97E21515A6046a1fA"), "timeout: 500ms", "timeout: 15s", 1)
+	writeFile(t, filepath.Join(ws, "fault.yml"), mission)
+	r := run(t, ws, rpcEnv(srv.URL), "run", "--mission", "fault.yml")
+	if r.code != 0 {
+		t.Fatalf("exit %d, want 0\n%s%s", r.code, r.stdout, r.stderr)
+	}
+	if n := requests.Load(); n < 2 {
+		t.Errorf("the proxy saw %d requests, want the 429 and the retries", n)
+	}
 }

@@ -10,10 +10,10 @@ package chain
 
 import (
 	"context"
-	"encoding/json"
 	"errors"
 	"fmt"
 	"math/big"
+	"net/http"
 	"strings"
 	"sync"
 	"time"
@@ -71,15 +71,21 @@ type codeCache struct {
 }
 
 // Open dials url, reads the chain id and pins the latest block. Every
-// request is bounded by timeout (DefaultTimeout when zero).
+// request is bounded by timeout (DefaultTimeout when zero); transient HTTP
+// failures are retried within it (see retry.go).
 func Open(ctx context.Context, url string, timeout time.Duration) (*Client, error) {
+	return open(ctx, url, timeout, defaultRetry)
+}
+
+// open is Open with the retry policy given, so tests can inject its clock.
+func open(ctx context.Context, url string, timeout time.Duration, retry retryPolicy) (*Client, error) {
 	if url == "" {
 		return nil, &Error{Kind: RPCDown, Msg: "no RPC endpoint: give --rpc-url or set HELIOS_RPC_URL"}
 	}
 	if timeout <= 0 {
 		timeout = DefaultTimeout
 	}
-	rc, err := rpc.DialOptions(ctx, url)
+	rc, err := rpc.DialOptions(ctx, url, rpc.WithHTTPClient(&http.Client{Transport: newRetryTransport(retry)}))
 	if err != nil {
 		// The URL is left out: it may hold an API key.
 		return nil, &Error{Kind: RPCDown, Msg: "cannot use the RPC endpoint: " + scrub(err)}
@@ -216,9 +222,18 @@ func (c *Client) classify(ctx context.Context, call string, addr common.Address,
 	var de rpc.DataError
 	var he rpc.HTTPError
 	var re rpc.Error
+	var ge *gaveUpError
 	switch {
+	case errors.Is(ctx.Err(), context.Canceled) || (ctx.Err() == nil && errors.Is(err, context.Canceled)):
+		// The caller gave up (the run was cancelled), not the node.
+		e.Kind, e.Msg = Cancelled, "cancelled before the node answered"
 	case errors.Is(err, context.DeadlineExceeded) || ctx.Err() != nil || isTimeout(err):
 		e.Kind, e.Msg = Timeout, fmt.Sprintf("no answer within %s", c.timeout)
+	case errors.As(err, &ge):
+		e.Kind, e.Msg = RPCDown, ge.Error()
+		if ge.status == http.StatusTooManyRequests {
+			e.Kind = RateLimited
+		}
 	case errors.As(err, &de) && isRevert(err, de):
 		e.Kind, e.Msg = Revert, revertMessage(ctx, err)
 	case errors.As(err, &he):
@@ -231,9 +246,8 @@ func (c *Client) classify(ctx context.Context, call string, addr common.Address,
 	case isTransport(err):
 		e.Kind, e.Msg = RPCDown, "the RPC endpoint is unreachable: "+scrub(err)
 	default:
-		var se *json.SyntaxError
-		if errors.As(err, &se) {
-			e.Kind, e.Msg = RPC, "the RPC endpoint did not answer JSON-RPC: "+se.Error()
+		if notJSONRPC(err) {
+			e.Kind, e.Msg = Malformed, "the RPC endpoint's answer is not JSON-RPC: "+err.Error()
 		} else {
 			e.Kind, e.Msg = RPC, scrub(err)
 		}

@@ -17,14 +17,22 @@ type Kind string
 
 // Kinds of chain errors, as the reports name them.
 const (
-	RPCDown    Kind = "rpc-down"    // nothing answers, or not with JSON-RPC over HTTP 200
+	RPCDown    Kind = "rpc-down"    // nothing answers, or not with HTTP 200
 	Timeout    Kind = "timeout"     // no answer within the timeout
 	WrongChain Kind = "wrong-chain" // eth_chainId is not the network's
 	NoCode     Kind = "no-code"     // the address holds no contract
 	Revert     Kind = "revert"      // the call reverted
-	Malformed  Kind = "malformed"   // the return data does not decode as declared
+	Malformed  Kind = "malformed"   // the return data does not decode as declared, or the answer is not JSON-RPC
 	BadArgs    Kind = "bad-args"    // the arguments do not encode as declared
 	RPC        Kind = "rpc"         // any other JSON-RPC error
+	// RateLimited: the endpoint answered HTTP 429 to every attempt the
+	// retry policy allows; it is up, so this is not rpc-down, and the fix
+	// (a plan, a key, fewer runs) is not the same.
+	RateLimited Kind = "rate-limited"
+	// Cancelled: the run was cancelled (SIGTERM, a cancelled workflow)
+	// before the node answered; blaming a timeout would send the reader
+	// after a slow node that never was.
+	Cancelled Kind = "cancelled"
 )
 
 // Error is a failed chain read. Its message names the call and the address

@@ -184,7 +184,7 @@ func run(ctx context.Context, sc *engine.StepContext, w With, rep *Report) error
 	for _, sg := range w.Signers {
 		row, err := check(ctx, cl, &cfg, regA, wrapA, sg)
 		rep.Signers = append(rep.Signers, row)
-		if k := chain.KindOf(err); k == chain.Timeout || k == chain.RPCDown || k == chain.NoCode {
+		if chain.Unanswered(err) || chain.KindOf(err) == chain.NoCode {
 			return err
 		}
 		if row.Status != "authorised" {

@@ -158,7 +158,7 @@ func run(ctx context.Context, sc *engine.StepContext, w With, rep *Report) error
 		switch {
 		case err != nil:
 			nunknown++
-			if k := chain.KindOf(err); k == chain.Timeout || k == chain.RPCDown {
+			if chain.Unanswered(err) {
 				rep.State = Unknown
 				return err
 			}

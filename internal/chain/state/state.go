@@ -216,7 +216,7 @@ func runCalls(ctx context.Context, sc *engine.StepContext, w With, rep *Report, 
 		v, err := readCall(ctx, cl, c, w.Contracts)
 		rep.Values[c.Label] = v
 		rep.Order = append(rep.Order, c.Label)
-		if k := chain.KindOf(err); k == chain.Timeout || k == chain.RPCDown {
+		if chain.Unanswered(err) {
 			return err
 		}
 		switch v.Status {

@@ -204,7 +204,7 @@ func thermo(ctx context.Context, sc *engine.StepContext, w With, rep *ThermoRepo
 		var shareSum *big.Int
 		for _, p := range s.params {
 			row, err := readParam(ctx, cl, s.sec.Address, p)
-			if k := chain.KindOf(err); k == chain.Timeout || k == chain.RPCDown {
+			if chain.Unanswered(err) {
 				return err
 			}
 			if p.kind == kShare && row.Status != stContractMissing && row.Status != stSkipped {

@@ -188,8 +188,9 @@ func (s *Step) run(ctx context.Context, sc *engine.StepContext, w With, rep *Rep
 			}
 		}
 		rep.Checks = append(rep.Checks, c)
-		// A timeout or a dead endpoint will not answer the next call either.
-		if k := chain.KindOf(err); k == chain.Timeout || k == chain.RPCDown {
+		// A timeout, a dead or rate-limiting endpoint, or a cancelled run will
+		// not answer the next call either.
+		if chain.Unanswered(err) {
 			break
 		}
 	}

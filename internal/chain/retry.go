@@ -1,0 +1,315 @@
+package chain
+
+import (
+	"bytes"
+	"context"
+	"encoding/json"
+	"errors"
+	"fmt"
+	"io"
+	"math/rand/v2"
+	"net/http"
+	"strconv"
+	"sync"
+	"syscall"
+	"time"
+)
+
+// Limits of the retry policy. Providers answer bursts with HTTP 429 and
+// load balancers answer a restarting node with 502/503/504; both pass
+// within seconds, so a few short waits turn them into a slow answer rather
+// than a failed check, while the caps keep a dead endpoint from holding a
+// run for long.
+const (
+	retryAttempts      = 5                      // requests per JSON-RPC call, the first included
+	retryBase          = 250 * time.Millisecond // the first backoff wait
+	retryMaxWait       = 4 * time.Second        // one backoff wait at most
+	retryMaxRetryAfter = 10 * time.Second       // a Retry-After longer than this is not waited for
+	retryBudget        = 20 * time.Second       // waiting in all, per client (so per run)
+
+	// maxRequestBody bounds the request body kept to send again; helios's
+	// requests are a few hundred bytes, so anything larger goes once.
+	maxRequestBody = 1 << 20
+	// maxResponseBody bounds what is read of an answer. go-ethereum's client
+	// reads answers without a bound; its server refuses bodies over
+	// defaultBodyLimit = 5 * 1024 * 1024, the size taken here, far above
+	// what eth_getCode of a 24 KiB contract (EIP-170) or a block without its
+	// transactions takes.
+	maxResponseBody = 5 * 1024 * 1024
+)
+
+// readOnly are the JSON-RPC methods helios sends. Only these are sent
+// again: repeating them cannot change the chain.
+var readOnly = map[string]bool{
+	"eth_chainId":          true,
+	"eth_getBlockByNumber": true,
+	"eth_getCode":          true,
+	"eth_call":             true,
+}
+
+// retryPolicy is the chain client's one retry policy; its clock, sleep and
+// jitter are fields so that tests neither wait nor depend on chance.
+type retryPolicy struct {
+	attempts      int
+	base, maxWait time.Duration
+	maxRetryAfter time.Duration
+	budget        time.Duration
+
+	sleep  func(ctx context.Context, d time.Duration) error
+	now    func() time.Time // for Retry-After given as an HTTP date
+	jitter func() float64   // in [0, 1)
+}
+
+var defaultRetry = retryPolicy{
+	attempts:      retryAttempts,
+	base:          retryBase,
+	maxWait:       retryMaxWait,
+	maxRetryAfter: retryMaxRetryAfter,
+	budget:        retryBudget,
+	sleep:         sleepCtx,
+	now:           time.Now,
+	jitter:        rand.Float64,
+}
+
+func sleepCtx(ctx context.Context, d time.Duration) error {
+	t := time.NewTimer(d)
+	defer t.Stop()
+	select {
+	case <-t.C:
+		return nil
+	case <-ctx.Done():
+		return ctx.Err()
+	}
+}
+
+// backoff is the wait after the n-th failed attempt (n >= 1): base×2^(n-1)
+// capped at maxWait, of which the upper half is jitter, so that clients
+// rate-limited together do not come back together.
+func (p *retryPolicy) backoff(n int) time.Duration {
+	d := p.maxWait
+	if n-1 < 30 {
+		d = min(p.base<<(n-1), p.maxWait)
+	}
+	return d/2 + time.Duration(p.jitter()*float64(d/2))
+}
+
+// retryAfter reads a Retry-After header, in seconds or as an HTTP date
+// (RFC 9110 §10.2.3); ok is false when there is none or it does not parse.
+func (p *retryPolicy) retryAfter(h http.Header) (d time.Duration, ok bool) {
+	v := h.Get("Retry-After")
+	if v == "" {
+		return 0, false
+	}
+	if s, err := strconv.Atoi(v); err == nil {
+		if s < 0 {
+			return 0, false
+		}
+		return time.Duration(min(s, 1<<20)) * time.Second, true
+	}
+	t, err := http.ParseTime(v)
+	if err != nil {
+		return 0, false
+	}
+	return max(t.Sub(p.now()), 0), true
+}
+
+// gaveUpError is an HTTP status that stayed transient through every
+// attempt the policy allowed.
+type gaveUpError struct {
+	status   int
+	attempts int
+}
+
+func (e *gaveUpError) Error() string {
+	tries := "attempts"
+	if e.attempts == 1 {
+		tries = "attempt"
+	}
+	if e.status == http.StatusTooManyRequests {
+		return fmt.Sprintf("the RPC endpoint kept answering HTTP 429 (rate limited) after %d %s", e.attempts, tries)
+	}
+	return fmt.Sprintf("the RPC endpoint answered HTTP %d after %d %s", e.status, e.attempts, tries)
+}
+
+// errTooLarge ends an answer longer than maxResponseBody.
+var errTooLarge = fmt.Errorf("larger than helios reads (%d MiB)", maxResponseBody>>20)
+
+// retryTransport sends a request again when the failure is transient.
+type retryTransport struct {
+	base http.RoundTripper
+	p    retryPolicy
+
+	mu     sync.Mutex
+	waited time.Duration // in all, against p.budget
+	// answered is set once the endpoint has answered at all: a refused
+	// connection after that is a node restarting, worth waiting for,
+	// whereas a refusal from the start is a wrong or dead endpoint that
+	// should fail at once.
+	answered bool
+}
+
+func newRetryTransport(p retryPolicy) *retryTransport {
+	return &retryTransport{base: http.DefaultTransport.(*http.Transport).Clone(), p: p}
+}
+
+func (t *retryTransport) RoundTrip(req *http.Request) (*http.Response, error) {
+	body, ok := repeatable(req)
+	if !ok {
+		resp, err := t.base.RoundTrip(req)
+		return t.bound(resp), err
+	}
+	ctx := req.Context()
+	for n := 1; ; n++ {
+		r := req.Clone(ctx)
+		r.Body = io.NopCloser(bytes.NewReader(body))
+		r.GetBody = func() (io.ReadCloser, error) { return io.NopCloser(bytes.NewReader(body)), nil }
+		r.ContentLength = int64(len(body))
+		resp, err := t.base.RoundTrip(r)
+		var status int
+		var wait time.Duration
+		switch {
+		case err != nil:
+			if ctx.Err() != nil || !t.transientErr(err) {
+				return nil, err
+			}
+			wait = t.p.backoff(n)
+		case resp.StatusCode == http.StatusTooManyRequests || resp.StatusCode == http.StatusBadGateway ||
+			resp.StatusCode == http.StatusServiceUnavailable || resp.StatusCode == http.StatusGatewayTimeout:
+			t.markAnswered()
+			status = resp.StatusCode
+			wait = t.p.backoff(n)
+			if ra, ok := t.p.retryAfter(resp.Header); ok {
+				wait = ra
+			}
+			// Read what is left (bounded) so that the connection is reused.
+			io.Copy(io.Discard, io.LimitReader(resp.Body, maxResponseBody))
+			resp.Body.Close()
+		default:
+			// Any other answer is final: other 4xx will not change, and a
+			// JSON-RPC error (a revert among them) comes in a 200 body.
+			t.markAnswered()
+			return t.bound(resp), nil
+		}
+		if n >= t.p.attempts || wait > t.p.maxRetryAfter || !t.reserve(ctx, wait) {
+			if status != 0 {
+				return nil, &gaveUpError{status: status, attempts: n}
+			}
+			return nil, err
+		}
+		if err := t.p.sleep(ctx, wait); err != nil {
+			return nil, err
+		}
+	}
+}
+
+func (t *retryTransport) markAnswered() {
+	t.mu.Lock()
+	t.answered = true
+	t.mu.Unlock()
+}
+
+// transientErr tells a connection that broke (a reset, or closed before
+// the answer) from one that never was.
+func (t *retryTransport) transientErr(err error) bool {
+	if errors.Is(err, syscall.ECONNRESET) || errors.Is(err, io.EOF) || errors.Is(err, io.ErrUnexpectedEOF) {
+		return true
+	}
+	if errors.Is(err, syscall.ECONNREFUSED) {
+		t.mu.Lock()
+		defer t.mu.Unlock()
+		return t.answered
+	}
+	return false
+}
+
+// reserve takes wait from the client's budget, unless it would overrun the
+// budget or the request's deadline (a wait that ends past the deadline
+// only turns a clear answer into a timeout).
+func (t *retryTransport) reserve(ctx context.Context, wait time.Duration) bool {
+	if dl, ok := ctx.Deadline(); ok && time.Until(dl) <= wait {
+		return false
+	}
+	t.mu.Lock()
+	defer t.mu.Unlock()
+	if t.waited+wait > t.p.budget {
+		return false
+	}
+	t.waited += wait
+	return true
+}
+
+// bound caps the answer's body at maxResponseBody.
+func (t *retryTransport) bound(resp *http.Response) *http.Response {
+	if resp != nil && resp.Body != nil {
+		resp.Body = &limitedBody{r: resp.Body, left: maxResponseBody}
+	}
+	return resp
+}
+
+// limitedBody fails with errTooLarge, rather than ending early, so that a
+// huge answer is not taken for a truncated one.
+type limitedBody struct {
+	r    io.ReadCloser
+	left int64
+}
+
+func (b *limitedBody) Read(p []byte) (int, error) {
+	if b.left <= 0 {
+		// One byte more tells a body of exactly the limit from a longer one.
+		var one [1]byte
+		n, err := b.r.Read(one[:])
+		if n > 0 {
+			return 0, errTooLarge
+		}
+		return 0, err
+	}
+	if int64(len(p)) > b.left {
+		p = p[:b.left]
+	}
+	n, err := b.r.Read(p)
+	b.left -= int64(n)
+	return n, err
+}
+
+func (b *limitedBody) Close() error { return b.r.Close() }
+
+// rpcCall is the part of a JSON-RPC request repeatable looks at.
+type rpcCall struct {
+	Method string `json:"method"`
+}
+
+// repeatable reads the request's body, bounded, and says whether it may be
+// sent again: only a JSON-RPC request or batch of read-only methods may.
+// When it may not, req's body is left whole for one attempt.
+func repeatable(req *http.Request) ([]byte, bool) {
+	if req.Body == nil || req.Body == http.NoBody {
+		return nil, false
+	}
+	b, err := io.ReadAll(io.LimitReader(req.Body, maxRequestBody+1))
+	rest := req.Body
+	req.Body = struct {
+		io.Reader
+		io.Closer
+	}{io.MultiReader(bytes.NewReader(b), rest), rest}
+	if err != nil || len(b) > maxRequestBody {
+		return nil, false
+	}
+	var calls []rpcCall
+	if bytes.HasPrefix(bytes.TrimSpace(b), []byte("[")) {
+		err = json.Unmarshal(b, &calls)
+	} else {
+		var one rpcCall
+		err = json.Unmarshal(b, &one)
+		calls = []rpcCall{one}
+	}
+	if err != nil || len(calls) == 0 {
+		return nil, false
+	}
+	for _, c := range calls {
+		if !readOnly[c.Method] {
+			return nil, false
+		}
+	}
+	rest.Close()
+	return b, true
+}
