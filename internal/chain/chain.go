@@ -1,8 +1,10 @@
 // Package chain is helios' read-only view of an EVM chain over standard
 // JSON-RPC: it dials with a timeout, checks eth_chainId against the network
-// the mission names, pins every read of a run to one block, and makes typed
+// the mission names, pins every read of a run to one block (by its hash,
+// EIP-1898, where the node allows), and makes typed
 // ABI calls whose failures are told apart (no code at the address, a revert,
-// a malformed return, a timeout, the endpoint down, the wrong chain) with
+// a malformed return, a timeout, the endpoint down, the wrong chain, a
+// reorg of the pinned block) with
 // messages that never carry the endpoint's URL. It speaks only eth_chainId,
 // eth_getBlockByNumber, eth_getCode and eth_call, so any node (geth, Hardhat,
 // Anvil, a provider) serves it.
@@ -18,7 +20,6 @@ import (
 	"sync"
 	"time"
 
-	"github.com/ethereum/go-ethereum"
 	"github.com/ethereum/go-ethereum/common"
 	"github.com/ethereum/go-ethereum/common/hexutil"
 	"github.com/ethereum/go-ethereum/ethclient"
@@ -52,6 +53,19 @@ type Pin struct {
 	Hash    common.Hash
 }
 
+// ByNumberNote is what a report says when the node refused EIP-1898 block
+// hashes and the run's reads fell back to the pinned number.
+const ByNumberNote = "pinned by number: the node does not take EIP-1898 block hashes"
+
+// Pin modes: every read names the pinned block by its hash (EIP-1898, with
+// requireCanonical, so a reorg of that height fails rather than reads
+// another block), unless the node turned that down.
+const (
+	pinUnknown  int32 = iota // no hash-pinned read answered yet
+	pinByHash                // the node takes EIP-1898 block hashes
+	pinByNumber              // it rejected them: number for the rest of the run
+)
+
 // Client reads one endpoint at one pinned block.
 type Client struct {
 	rpc     *rpc.Client
@@ -61,6 +75,14 @@ type Client struct {
 	block   *big.Int
 
 	code *codeCache
+	// mode is shared by every copy of the client (WithTimeout), like the
+	// pin: the first hash-pinned read of the run decides it.
+	mode *pinMode
+}
+
+type pinMode struct {
+	mu   sync.Mutex
+	mode int32
 }
 
 // codeCache remembers HasCode answers: the block is pinned, so they cannot
@@ -90,7 +112,7 @@ func open(ctx context.Context, url string, timeout time.Duration, retry retryPol
 		// The URL is left out: it may hold an API key.
 		return nil, &Error{Kind: RPCDown, Msg: "cannot use the RPC endpoint: " + scrub(err)}
 	}
-	c := &Client{rpc: rc, eth: ethclient.NewClient(rc), timeout: timeout, code: &codeCache{has: map[common.Address]bool{}}}
+	c := &Client{rpc: rc, eth: ethclient.NewClient(rc), timeout: timeout, code: &codeCache{has: map[common.Address]bool{}}, mode: &pinMode{}}
 	id, err := c.chainID(ctx)
 	if err != nil {
 		rc.Close()
@@ -134,6 +156,14 @@ func (c *Client) Close() { c.rpc.Close() }
 // Pin is the block the client reads at.
 func (c *Client) Pin() Pin { return c.pin }
 
+// ByNumber reports whether the run's reads fell back to the pinned block's
+// number because the node rejected EIP-1898 block hashes.
+func (c *Client) ByNumber() bool {
+	c.mode.mu.Lock()
+	defer c.mode.mu.Unlock()
+	return c.mode.mode == pinByNumber
+}
+
 // CheckChainID fails with a WrongChain error unless the endpoint serves want.
 func (c *Client) CheckChainID(want uint64, network string) error {
 	if c.pin.ChainID == want {
@@ -163,11 +193,9 @@ func (c *Client) HasCode(ctx context.Context, addr common.Address) (bool, error)
 	if ok {
 		return has, nil
 	}
-	cctx, cancel := context.WithTimeout(ctx, c.timeout)
-	defer cancel()
-	code, err := c.eth.CodeAt(cctx, addr, c.block)
-	if err != nil {
-		return false, c.classify(cctx, "eth_getCode", addr, err)
+	var code hexutil.Bytes
+	if err := c.pinned(ctx, &code, "eth_getCode", addr, "eth_getCode", addr); err != nil {
+		return false, err
 	}
 	c.code.mu.Lock()
 	c.code.has[addr] = len(code) > 0
@@ -190,11 +218,11 @@ func (c *Client) Call(ctx context.Context, addr common.Address, m *Method, args 
 	if err != nil {
 		return nil, &Error{Kind: BadArgs, Call: m.Sig, Addr: addr, Msg: err.Error()}
 	}
-	cctx, cancel := context.WithTimeout(ctx, c.timeout)
-	defer cancel()
-	out, err := c.eth.CallContract(cctx, ethereum.CallMsg{To: &addr, Data: data}, c.block)
-	if err != nil {
-		return nil, c.classify(cctx, m.Sig, addr, err)
+	// The call object ethclient's CallContract sends.
+	arg := map[string]any{"from": common.Address{}, "to": &addr, "input": hexutil.Bytes(data)}
+	var out hexutil.Bytes
+	if err := c.pinned(ctx, &out, m.Sig, addr, "eth_call", arg); err != nil {
+		return nil, err
 	}
 	vals, err := m.Unpack(out)
 	if err != nil {

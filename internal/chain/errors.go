@@ -33,6 +33,10 @@ const (
 	// before the node answered; blaming a timeout would send the reader
 	// after a slow node that never was.
 	Cancelled Kind = "cancelled"
+	// Reorg: the node no longer serves the pinned block as canonical (a
+	// new block took its height mid-run). Reading on by number would mix
+	// two chain states in one report, so the read fails instead.
+	Reorg Kind = "reorg"
 )
 
 // Error is a failed chain read. Its message names the call and the address

@@ -7,12 +7,12 @@ import (
 )
 
 // Unanswered reports whether err means the endpoint will not answer the
-// next read of the run either (it is down, too slow or rate-limiting, or the
-// run was cancelled), so a built-in stops early rather than pile up the same
+// next read of the run either (it is down, too slow or rate-limiting, the
+// run was cancelled, or the pinned block is gone), so a built-in stops early rather than pile up the same
 // error for every remaining read.
 func Unanswered(err error) bool {
 	switch KindOf(err) {
-	case Timeout, RPCDown, RateLimited, Cancelled:
+	case Timeout, RPCDown, RateLimited, Cancelled, Reorg:
 		return true
 	}
 	return false
