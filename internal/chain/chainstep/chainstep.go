@@ -152,35 +152,88 @@ func Preflight(sc *engine.StepContext) error {
 // sharedKey names the run's connection in StepContext.Shared.
 const sharedKey = "chain/client"
 
+// Observed is what a chain report's header says of the endpoint: only
+// what the step saw of it. Every built-in's report embeds it, so its fields
+// lead the JSON as network and chainId always have.
+type Observed struct {
+	Network string `json:"network"`
+	// ChainID is the chain id the network (or the step's chain-id) expects.
+	ChainID uint64 `json:"chainId"`
+	// Reached says whether the step read the endpoint's chain id; Served
+	// is that id.
+	Reached bool   `json:"reached"`
+	Served  uint64 `json:"servedChainId,omitempty"`
+	// Pin is ByNumberNote when the node refused EIP-1898 block hashes.
+	Pin string `json:"pin,omitempty"`
+
+	cl *chain.Client
+}
+
+// Settle takes in what the step's reads learned after Connect (the node may
+// turn block hashes down at the first one); call it before rendering.
+func (o *Observed) Settle() {
+	if o.cl != nil && o.cl.ByNumber() {
+		o.Pin = chain.ByNumberNote
+	}
+}
+
+// Header is the report's "- Network: …" line (and the pin's, if the reads
+// fell back to the block number).
+//
+// The pinned block's number and hash stay out of it, on failure too: they
+// are in the manifest's step data, and a report stays a pure function of
+// the chain state and the endpoint's behaviour, so two runs against the
+// same state render the same bytes. What the header must not do is claim
+// an id that was never observed: an endpoint never read is "not reached",
+// and a wrong chain shows the id the endpoint actually serves.
+func (o *Observed) Header() string {
+	var line string
+	switch {
+	case !o.Reached:
+		line = fmt.Sprintf("- Network: %s (chain id: not reached)\n", o.Network)
+	case o.Served != o.ChainID:
+		line = fmt.Sprintf("- Network: %s (expects chain id %d; the endpoint serves %d)\n", o.Network, o.ChainID, o.Served)
+	default:
+		line = fmt.Sprintf("- Network: %s (chain id %d)\n", o.Network, o.Served)
+	}
+	if o.Pin != "" {
+		line += "- Block: " + o.Pin + "\n"
+	}
+	return line
+}
+
 // Connect returns the run's client (dialled and pinned by the first chain
 // step of the run, shared by the others) after checking that it serves the
-// chain this step expects, and records the chain id and pinned block in the
-// step's manifest entry.
-func Connect(ctx context.Context, sc *engine.StepContext, c Common) (*chain.Client, uint64, error) {
+// chain this step expects, records the chain id and pinned block in the
+// step's manifest entry, and what it observed in obs.
+func Connect(ctx context.Context, sc *engine.StepContext, c Common, obs *Observed) (*chain.Client, error) {
 	want := c.ChainID
 	if want == 0 {
 		id, ok := chain.ExpectedChainID(sc.Network)
 		if !ok {
-			return nil, 0, fmt.Errorf("network %q has no known chain id: set chain-id in the step's with", sc.Network)
+			return nil, fmt.Errorf("network %q has no known chain id: set chain-id in the step's with", sc.Network)
 		}
 		want = id
 	}
+	obs.ChainID = want
 	v, err := sc.Shared(sharedKey, func() (any, error) {
 		return chain.Open(ctx, sc.RPCURL, c.Duration())
 	})
 	if err != nil {
-		return nil, want, err
+		return nil, err
 	}
 	// The run shares the connection and the block; each step keeps its own
 	// timeout.
 	cl := v.(*chain.Client).WithTimeout(c.Duration())
 	pin := cl.Pin()
+	obs.Reached, obs.Served, obs.cl = true, pin.ChainID, cl
+	obs.Settle()
 	sc.Record("chainId", pin.ChainID)
 	sc.Record("block", map[string]any{"number": pin.Number, "hash": pin.Hash.Hex()})
 	if err := cl.CheckChainID(want, sc.Network); err != nil {
-		return nil, want, err
+		return nil, err
 	}
-	return cl, want, nil
+	return cl, nil
 }
 
 // maxConfig bounds a config file read from the workspace; upstream's are

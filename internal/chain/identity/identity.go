@@ -121,8 +121,7 @@ type Row struct {
 
 // Report is the step's JSON report.
 type Report struct {
-	Network     string   `json:"network"`
-	ChainID     uint64   `json:"chainId"`
+	chainstep.Observed
 	Config      string   `json:"config"`
 	Registry    string   `json:"registry"`
 	NameWrapper string   `json:"nameWrapper"`
@@ -149,11 +148,12 @@ func (s *Step) Run(ctx context.Context, sc *engine.StepContext) error {
 	if w.Config == "" {
 		w.Config = "config/identity-registry." + sc.Network + ".json"
 	}
-	rep := &Report{Network: sc.Network, Config: w.Config, Status: "fail"}
+	rep := &Report{Observed: chainstep.Observed{Network: sc.Network}, Config: w.Config, Status: "fail"}
 	err := run(ctx, sc, w, rep)
 	if err != nil {
 		rep.Errors = append(rep.Errors, err.Error())
 	}
+	rep.Settle()
 	return chainstep.Finish(sc, chainstep.OutBase(w.Common, chainstep.DefaultOut(sc)), render(rep), rep, err)
 }
 
@@ -175,8 +175,7 @@ func run(ctx context.Context, sc *engine.StepContext, w With, rep *Report) error
 	regA, wrapA := common.HexToAddress(reg), common.HexToAddress(wrap)
 	rep.Registry, rep.NameWrapper = regA.Hex(), wrapA.Hex()
 
-	cl, id, err := chainstep.Connect(ctx, sc, w.Common)
-	rep.ChainID = id
+	cl, err := chainstep.Connect(ctx, sc, w.Common, &rep.Observed)
 	if err != nil {
 		return err
 	}
@@ -281,7 +280,7 @@ func allowListed(cfg *Config, name string, addr common.Address) bool {
 func render(r *Report) string {
 	var b strings.Builder
 	b.WriteString("# Identity check\n\n")
-	fmt.Fprintf(&b, "- Network: %s (chain id %d)\n- Config: `%s`\n", r.Network, r.ChainID, r.Config)
+	fmt.Fprintf(&b, "%s- Config: `%s`\n", r.Header(), r.Config)
 	fmt.Fprintf(&b, "- ENS registry: `%s`\n- NameWrapper: `%s`\n- Result: **%s**\n\n", r.Registry, r.NameWrapper, r.Status)
 	if len(r.Signers) > 0 {
 		rows := make([][]string, len(r.Signers))

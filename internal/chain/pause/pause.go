@@ -91,8 +91,7 @@ type Module struct {
 
 // Report is the step's JSON report.
 type Report struct {
-	Network     string   `json:"network"`
-	ChainID     uint64   `json:"chainId"`
+	chainstep.Observed
 	SystemPause string   `json:"systemPause"`
 	Modules     []Module `json:"modules"`
 	State       string   `json:"state"`
@@ -118,12 +117,13 @@ func (s *Step) Run(ctx context.Context, sc *engine.StepContext) error {
 	if len(w.Modules) == 0 {
 		w.Modules = DefaultModules
 	}
-	rep := &Report{Network: sc.Network, Expect: w.Expect, State: Unknown, Status: "fail"}
+	rep := &Report{Observed: chainstep.Observed{Network: sc.Network}, Expect: w.Expect, State: Unknown, Status: "fail"}
 	err := run(ctx, sc, w, rep)
 	if err != nil {
 		rep.Errors = append(rep.Errors, err.Error())
 	}
 	sc.Record("pauseState", rep.State)
+	rep.Settle()
 	return chainstep.Finish(sc, chainstep.OutBase(w.Common, chainstep.DefaultOut(sc)), render(rep), rep, err)
 }
 
@@ -145,8 +145,7 @@ func run(ctx context.Context, sc *engine.StepContext, w With, rep *Report) error
 	}
 	spA := common.HexToAddress(sp)
 	rep.SystemPause = spA.Hex()
-	cl, id, err := chainstep.Connect(ctx, sc, w.Common)
-	rep.ChainID = id
+	cl, err := chainstep.Connect(ctx, sc, w.Common, &rep.Observed)
 	if err != nil {
 		return err
 	}
@@ -216,7 +215,7 @@ func readModule(ctx context.Context, cl *chain.Client, sp common.Address, getter
 func render(r *Report) string {
 	var b strings.Builder
 	b.WriteString("# Pause state\n\n")
-	fmt.Fprintf(&b, "- Network: %s (chain id %d)\n- SystemPause: `%s`\n", r.Network, r.ChainID, r.SystemPause)
+	fmt.Fprintf(&b, "%s- SystemPause: `%s`\n", r.Header(), r.SystemPause)
 	fmt.Fprintf(&b, "- State: **%s** (expected %s)\n- Result: **%s**\n\n", r.State, r.Expect, r.Status)
 	if len(r.Modules) > 0 {
 		rows := make([][]string, len(r.Modules))

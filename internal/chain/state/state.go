@@ -176,12 +176,11 @@ type Value struct {
 
 // Report is the generic snapshot's JSON report.
 type Report struct {
-	Network string           `json:"network"`
-	ChainID uint64           `json:"chainId"`
-	Values  map[string]Value `json:"values"`
-	Order   []string         `json:"order"`
-	Status  string           `json:"status"` // pass, drift, fail
-	Errors  []string         `json:"errors,omitempty"`
+	chainstep.Observed
+	Values map[string]Value `json:"values"`
+	Order  []string         `json:"order"`
+	Status string           `json:"status"` // pass, drift, fail
+	Errors []string         `json:"errors,omitempty"`
 }
 
 // Run implements engine.Builtin.
@@ -197,17 +196,17 @@ func (s *Step) Run(ctx context.Context, sc *engine.StepContext) error {
 	if w.Preset == PresetThermodynamics {
 		return runThermo(ctx, sc, w, failOnDrift)
 	}
-	rep := &Report{Network: sc.Network, Values: map[string]Value{}, Status: "fail"}
+	rep := &Report{Observed: chainstep.Observed{Network: sc.Network}, Values: map[string]Value{}, Status: "fail"}
 	err := runCalls(ctx, sc, w, rep, failOnDrift)
 	if err != nil {
 		rep.Errors = append(rep.Errors, err.Error())
 	}
+	rep.Settle()
 	return chainstep.Finish(sc, chainstep.OutBase(w.Common, chainstep.DefaultOut(sc)), renderCalls(rep), rep, err)
 }
 
 func runCalls(ctx context.Context, sc *engine.StepContext, w With, rep *Report, failOnDrift bool) error {
-	cl, id, err := chainstep.Connect(ctx, sc, w.Common)
-	rep.ChainID = id
+	cl, err := chainstep.Connect(ctx, sc, w.Common, &rep.Observed)
 	if err != nil {
 		return err
 	}
@@ -315,7 +314,7 @@ func sameValue(got, want string) bool {
 func renderCalls(r *Report) string {
 	var b strings.Builder
 	b.WriteString("# State snapshot\n\n")
-	fmt.Fprintf(&b, "- Network: %s (chain id %d)\n- Result: **%s**\n\n", r.Network, r.ChainID, r.Status)
+	fmt.Fprintf(&b, "%s- Result: **%s**\n\n", r.Header(), r.Status)
 	if len(r.Order) > 0 {
 		rows := make([][]string, 0, len(r.Order))
 		for _, l := range r.Order {

@@ -137,8 +137,7 @@ type Summary struct {
 
 // ThermoReport is the thermodynamics report's JSON.
 type ThermoReport struct {
-	Network      string    `json:"network"`
-	ChainID      uint64    `json:"chainId"`
+	chainstep.Observed
 	Config       string    `json:"config"`
 	Summary      []Summary `json:"summary"`
 	RewardEngine *Section  `json:"rewardEngine,omitempty"`
@@ -151,11 +150,12 @@ func runThermo(ctx context.Context, sc *engine.StepContext, w With, failOnDrift 
 	if w.Config == "" {
 		w.Config = DefaultThermoConfig
 	}
-	rep := &ThermoReport{Network: sc.Network, Config: w.Config, Status: "fail"}
+	rep := &ThermoReport{Observed: chainstep.Observed{Network: sc.Network}, Config: w.Config, Status: "fail"}
 	err := thermo(ctx, sc, w, rep, failOnDrift)
 	if err != nil {
 		rep.Errors = append(rep.Errors, err.Error())
 	}
+	rep.Settle()
 	return chainstep.Finish(sc, chainstep.OutBase(w.Common, DefaultThermoOut), renderThermo(rep), rep, err)
 }
 
@@ -190,8 +190,7 @@ func thermo(ctx context.Context, sc *engine.StepContext, w With, rep *ThermoRepo
 	rep.RewardEngine = &Section{Contract: "RewardEngineMB", Address: addrText(re), Parameters: map[string]Row{}}
 	rep.Thermostat = &Section{Contract: "Thermostat", Address: addrText(th), Parameters: map[string]Row{}}
 
-	cl, id, err := chainstep.Connect(ctx, sc, w.Common)
-	rep.ChainID = id
+	cl, err := chainstep.Connect(ctx, sc, w.Common, &rep.Observed)
 	if err != nil {
 		return err
 	}
@@ -369,7 +368,7 @@ func equal(p param, v any) bool {
 func renderThermo(r *ThermoReport) string {
 	var b strings.Builder
 	b.WriteString("# Thermodynamics report\n\n")
-	fmt.Fprintf(&b, "- Network: %s (chain id %d)\n- Config: `%s`\n- Result: **%s**\n\n", r.Network, r.ChainID, r.Config, r.Status)
+	fmt.Fprintf(&b, "%s- Config: `%s`\n- Result: **%s**\n\n", r.Header(), r.Config, r.Status)
 	if len(r.Summary) > 0 {
 		b.WriteString("## Summary\n\n")
 		rows := make([][]string, len(r.Summary))

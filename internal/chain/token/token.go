@@ -81,8 +81,7 @@ type Check struct {
 
 // Report is the step's JSON report.
 type Report struct {
-	Network string   `json:"network"`
-	ChainID uint64   `json:"chainId"`
+	chainstep.Observed
 	Config  string   `json:"config,omitempty"`
 	Address string   `json:"address"`
 	Checks  []Check  `json:"checks"`
@@ -106,11 +105,12 @@ func (s *Step) Run(ctx context.Context, sc *engine.StepContext) error {
 	if err := chainstep.DecodeWith(sc, &w); err != nil {
 		return err
 	}
-	rep := &Report{Network: sc.Network, Config: w.Config, Status: "fail"}
+	rep := &Report{Observed: chainstep.Observed{Network: sc.Network}, Config: w.Config, Status: "fail"}
 	err := s.run(ctx, sc, w, rep)
 	if err != nil {
 		rep.Errors = append(rep.Errors, err.Error())
 	}
+	rep.Settle()
 	return chainstep.Finish(sc, chainstep.OutBase(w.Common, chainstep.DefaultOut(sc)), render(rep), rep, err)
 }
 
@@ -139,8 +139,7 @@ func (s *Step) run(ctx context.Context, sc *engine.StepContext, w With, rep *Rep
 	addr := common.HexToAddress(want.Address)
 	rep.Address = addr.Hex()
 
-	cl, id, err := chainstep.Connect(ctx, sc, w.Common)
-	rep.ChainID = id
+	cl, err := chainstep.Connect(ctx, sc, w.Common, &rep.Observed)
 	if err != nil {
 		return err
 	}
@@ -215,7 +214,7 @@ func intText(p *int) string {
 func render(r *Report) string {
 	var b strings.Builder
 	b.WriteString("# Token check\n\n")
-	fmt.Fprintf(&b, "- Network: %s (chain id %d)\n", r.Network, r.ChainID)
+	fmt.Fprintf(&b, "%s", r.Header())
 	if r.Config != "" {
 		fmt.Fprintf(&b, "- Config: `%s`\n", r.Config)
 	}
