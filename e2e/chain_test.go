@@ -321,13 +321,14 @@ func TestChainFaults(t *testing.T) {
 	live := startChain(t, "")
 	cases := []struct {
 		name, url, address, want string
+		header                   string // the report's network line: only what was observed
 	}{
-		{"rpc down", deadRPC(t), "0xA61a3B3a130a9c20768EEBF97E21515A6046a1fA", "the RPC endpoint is unreachable"},
-		{"hung rpc", hungRPC(t), "0xA61a3B3a130a9c20768EEBF97E21515A6046a1fA", "eth_chainId: no answer within 500ms [timeout]"},
-		{"wrong chain id", startChainArgs(t, "--chain-id", "1"), "0xA61a3B3a130a9c20768EEBF97E21515A6046a1fA", "the endpoint serves chain id 1, but network hardhat expects 31337 [wrong-chain]"},
-		{"address without code", live, "0x1111111111111111111111111111111111111111", "no contract code at 0x1111111111111111111111111111111111111111 [no-code]"},
-		{"revert", live, "0xBAD0000000000000000000000000000000000001", "reverted: fixture: every call reverts [revert]"},
-		{"malformed return", live, "0xBAD0000000000000000000000000000000000002", "decimals()(uint8) on 0xbad0000000000000000000000000000000000002: 3 bytes returned do not decode as (uint8)"},
+		{"rpc down", deadRPC(t), "0xA61a3B3a130a9c20768EEBF97E21515A6046a1fA", "the RPC endpoint is unreachable", "- Network: hardhat (chain id: not reached)\n"},
+		{"hung rpc", hungRPC(t), "0xA61a3B3a130a9c20768EEBF97E21515A6046a1fA", "eth_chainId: no answer within 500ms [timeout]", "- Network: hardhat (chain id: not reached)\n"},
+		{"wrong chain id", startChainArgs(t, "--chain-id", "1"), "0xA61a3B3a130a9c20768EEBF97E21515A6046a1fA", "the endpoint serves chain id 1, but network hardhat expects 31337 [wrong-chain]", "- Network: hardhat (expects chain id 31337; the endpoint serves 1)\n"},
+		{"address without code", live, "0x1111111111111111111111111111111111111111", "no contract code at 0x1111111111111111111111111111111111111111 [no-code]", "- Network: hardhat (chain id 31337)\n"},
+		{"revert", live, "0xBAD0000000000000000000000000000000000001", "reverted: fixture: every call reverts [revert]", "- Network: hardhat (chain id 31337)\n"},
+		{"malformed return", live, "0xBAD0000000000000000000000000000000000002", "decimals()(uint8) on 0xbad0000000000000000000000000000000000002: 3 bytes returned do not decode as (uint8)", "- Network: hardhat (chain id 31337)\n"},
 	}
 	for _, c := range cases {
 		t.Run(c.name, func(t *testing.T) {
@@ -350,6 +351,9 @@ func TestChainFaults(t *testing.T) {
 				if body := readFile(t, filepath.Join(root, f)); !strings.Contains(body, strings.ReplaceAll(c.want, `"`, `\"`)) {
 					t.Errorf("%s does not give the error %q:\n%s", f, c.want, body)
 				}
+			}
+			if md := readFile(t, filepath.Join(root, "chain/token.md")); !strings.Contains(md, c.header) {
+				t.Errorf("chain/token.md lacks the header %q:\n%s", c.header, md)
 			}
 			if !strings.Contains(r.stdout, c.want) {
 				t.Errorf("stdout does not give the error %q:\n%s", c.want, r.stdout)

@@ -12,12 +12,16 @@
 package devchain
 
 import (
+	"context"
+	"errors"
 	"fmt"
 	"math/big"
 	"net"
 	"strconv"
 	"strings"
+	"time"
 
+	"github.com/ethereum/go-ethereum/common"
 	"github.com/ethereum/go-ethereum/core/types"
 	"github.com/ethereum/go-ethereum/eth/ethconfig"
 	"github.com/ethereum/go-ethereum/ethclient/simulated"
@@ -198,4 +202,34 @@ func Genesis(st State) (types.GenesisAlloc, error) {
 		return nil, fmt.Errorf("build the genesis: %s", strings.Join(errs, "; "))
 	}
 	return alloc, nil
+}
+
+// Commit seals an empty block on top of the head and returns its hash.
+func (c *Chain) Commit() common.Hash { return c.backend.Commit() }
+
+// ReplaceHead reorganises the chain: a new block, sealed 1000 s later than
+// its parent so its hash differs, takes the head's height and becomes
+// canonical. It returns the new head's hash. The head must not be genesis.
+func (c *Chain) ReplaceHead() (common.Hash, error) {
+	head, err := c.backend.Client().HeaderByNumber(context.Background(), nil)
+	if err != nil {
+		return common.Hash{}, err
+	}
+	if head.Number.Sign() == 0 {
+		return common.Hash{}, errors.New("cannot replace the genesis block")
+	}
+	if err := c.backend.Fork(head.ParentHash); err != nil {
+		return common.Hash{}, fmt.Errorf("fork: %w", err)
+	}
+	if err := c.backend.AdjustTime(1000 * time.Second); err != nil {
+		return common.Hash{}, fmt.Errorf("seal the replacement: %w", err)
+	}
+	now, err := c.backend.Client().HeaderByNumber(context.Background(), nil)
+	if err != nil {
+		return common.Hash{}, err
+	}
+	if now.Number.Cmp(head.Number) != 0 || now.Hash() == head.Hash() {
+		return common.Hash{}, fmt.Errorf("block %d was not replaced", head.Number)
+	}
+	return now.Hash(), nil
 }
