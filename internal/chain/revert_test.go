@@ -136,6 +136,21 @@ func TestRevertShapes(t *testing.T) {
 			`{"code":3,"data":"0x","message":"execution reverted"}`,
 			nil, "reverted without a reason", chain.Revert},
 
+		// Hardhat 2.26.5 (`npx hardhat node`, npm hardhat@2.26), captured
+		// here on 2026-12-01: eth_call to code that reverts with each payload.
+		{"Hardhat 2.26.5 Error(string), captured",
+			`{"code":-32603,"message":"Error: VM Exception while processing transaction: reverted with reason string 'boom'","data":{"message":"Error: VM Exception while processing transaction: reverted with reason string 'boom'","data":"0x08c379a000000000000000000000000000000000000000000000000000000000000000200000000000000000000000000000000000000000000000000000000000000004626f6f6d00000000000000000000000000000000000000000000000000000000"}}`,
+			nil, "reverted: boom", chain.Revert},
+		{"Hardhat 2.26.5 Panic(0x11), captured",
+			`{"code":-32603,"message":"Error: VM Exception while processing transaction: reverted with panic code 0x11 (Arithmetic operation overflowed outside of an unchecked block)","data":{"message":"Error: VM Exception while processing transaction: reverted with panic code 0x11 (Arithmetic operation overflowed outside of an unchecked block)","data":"0x4e487b710000000000000000000000000000000000000000000000000000000000000011"}}`,
+			nil, "reverted: panic 0x11 (arithmetic overflow or underflow)", chain.Revert},
+		{"Hardhat 2.26.5 custom error, captured",
+			`{"code":-32603,"message":"Error: VM Exception while processing transaction: reverted with an unrecognized custom error (return data: 0xdeadbeef)","data":{"message":"Error: VM Exception while processing transaction: reverted with an unrecognized custom error (return data: 0xdeadbeef)","data":"0xdeadbeef"}}`,
+			nil, "reverted: custom error 0xdeadbeef (0 bytes of arguments)", chain.Revert},
+		{"Hardhat 2.26.5 empty revert, captured",
+			`{"code":-32603,"message":"Error: Transaction reverted without a reason string","data":{"message":"Error: Transaction reverted without a reason string","data":"0x"}}`,
+			nil, "reverted without a reason", chain.Revert},
+
 		// Hardhat 2: the `data` object with `message` and `data`, per
 		// NomicFoundation/hardhat .changeset/healthy-guests-pump.md ("Expand
 		// the `data` object … includes the `message` and `data` fields"),
