@@ -434,3 +434,49 @@ func TestChainRateLimitedOnce(t *testing.T) {
 		t.Errorf("the proxy saw %d requests, want the 429 and the retries", n)
 	}
 }
+
+// TestChainStepTimeoutBoundsTheBuiltin: `with: timeout` bounds each request,
+// the step's own `timeout:` the whole built-in. A node that answers every
+// request just inside the per-request limit cannot hold the step past its
+// own timeout: the step fails [timeout] long before it has made all its
+// reads (the proxy counts them; no clock is asserted).
+func TestChainStepTimeoutBoundsTheBuiltin(t *testing.T) {
+	live, err := url.Parse(startChain(t, ""))
+	if err != nil {
+		t.Fatal(err)
+	}
+	var requests atomic.Int32
+	proxy := httputil.NewSingleHostReverseProxy(live)
+	srv := httptest.NewServer(http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+		requests.Add(1)
+		select {
+		case <-time.After(400 * time.Millisecond): // inside the 2s per-request limit
+		case <-r.Context().Done():
+			return
+		}
+		proxy.ServeHTTP(w, r)
+	}))
+	t.Cleanup(srv.Close)
+	ws := workspace(t, "example")
+	mission := strings.Replace(faultMission("0xA61a3B3a130a9c20768EEBF97E21515A6046a1fA"), "timeout: 500ms}", "timeout: 2s}\n        timeout: 1s", 1)
+	writeFile(t, filepath.Join(ws, "fault.yml"), mission)
+	r := run(t, ws, rpcEnv(srv.URL), "run", "--mission", "fault.yml")
+	if r.code != 1 {
+		t.Fatalf("exit %d, want 1 (the step's timeout)\n%s%s", r.code, r.stdout, r.stderr)
+	}
+	m := readManifest(t, filepath.Join(ws, "reports/helios-omniversal-symphony"))
+	st := stepByID(m, "preflight", "token")
+	if st == nil || st.Status != "failure" || !strings.Contains(st.Error, "step timed out after 1s") {
+		t.Fatalf("token step %+v, want a failure naming the timeout", st)
+	}
+	// The report blames the step's timeout, not the 2s per request.
+	report := readFile(t, filepath.Join(ws, "reports/helios-omniversal-symphony/chain/token.md"))
+	if !strings.Contains(report, "step timed out after 1s before the node answered [timeout]") {
+		t.Errorf("chain/token.md does not say the step's timeout ended the read:\n%s", report)
+	}
+	// Unbounded, the check makes eight reads (chain id, block, code,
+	// decimals, symbol, name, totalSupply, …) at 0.4 s each.
+	if n := requests.Load(); n >= 6 {
+		t.Errorf("the proxy saw %d requests within a 1s step timeout at 0.4s each", n)
+	}
+}

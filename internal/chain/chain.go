@@ -122,7 +122,7 @@ func open(ctx context.Context, url string, timeout time.Duration, retry retryPol
 		Number *hexutil.Big `json:"number"`
 		Hash   *common.Hash `json:"hash"`
 	}
-	cctx, cancel := context.WithTimeout(ctx, c.timeout)
+	cctx, cancel := c.callContext(ctx)
 	defer cancel()
 	// The raw block rather than ethclient's header, whose hash is recomputed
 	// locally and so depends on the node's header fields.
@@ -173,7 +173,7 @@ func (c *Client) CheckChainID(want uint64, network string) error {
 }
 
 func (c *Client) chainID(ctx context.Context) (uint64, error) {
-	cctx, cancel := context.WithTimeout(ctx, c.timeout)
+	cctx, cancel := c.callContext(ctx)
 	defer cancel()
 	id, err := c.eth.ChainID(cctx)
 	if err != nil {
@@ -243,6 +243,15 @@ func (c *Client) Call1(ctx context.Context, addr common.Address, m *Method, args
 	return vals[0], nil
 }
 
+// errCallTimeout marks a request's own deadline (with: timeout), so classify
+// can tell it from an earlier one the caller set.
+var errCallTimeout = errors.New("request timed out")
+
+// callContext bounds one request by the client's per-request timeout.
+func (c *Client) callContext(ctx context.Context) (context.Context, context.CancelFunc) {
+	return context.WithTimeoutCause(ctx, c.timeout, errCallTimeout)
+}
+
 // classify turns a transport or JSON-RPC error into an *Error of the right
 // kind, without the endpoint's URL.
 func (c *Client) classify(ctx context.Context, call string, addr common.Address, err error) error {
@@ -257,6 +266,11 @@ func (c *Client) classify(ctx context.Context, call string, addr common.Address,
 		e.Kind, e.Msg = Cancelled, "cancelled before the node answered"
 	case errors.Is(err, context.DeadlineExceeded) || ctx.Err() != nil || isTimeout(err):
 		e.Kind, e.Msg = Timeout, fmt.Sprintf("no answer within %s", c.timeout)
+		// An earlier deadline than the request's own (the step's timeout:)
+		// says so, rather than blaming the per-request limit.
+		if cause := context.Cause(ctx); ctx.Err() != nil && cause != nil && !errors.Is(cause, errCallTimeout) && !errors.Is(cause, context.DeadlineExceeded) {
+			e.Msg = fmt.Sprintf("%s before the node answered", cause)
+		}
 	case errors.As(err, &ge):
 		e.Kind, e.Msg = RPCDown, ge.Error()
 		if ge.status == http.StatusTooManyRequests {

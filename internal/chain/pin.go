@@ -87,7 +87,7 @@ func (c *Client) read(ctx context.Context, result any, call string, addr common.
 // readRaw makes one request bounded by the client's timeout and returns
 // both the transport's error and its classified *Error.
 func (c *Client) readRaw(ctx context.Context, result any, call string, addr common.Address, method string, args []any, block any) (raw, err error) {
-	cctx, cancel := context.WithTimeout(ctx, c.timeout)
+	cctx, cancel := c.callContext(ctx)
 	defer cancel()
 	params := append(append(make([]any, 0, len(args)+1), args...), block)
 	if raw = c.rpc.CallContext(cctx, result, method, params...); raw != nil {
