@@ -18,6 +18,7 @@ import (
 	"net/http"
 	"strings"
 	"sync"
+	"sync/atomic"
 	"time"
 
 	"github.com/ethereum/go-ethereum/common"
@@ -75,14 +76,10 @@ type Client struct {
 	block   *big.Int
 
 	code *codeCache
-	// mode is shared by every copy of the client (WithTimeout), like the
-	// pin: the first hash-pinned read of the run decides it.
-	mode *pinMode
-}
-
-type pinMode struct {
-	mu   sync.Mutex
-	mode int32
+	// mode (pinUnknown, pinByHash or pinByNumber) is shared by every copy
+	// of the client (WithTimeout), like the pin: the first hash-pinned read
+	// of the run decides it, and later ones do not change it.
+	mode *atomic.Int32
 }
 
 // codeCache remembers HasCode answers: the block is pinned, so they cannot
@@ -112,7 +109,7 @@ func open(ctx context.Context, url string, timeout time.Duration, retry retryPol
 		// The URL is left out: it may hold an API key.
 		return nil, &Error{Kind: RPCDown, Msg: "cannot use the RPC endpoint: " + scrub(err)}
 	}
-	c := &Client{rpc: rc, eth: ethclient.NewClient(rc), timeout: timeout, code: &codeCache{has: map[common.Address]bool{}}, mode: &pinMode{}}
+	c := &Client{rpc: rc, eth: ethclient.NewClient(rc), timeout: timeout, code: &codeCache{has: map[common.Address]bool{}}, mode: new(atomic.Int32)}
 	id, err := c.chainID(ctx)
 	if err != nil {
 		rc.Close()
@@ -159,9 +156,7 @@ func (c *Client) Pin() Pin { return c.pin }
 // ByNumber reports whether the run's reads fell back to the pinned block's
 // number because the node rejected EIP-1898 block hashes.
 func (c *Client) ByNumber() bool {
-	c.mode.mu.Lock()
-	defer c.mode.mu.Unlock()
-	return c.mode.mode == pinByNumber
+	return c.mode.Load() == pinByNumber
 }
 
 // CheckChainID fails with a WrongChain error unless the endpoint serves want.

@@ -25,21 +25,6 @@ type blockHashParam struct {
 // and anvil answer for a block parameter they cannot parse.
 const invalidParams = -32602
 
-func (m *pinMode) get() int32 {
-	m.mu.Lock()
-	defer m.mu.Unlock()
-	return m.mode
-}
-
-// settle records the first answer's verdict; later ones do not change it.
-func (m *pinMode) settle(mode int32) {
-	m.mu.Lock()
-	defer m.mu.Unlock()
-	if m.mode == pinUnknown {
-		m.mode = mode
-	}
-}
-
 // pinned makes the read method(args..., block) at the pinned block into
 // result; call and addr name it in errors. The block is the pinned hash
 // (EIP-1898, requireCanonical), or its number once the node has turned
@@ -50,12 +35,12 @@ func (m *pinMode) settle(mode int32) {
 // by number does not fail the same way, so a revert or a node error is
 // never mistaken for a node without EIP-1898.
 func (c *Client) pinned(ctx context.Context, result any, call string, addr common.Address, method string, args ...any) error {
-	if c.mode.get() == pinByNumber {
+	if c.mode.Load() == pinByNumber {
 		return c.read(ctx, result, call, addr, method, args, hexutil.EncodeBig(c.block))
 	}
 	raw, err := c.readRaw(ctx, result, call, addr, method, args, blockHashParam{BlockHash: c.pin.Hash, RequireCanonical: true})
 	if err == nil {
-		c.mode.settle(pinByHash)
+		c.mode.CompareAndSwap(pinUnknown, pinByHash)
 		return nil
 	}
 	// Only a plain JSON-RPC error (not a revert, a timeout or a dead
@@ -66,7 +51,7 @@ func (c *Client) pinned(ctx context.Context, result any, call string, addr commo
 	if replaced(raw) {
 		return &Error{Kind: Reorg, Call: call, Addr: addr, Msg: fmt.Sprintf("block %d (%s) was replaced during the run", c.pin.Number, c.pin.Hash.Hex())}
 	}
-	if c.mode.get() != pinUnknown || !isInvalidParams(raw) {
+	if c.mode.Load() != pinUnknown || !isInvalidParams(raw) {
 		return err
 	}
 	rawN, errN := c.readRaw(ctx, result, call, addr, method, args, hexutil.EncodeBig(c.block))
@@ -74,7 +59,7 @@ func (c *Client) pinned(ctx context.Context, result any, call string, addr commo
 		// The call itself is what the node rejects, not the block hash.
 		return err
 	}
-	c.mode.settle(pinByNumber)
+	c.mode.CompareAndSwap(pinUnknown, pinByNumber)
 	return errN
 }
 
