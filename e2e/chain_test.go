@@ -404,29 +404,43 @@ func TestSecretRPCURLOnSuccess(t *testing.T) {
 	noSecrets(t, r, root)
 }
 
-// TestChainRateLimitedOnce: a provider that answers the first request HTTP
-// 429 with Retry-After, then passes through to the dev chain, costs the
-// pre-flight a second's wait, not a failure.
-func TestChainRateLimitedOnce(t *testing.T) {
-	live, err := url.Parse(startChain(t, ""))
+// faultProxy serves target through a loopback reverse proxy that counts
+// requests; fault may answer a request itself (returning true) before it
+// goes through.
+func faultProxy(t *testing.T, target string, fault func(n int32, w http.ResponseWriter, r *http.Request) bool) (string, *atomic.Int32) {
+	t.Helper()
+	u, err := url.Parse(target)
 	if err != nil {
 		t.Fatal(err)
 	}
-	var requests atomic.Int32
-	proxy := httputil.NewSingleHostReverseProxy(live)
+	requests := new(atomic.Int32)
+	proxy := httputil.NewSingleHostReverseProxy(u)
 	srv := httptest.NewServer(http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
-		if requests.Add(1) == 1 {
-			w.Header().Set("Retry-After", "1")
-			http.Error(w, "rate limited", http.StatusTooManyRequests)
-			return
+		if !fault(requests.Add(1), w, r) {
+			proxy.ServeHTTP(w, r)
 		}
-		proxy.ServeHTTP(w, r)
 	}))
 	t.Cleanup(srv.Close)
+	return srv.URL, requests
+}
+
+// rateLimitedOnce runs the token pre-flight against node through a proxy
+// that answers the first request HTTP 429 with Retry-After: the run must
+// cost a second's wait, not a failure.
+func rateLimitedOnce(t *testing.T, node, token string) {
+	t.Helper()
+	proxy, requests := faultProxy(t, node, func(n int32, w http.ResponseWriter, _ *http.Request) bool {
+		if n > 1 {
+			return false
+		}
+		w.Header().Set("Retry-After", "1")
+		http.Error(w, "rate limited", http.StatusTooManyRequests)
+		return true
+	})
 	ws := workspace(t, "example")
-	mission := strings.Replace(faultMission("0xA61a3B3a130a9c20768EEBF97E21515A6046a1fA"), "timeout: 500ms", "timeout: 15s", 1)
+	mission := strings.Replace(faultMission(token), "timeout: 500ms", "timeout: 15s", 1)
 	writeFile(t, filepath.Join(ws, "fault.yml"), mission)
-	r := run(t, ws, rpcEnv(srv.URL), "run", "--mission", "fault.yml")
+	r := run(t, ws, rpcEnv(proxy), "run", "--mission", "fault.yml")
 	if r.code != 0 {
 		t.Fatalf("exit %d, want 0\n%s%s", r.code, r.stdout, r.stderr)
 	}
@@ -435,32 +449,31 @@ func TestChainRateLimitedOnce(t *testing.T) {
 	}
 }
 
+// TestChainRateLimitedOnce: a provider that answers the first request HTTP
+// 429 with Retry-After, then passes through to the dev chain, costs the
+// pre-flight a second's wait, not a failure.
+func TestChainRateLimitedOnce(t *testing.T) {
+	rateLimitedOnce(t, startChain(t, ""), "0xA61a3B3a130a9c20768EEBF97E21515A6046a1fA")
+}
+
 // TestChainStepTimeoutBoundsTheBuiltin: `with: timeout` bounds each request,
 // the step's own `timeout:` the whole built-in. A node that answers every
 // request just inside the per-request limit cannot hold the step past its
 // own timeout: the step fails [timeout] long before it has made all its
 // reads (the proxy counts them; no clock is asserted).
 func TestChainStepTimeoutBoundsTheBuiltin(t *testing.T) {
-	live, err := url.Parse(startChain(t, ""))
-	if err != nil {
-		t.Fatal(err)
-	}
-	var requests atomic.Int32
-	proxy := httputil.NewSingleHostReverseProxy(live)
-	srv := httptest.NewServer(http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
-		requests.Add(1)
+	proxy, requests := faultProxy(t, startChain(t, ""), func(_ int32, _ http.ResponseWriter, r *http.Request) bool {
 		select {
 		case <-time.After(400 * time.Millisecond): // inside the 2s per-request limit
+			return false
 		case <-r.Context().Done():
-			return
+			return true
 		}
-		proxy.ServeHTTP(w, r)
-	}))
-	t.Cleanup(srv.Close)
+	})
 	ws := workspace(t, "example")
 	mission := strings.Replace(faultMission("0xA61a3B3a130a9c20768EEBF97E21515A6046a1fA"), "timeout: 500ms}", "timeout: 2s}\n        timeout: 1s", 1)
 	writeFile(t, filepath.Join(ws, "fault.yml"), mission)
-	r := run(t, ws, rpcEnv(srv.URL), "run", "--mission", "fault.yml")
+	r := run(t, ws, rpcEnv(proxy), "run", "--mission", "fault.yml")
 	if r.code != 1 {
 		t.Fatalf("exit %d, want 1 (the step's timeout)\n%s%s", r.code, r.stdout, r.stderr)
 	}

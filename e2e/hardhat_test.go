@@ -5,16 +5,11 @@ import (
 	"encoding/json"
 	"fmt"
 	"math/big"
-	"net/http"
-	"net/http/httptest"
-	"net/http/httputil"
-	"net/url"
 	"os"
 	"path/filepath"
 	"regexp"
 	"slices"
 	"strings"
-	"sync/atomic"
 	"testing"
 	"time"
 
@@ -320,31 +315,7 @@ func TestHardhatMatchesSimulated(t *testing.T) {
 func TestHardhatRateLimitedOnce(t *testing.T) {
 	hh := hardhatURL(t)
 	loadHardhat(t, hh, devchain.State{})
-	target, err := url.Parse(hh)
-	if err != nil {
-		t.Fatal(err)
-	}
-	var requests atomic.Int32
-	proxy := httputil.NewSingleHostReverseProxy(target)
-	srv := httptest.NewServer(http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
-		if requests.Add(1) == 1 {
-			w.Header().Set("Retry-After", "1")
-			http.Error(w, "rate limited", http.StatusTooManyRequests)
-			return
-		}
-		proxy.ServeHTTP(w, r)
-	}))
-	t.Cleanup(srv.Close)
-	ws := workspace(t, "example")
-	mission := strings.Replace(faultMission(devchain.TokenAddress.Hex()), "timeout: 500ms", "timeout: 15s", 1)
-	writeFile(t, filepath.Join(ws, "fault.yml"), mission)
-	r := run(t, ws, rpcEnv(srv.URL), "run", "--mission", "fault.yml")
-	if r.code != 0 {
-		t.Fatalf("exit %d, want 0\n%s%s", r.code, r.stdout, r.stderr)
-	}
-	if n := requests.Load(); n < 2 {
-		t.Errorf("the proxy saw %d requests, want the 429 and the retries", n)
-	}
+	rateLimitedOnce(t, hh, devchain.TokenAddress.Hex())
 }
 
 // TestHardhatFaults: Hardhat's own revert and empty-account answers give
