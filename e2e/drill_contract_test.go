@@ -412,14 +412,19 @@ func (c *contract) checkCommand(step, cmd string) (writes []string, errs []error
 // the repository holds or a command that surely ran before writes.
 func (c *contract) checkPlan(p *plan) []error {
 	var errs []error
+	// Each command is checked once; what it writes serves the collects after
+	// it in its phase and in the phases that need it.
+	writes := map[*planStep][]string{}
 	writesOf := map[*planPhase][]string{}
 	for _, ph := range p.phases {
-		for _, st := range ph.steps {
+		for i := range ph.steps {
+			st := &ph.steps[i]
 			if st.command == "" {
 				continue
 			}
 			w, e := c.checkCommand(st.name, st.command)
 			errs = append(errs, e...)
+			writes[st] = w
 			writesOf[ph] = append(writesOf[ph], w...)
 		}
 	}
@@ -428,12 +433,9 @@ func (c *contract) checkPlan(p *plan) []error {
 		for _, d := range p.before(ph) {
 			before = append(before, writesOf[d]...)
 		}
-		for _, st := range ph.steps {
-			if st.command != "" {
-				w, _ := c.checkCommand(st.name, st.command)
-				before = append(before, w...)
-				continue
-			}
+		for i := range ph.steps {
+			st := &ph.steps[i]
+			before = append(before, writes[st]...)
 			for _, from := range st.from {
 				if repoFile(from) || slices.ContainsFunc(before, func(w string) bool { return under(from, w) || under(w, from) }) {
 					continue
