@@ -28,6 +28,25 @@ type Builtin interface {
 	Run(ctx context.Context, sc *StepContext) error
 }
 
+// Annotation is one finding of a built-in on a workspace file, shown on
+// that file's line in the pull request.
+type Annotation struct {
+	File    string // workspace-relative, slash-separated
+	Line    int
+	Title   string
+	Message string
+}
+
+// Annotator is a built-in whose steps leave findings that belong on the
+// files of a pull request. Reporters find it by a type assertion on the
+// registry entry a step's `uses:` names, so no reporter names a built-in.
+// root is the report bundle and data the step's manifest data, which can
+// come from another run (the action's run: false): paths in it are not
+// trusted.
+type Annotator interface {
+	Annotations(root string, data map[string]any) ([]Annotation, error)
+}
+
 // SkipError is what a built-in returns to say that it does not apply to
 // this run (a chain check without an RPC endpoint, in a mission that makes
 // chain checks optional). The engine records the step as skipped with
