@@ -229,21 +229,25 @@ func (b *blobWriter) with(extra string) string {
 // put PUTs body to u, retrying on network errors and retryable statuses; a
 // stall is final. what names the request in errors and logs.
 func (b *blobWriter) put(what, u string, body []byte, hdr http.Header) error {
+	p := b.s.retries()
 	for attempt := 1; ; attempt++ {
-		wait, err := b.putOnce(u, body, hdr)
+		asked, err := b.putOnce(u, body, hdr)
 		if err == nil {
 			return nil
 		}
 		err = fmt.Errorf("upload %s: %w", what, err)
-		if wait < 0 || attempt >= b.s.maxAttempts {
-			if attempt > 1 && wait >= 0 {
+		if asked < 0 {
+			return err
+		}
+		wait, ok := p.Wait(b.ctx, nil, attempt, asked)
+		if !ok {
+			if attempt > 1 {
 				return fmt.Errorf("%w (gave up after %d attempts)", err, attempt)
 			}
 			return err
 		}
-		wait = max(wait, backoff(b.s.retryDelay, attempt-1))
-		b.s.logf("artifact: %v (attempt %d of %d); retrying in %s", err, attempt, b.s.maxAttempts, wait.Round(time.Millisecond))
-		if err := sleep(b.ctx, wait); err != nil {
+		b.s.logf("artifact: %v (attempt %d of %d); retrying in %s", err, attempt, p.Attempts, wait.Round(time.Millisecond))
+		if err := p.Pause(b.ctx, wait); err != nil {
 			return fmt.Errorf("upload %s: %w", what, err)
 		}
 	}

@@ -2,10 +2,10 @@ package artifact
 
 import (
 	"context"
-	"math/rand/v2"
 	"net/http"
-	"strconv"
 	"time"
+
+	"github.com/helios-action/helios-action/internal/retry"
 )
 
 // The toolkit's retry shape: the first wait is the base, each later one is
@@ -15,55 +15,41 @@ const (
 	defaultRetryDelay  = 3 * time.Second
 	retryMultiplier    = 1.5
 	// maxRetryAfter bounds how long a Retry-After header can make us wait:
-	// longer than this and the job is better off failing with the error.
+	// a longer one is waited only this long before the next try, which the
+	// attempts then bound.
 	maxRetryAfter = 60 * time.Second
 )
 
-// backoff is the wait before attempt n+1 (n counts from 0 for the first retry).
-func backoff(base time.Duration, n int) time.Duration {
-	if n <= 0 {
-		return base
-	}
-	lo := float64(base)
-	for range n {
-		lo *= retryMultiplier
-	}
-	hi := lo * retryMultiplier
-	return time.Duration(lo + rand.Float64()*(hi-lo))
+// retryPolicy is the artifact client's parameters of the one retry policy;
+// settings fill in the attempts and the first wait.
+var retryPolicy = retry.Policy{
+	Backoff: retry.Backoff{Factor: retryMultiplier, Jitter: retry.Toolkit},
+	// The toolkit's list for Twirp calls; Azure's SDK retries the same set
+	// plus 408, which a block upload can meet behind proxies.
+	Statuses: []int{
+		http.StatusInternalServerError, http.StatusBadGateway, http.StatusServiceUnavailable,
+		http.StatusGatewayTimeout, http.StatusTooManyRequests, http.StatusRequestTimeout,
+	},
+	MaxRetryAfter:   maxRetryAfter,
+	ClampRetryAfter: true,
 }
 
-// retryAfter reads a Retry-After header in seconds (the form GitHub and
-// Azure use), bounded by maxRetryAfter; 0 when absent or unreadable.
+// retries is the policy for this upload's requests.
+func (s *settings) retries() *retry.Policy {
+	p := retryPolicy
+	p.Attempts, p.Backoff.Base = s.maxAttempts, s.retryDelay
+	return &p
+}
+
+// retryAfter reads a Retry-After header, in seconds or as an HTTP date; 0
+// when absent or unreadable. The policy bounds it by maxRetryAfter.
 func retryAfter(h http.Header) time.Duration {
-	s, err := strconv.Atoi(h.Get("Retry-After"))
-	if err != nil || s <= 0 {
-		return 0
-	}
-	return min(time.Duration(s)*time.Second, maxRetryAfter)
+	d, _ := retryPolicy.RetryAfter(h)
+	return d
 }
 
-// retryableStatus is the toolkit's list for Twirp calls; Azure's SDK retries
-// the same set plus 408, which a block upload can meet behind proxies.
-func retryableStatus(code int) bool {
-	switch code {
-	case http.StatusInternalServerError, http.StatusBadGateway, http.StatusServiceUnavailable,
-		http.StatusGatewayTimeout, http.StatusTooManyRequests, http.StatusRequestTimeout:
-		return true
-	}
-	return false
-}
-
-// sleep waits d or until ctx ends.
-func sleep(ctx context.Context, d time.Duration) error {
-	t := time.NewTimer(d)
-	defer t.Stop()
-	select {
-	case <-ctx.Done():
-		return context.Cause(ctx)
-	case <-t.C:
-		return nil
-	}
-}
+// retryableStatus reports whether an answer with code is worth another try.
+func retryableStatus(code int) bool { return retryPolicy.Retryable(code) }
 
 // networkError reports whether err from http.Client.Do is worth a retry:
 // anything but our own context ending (a reset connection, a refused dial,

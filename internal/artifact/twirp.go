@@ -58,21 +58,25 @@ func (c *twirpClient) call(ctx context.Context, method string, req any) (fields,
 		return nil, fmt.Errorf("%s: %w", method, err)
 	}
 	url := c.origin + "/twirp/" + twirpService + "/" + method
+	p := c.s.retries()
 	for attempt := 1; ; attempt++ {
-		f, wait, err := c.try(ctx, method, url, body, attempt)
+		f, asked, err := c.try(ctx, method, url, body, attempt)
 		if err == nil {
 			return f, nil
 		}
-		if wait < 0 || attempt >= c.s.maxAttempts {
-			if attempt > 1 && wait >= 0 {
+		if asked < 0 {
+			return nil, err
+		}
+		wait, ok := p.Wait(ctx, nil, attempt, asked)
+		if !ok {
+			if attempt > 1 {
 				return nil, fmt.Errorf("%w (gave up after %d attempts)", err, attempt)
 			}
 			return nil, err
 		}
-		wait = max(wait, backoff(c.s.retryDelay, attempt-1))
 		c.s.logf("artifact: %s attempt %d of %d failed: %v; retrying in %s",
-			method, attempt, c.s.maxAttempts, err, wait.Round(time.Millisecond))
-		if err := sleep(ctx, wait); err != nil {
+			method, attempt, p.Attempts, err, wait.Round(time.Millisecond))
+		if err := p.Pause(ctx, wait); err != nil {
 			return nil, fmt.Errorf("%s: %w", method, err)
 		}
 	}

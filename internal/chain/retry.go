@@ -9,10 +9,11 @@ import (
 	"io"
 	"math/rand/v2"
 	"net/http"
-	"strconv"
-	"sync"
+	"sync/atomic"
 	"syscall"
 	"time"
+
+	"github.com/helios-action/helios-action/internal/retry"
 )
 
 // Limits of the retry policy. Providers answer bursts with HTTP 429 and
@@ -47,8 +48,9 @@ var readOnly = map[string]bool{
 	"eth_call":             true,
 }
 
-// retryPolicy is the chain client's one retry policy; its clock, sleep and
-// jitter are fields so that tests neither wait nor depend on chance.
+// retryPolicy is the chain client's parameters of the one retry policy
+// (internal/retry); its clock, sleep and jitter are fields so that tests
+// neither wait nor depend on chance.
 type retryPolicy struct {
 	attempts      int
 	base, maxWait time.Duration
@@ -66,52 +68,34 @@ var defaultRetry = retryPolicy{
 	maxWait:       retryMaxWait,
 	maxRetryAfter: retryMaxRetryAfter,
 	budget:        retryBudget,
-	sleep:         sleepCtx,
+	sleep:         retry.Sleep,
 	now:           time.Now,
 	jitter:        rand.Float64,
 }
 
-func sleepCtx(ctx context.Context, d time.Duration) error {
-	t := time.NewTimer(d)
-	defer t.Stop()
-	select {
-	case <-t.C:
-		return nil
-	case <-ctx.Done():
-		return ctx.Err()
+// retryStatuses are the answers that pass within seconds: a provider's 429
+// to a burst, a load balancer's 502/503/504 for a restarting node.
+var retryStatuses = []int{
+	http.StatusTooManyRequests, http.StatusBadGateway, http.StatusServiceUnavailable, http.StatusGatewayTimeout,
+}
+
+// policy is p as the shared policy: base×2^(n-1) capped at maxWait, of which
+// the upper half is jitter, so that clients rate-limited together do not
+// come back together; a Retry-After past maxRetryAfter is not waited for.
+func (p *retryPolicy) policy() *retry.Policy {
+	return &retry.Policy{
+		Attempts:      p.attempts,
+		Backoff:       retry.Backoff{Base: p.base, Max: p.maxWait, Jitter: retry.Equal},
+		Statuses:      retryStatuses,
+		MaxRetryAfter: p.maxRetryAfter,
+		Now:           p.now,
+		Rand:          p.jitter,
+		Sleep:         p.sleep,
 	}
 }
 
-// backoff is the wait after the n-th failed attempt (n >= 1): base×2^(n-1)
-// capped at maxWait, of which the upper half is jitter, so that clients
-// rate-limited together do not come back together.
-func (p *retryPolicy) backoff(n int) time.Duration {
-	d := p.maxWait
-	if n-1 < 30 {
-		d = min(p.base<<(n-1), p.maxWait)
-	}
-	return d/2 + time.Duration(p.jitter()*float64(d/2))
-}
-
-// retryAfter reads a Retry-After header, in seconds or as an HTTP date
-// (RFC 9110 §10.2.3); ok is false when there is none or it does not parse.
-func (p *retryPolicy) retryAfter(h http.Header) (d time.Duration, ok bool) {
-	v := h.Get("Retry-After")
-	if v == "" {
-		return 0, false
-	}
-	if s, err := strconv.Atoi(v); err == nil {
-		if s < 0 {
-			return 0, false
-		}
-		return time.Duration(min(s, 1<<20)) * time.Second, true
-	}
-	t, err := http.ParseTime(v)
-	if err != nil {
-		return 0, false
-	}
-	return max(t.Sub(p.now()), 0), true
-}
+// backoff is the wait after the n-th failed attempt (n >= 1).
+func (p *retryPolicy) backoff(n int) time.Duration { return p.policy().Delay(n) }
 
 // gaveUpError is an HTTP status that stayed transient through every
 // attempt the policy allowed.
@@ -136,20 +120,22 @@ var errTooLarge = fmt.Errorf("larger than helios reads (%d MiB)", maxResponseBod
 
 // retryTransport sends a request again when the failure is transient.
 type retryTransport struct {
-	base http.RoundTripper
-	p    retryPolicy
-
-	mu     sync.Mutex
-	waited time.Duration // in all, against p.budget
+	base   http.RoundTripper
+	p      *retry.Policy
+	budget *retry.Budget // waiting in all, per client (so per run)
 	// answered is set once the endpoint has answered at all: a refused
 	// connection after that is a node restarting, worth waiting for,
 	// whereas a refusal from the start is a wrong or dead endpoint that
 	// should fail at once.
-	answered bool
+	answered atomic.Bool
 }
 
 func newRetryTransport(p retryPolicy) *retryTransport {
-	return &retryTransport{base: http.DefaultTransport.(*http.Transport).Clone(), p: p}
+	return &retryTransport{
+		base:   http.DefaultTransport.(*http.Transport).Clone(),
+		p:      p.policy(),
+		budget: retry.NewBudget(p.budget),
+	}
 }
 
 func (t *retryTransport) RoundTrip(req *http.Request) (*http.Response, error) {
@@ -166,46 +152,36 @@ func (t *retryTransport) RoundTrip(req *http.Request) (*http.Response, error) {
 		r.ContentLength = int64(len(body))
 		resp, err := t.base.RoundTrip(r)
 		var status int
-		var wait time.Duration
+		var asked time.Duration
 		switch {
 		case err != nil:
 			if ctx.Err() != nil || !t.transientErr(err) {
 				return nil, err
 			}
-			wait = t.p.backoff(n)
-		case resp.StatusCode == http.StatusTooManyRequests || resp.StatusCode == http.StatusBadGateway ||
-			resp.StatusCode == http.StatusServiceUnavailable || resp.StatusCode == http.StatusGatewayTimeout:
-			t.markAnswered()
+		case t.p.Retryable(resp.StatusCode):
+			t.answered.Store(true)
 			status = resp.StatusCode
-			wait = t.p.backoff(n)
-			if ra, ok := t.p.retryAfter(resp.Header); ok {
-				wait = ra
-			}
+			asked, _ = t.p.RetryAfter(resp.Header)
 			// Read what is left (bounded) so that the connection is reused.
 			io.Copy(io.Discard, io.LimitReader(resp.Body, maxResponseBody))
 			resp.Body.Close()
 		default:
 			// Any other answer is final: other 4xx will not change, and a
 			// JSON-RPC error (a revert among them) comes in a 200 body.
-			t.markAnswered()
+			t.answered.Store(true)
 			return t.bound(resp), nil
 		}
-		if n >= t.p.attempts || wait > t.p.maxRetryAfter || !t.reserve(ctx, wait) {
+		wait, ok := t.p.Wait(ctx, t.budget, n, asked)
+		if !ok {
 			if status != 0 {
 				return nil, &gaveUpError{status: status, attempts: n}
 			}
 			return nil, err
 		}
-		if err := t.p.sleep(ctx, wait); err != nil {
+		if err := t.p.Pause(ctx, wait); err != nil {
 			return nil, err
 		}
 	}
-}
-
-func (t *retryTransport) markAnswered() {
-	t.mu.Lock()
-	t.answered = true
-	t.mu.Unlock()
 }
 
 // transientErr tells a connection that broke (a reset, or closed before
@@ -214,28 +190,7 @@ func (t *retryTransport) transientErr(err error) bool {
 	if errors.Is(err, syscall.ECONNRESET) || errors.Is(err, io.EOF) || errors.Is(err, io.ErrUnexpectedEOF) {
 		return true
 	}
-	if errors.Is(err, syscall.ECONNREFUSED) {
-		t.mu.Lock()
-		defer t.mu.Unlock()
-		return t.answered
-	}
-	return false
-}
-
-// reserve takes wait from the client's budget, unless it would overrun the
-// budget or the request's deadline (a wait that ends past the deadline
-// only turns a clear answer into a timeout).
-func (t *retryTransport) reserve(ctx context.Context, wait time.Duration) bool {
-	if dl, ok := ctx.Deadline(); ok && time.Until(dl) <= wait {
-		return false
-	}
-	t.mu.Lock()
-	defer t.mu.Unlock()
-	if t.waited+wait > t.p.budget {
-		return false
-	}
-	t.waited += wait
-	return true
+	return errors.Is(err, syscall.ECONNREFUSED) && t.answered.Load()
 }
 
 // bound caps the answer's body at maxResponseBody.

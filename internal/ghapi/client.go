@@ -19,6 +19,8 @@ import (
 	"time"
 
 	"github.com/google/go-github/v66/github"
+
+	"github.com/helios-action/helios-action/internal/retry"
 )
 
 // Client talks to one GitHub (github.com or a GitHub Enterprise Server).
@@ -74,22 +76,11 @@ func WithGraphQLURL(u string) Option { return func(c *config) { c.graphqlURL = u
 // WithTransport replaces the underlying HTTP transport.
 func WithTransport(rt http.RoundTripper) Option { return func(c *config) { c.base = rt } }
 
-func sleepCtx(ctx context.Context, d time.Duration) error {
-	t := time.NewTimer(d)
-	defer t.Stop()
-	select {
-	case <-ctx.Done():
-		return ctx.Err()
-	case <-t.C:
-		return nil
-	}
-}
-
 // New returns a client for apiURL (GITHUB_API_URL: https://api.github.com,
 // or https://HOST/api/v3 on GitHub Enterprise Server; "" means github.com)
 // authenticated with token.
 func New(token, apiURL string, opts ...Option) (*Client, error) {
-	cfg := config{now: time.Now, sleep: sleepCtx, budget: DefaultBudget, base: http.DefaultTransport}
+	cfg := config{now: time.Now, sleep: retry.Sleep, budget: DefaultBudget, base: http.DefaultTransport}
 	for _, o := range opts {
 		o(&cfg)
 	}

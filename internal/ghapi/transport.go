@@ -11,6 +11,8 @@ import (
 	"strings"
 	"sync/atomic"
 	"time"
+
+	"github.com/helios-action/helios-action/internal/retry"
 )
 
 // Retry policy. GitHub's documented rule for secondary limits: honour
@@ -19,19 +21,27 @@ import (
 const (
 	// DefaultBudget bounds the time one API call may spend waiting to retry.
 	DefaultBudget = 4 * time.Minute
-	// maxAttempts bounds the tries of one call whatever the budget.
-	maxAttempts = 6
-	// maxServerAttempts bounds the tries of one call that meets only 5xx
-	// answers or network errors: 1 + 2 + 4 s of waiting. An outage rarely
-	// ends within seconds, and the reports are best effort.
-	maxServerAttempts = 4
-	// firstBackoff is the first wait after a 5xx or network error; it doubles.
-	firstBackoff = time.Second
-	maxBackoff   = 30 * time.Second
-	// minRateLimitWait is the wait after a secondary limit that names no time.
-	minRateLimitWait = time.Minute
 	// maxErrorBody bounds what is read of a 403/429 body to classify it.
 	maxErrorBody = 64 << 10
+)
+
+var (
+	// serverRetry is for 5xx answers and network errors: waits of 1, 2 and
+	// 4 s (doubling, at most 30 s), so four tries. An outage rarely ends
+	// within seconds, and the reports are best effort.
+	serverRetry = retry.Policy{
+		Attempts: 4,
+		Backoff:  retry.Backoff{Base: time.Second, Max: 30 * time.Second},
+		Statuses: []int{http.StatusInternalServerError, http.StatusBadGateway, http.StatusServiceUnavailable, http.StatusGatewayTimeout},
+	}
+	// limitRetry is for rate limits (429, and a 403 that says so): the
+	// wait GitHub names, or one minute that doubles up to 16, six tries at
+	// most. No jitter: GitHub asks for waits of at least these lengths.
+	limitRetry = retry.Policy{
+		Attempts: 6,
+		Backoff:  retry.Backoff{Base: time.Minute, Max: 16 * time.Minute},
+		Statuses: []int{http.StatusForbidden, http.StatusTooManyRequests},
+	}
 )
 
 // retryTransport retries one HTTP exchange under go-github. Retrying here,
@@ -41,7 +51,7 @@ type retryTransport struct {
 	base   http.RoundTripper
 	now    func() time.Time
 	sleep  func(context.Context, time.Duration) error
-	budget time.Duration
+	budget time.Duration // per call
 	debug  func(string)
 	// down is set when a call gave up on server or network errors: later
 	// calls then try once, so an outage costs one call's retries, not
@@ -49,9 +59,15 @@ type retryTransport struct {
 	down atomic.Bool
 }
 
+// policy is p with the transport's clock and sleep.
+func (t *retryTransport) policy(p retry.Policy) *retry.Policy {
+	p.Now, p.Sleep = t.now, t.sleep
+	return &p
+}
+
 func (t *retryTransport) RoundTrip(req *http.Request) (*http.Response, error) {
 	ctx := req.Context()
-	start := t.now()
+	budget := retry.NewBudget(t.budget)
 	for attempt := 1; ; attempt++ {
 		r := req
 		if attempt > 1 && req.Body != nil {
@@ -67,24 +83,19 @@ func (t *retryTransport) RoundTrip(req *http.Request) (*http.Response, error) {
 			r.Body = body
 		}
 		resp, err := t.base.RoundTrip(r)
-		wait, why := t.retryAfter(ctx, resp, err, attempt)
+		p, wait, why := t.retryAfter(ctx, resp, err, attempt)
 		status := "error"
 		if resp != nil {
 			status = strconv.Itoa(resp.StatusCode)
 		}
-		elapsed := t.now().Sub(start)
 		serverTrouble := why == whyServer || why == whyNetwork
 		if !serverTrouble && err == nil {
 			t.down.Store(false)
 		}
-		limit := maxAttempts
-		if serverTrouble {
-			limit = maxServerAttempts
-			if t.down.Load() {
-				limit = 1
-			}
+		if serverTrouble && t.down.Load() {
+			p.Attempts = 1
 		}
-		giveUp := why == "" || attempt >= limit || elapsed+wait > t.budget
+		giveUp := why == "" || !p.Allow(ctx, budget, attempt, wait)
 		if giveUp && serverTrouble {
 			t.down.Store(true)
 		}
@@ -96,7 +107,7 @@ func (t *retryTransport) RoundTrip(req *http.Request) (*http.Response, error) {
 			switch {
 			case why != "" && giveUp:
 				line += fmt.Sprintf("; %s, not retrying (attempt %d of %d, %s of %s budget spent)",
-					why, attempt, limit, elapsed.Round(time.Second), t.budget)
+					why, attempt, p.Attempts, budget.Spent().Round(time.Second), t.budget)
 			case why != "":
 				line += fmt.Sprintf("; %s, retry in %s", why, wait.Round(time.Millisecond))
 			}
@@ -109,7 +120,7 @@ func (t *retryTransport) RoundTrip(req *http.Request) (*http.Response, error) {
 			io.Copy(io.Discard, io.LimitReader(resp.Body, maxErrorBody))
 			resp.Body.Close()
 		}
-		if err := t.sleep(ctx, wait); err != nil {
+		if err := p.Pause(ctx, wait); err != nil {
 			return nil, err
 		}
 	}
@@ -120,34 +131,36 @@ const (
 	whyNetwork = "network error"
 )
 
-// retryAfter says how long to wait before trying again and why, or "" for
-// an answer not to retry. It may replace resp.Body with a buffered copy.
-func (t *retryTransport) retryAfter(ctx context.Context, resp *http.Response, err error, attempt int) (time.Duration, string) {
+// retryAfter says under which policy to retry, how long to wait before
+// trying again and why, or "" for an answer not to retry. It may replace
+// resp.Body with a buffered copy.
+func (t *retryTransport) retryAfter(ctx context.Context, resp *http.Response, err error, attempt int) (*retry.Policy, time.Duration, string) {
+	server, limit := t.policy(serverRetry), t.policy(limitRetry)
 	if err != nil {
 		if ctx.Err() != nil || errors.Is(err, context.Canceled) || errors.Is(err, context.DeadlineExceeded) {
-			return 0, ""
+			return server, 0, ""
 		}
-		return backoff(attempt), whyNetwork
+		return server, server.Delay(attempt), whyNetwork
 	}
 	switch code := resp.StatusCode; {
-	case code == 500, code == 502, code == 503, code == 504:
-		return backoff(attempt), whyServer
-	case code == http.StatusForbidden, code == http.StatusTooManyRequests:
-		if d, ok := parseRetryAfter(resp.Header.Get("Retry-After"), t.now()); ok {
-			return d, "rate limited (retry-after)"
+	case server.Retryable(code):
+		return server, server.Delay(attempt), whyServer
+	case limit.Retryable(code):
+		if d, ok := limit.RetryAfter(resp.Header); ok {
+			return limit, d, "rate limited (retry-after)"
 		}
 		if resp.Header.Get("X-RateLimit-Remaining") == "0" {
 			if reset, err := strconv.ParseInt(resp.Header.Get("X-RateLimit-Reset"), 10, 64); err == nil {
 				// One second past the reset, as the clocks may differ.
-				return max(time.Unix(reset, 0).Sub(t.now())+time.Second, time.Second), "rate limited (x-ratelimit-reset)"
+				return limit, max(time.Unix(reset, 0).Sub(t.now())+time.Second, time.Second), "rate limited (x-ratelimit-reset)"
 			}
 		}
 		if code == http.StatusForbidden && !secondaryLimit(resp) {
-			return 0, "" // a permission problem, not a limit
+			return limit, 0, "" // a permission problem, not a limit
 		}
-		return minRateLimitWait << min(attempt-1, 4), "secondary rate limit"
+		return limit, limit.Delay(attempt), "secondary rate limit"
 	}
-	return 0, ""
+	return server, 0, ""
 }
 
 // secondaryLimit reads a 403 body and tells a secondary rate limit from a
@@ -159,23 +172,4 @@ func secondaryLimit(resp *http.Response) bool {
 	s := strings.ToLower(string(b))
 	return strings.Contains(s, "secondary rate limit") || strings.Contains(s, "abuse") ||
 		strings.Contains(s, "secondary-rate-limits")
-}
-
-func backoff(attempt int) time.Duration {
-	return min(firstBackoff<<min(attempt-1, 10), maxBackoff)
-}
-
-// parseRetryAfter reads Retry-After as seconds or as an HTTP date.
-func parseRetryAfter(v string, now time.Time) (time.Duration, bool) {
-	v = strings.TrimSpace(v)
-	if v == "" {
-		return 0, false
-	}
-	if n, err := strconv.Atoi(v); err == nil && n >= 0 {
-		return time.Duration(n) * time.Second, true
-	}
-	if t, err := http.ParseTime(v); err == nil {
-		return max(t.Sub(now), 0), true
-	}
-	return 0, false
 }
