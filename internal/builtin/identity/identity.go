@@ -16,8 +16,8 @@ import (
 	"github.com/ethereum/go-ethereum/common"
 	"go.yaml.in/yaml/v3"
 
+	"github.com/helios-action/helios-action/internal/builtin/chainstep"
 	"github.com/helios-action/helios-action/internal/chain"
-	"github.com/helios-action/helios-action/internal/chain/chainstep"
 	"github.com/helios-action/helios-action/internal/engine"
 	"github.com/helios-action/helios-action/internal/mission"
 )

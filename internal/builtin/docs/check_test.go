@@ -14,7 +14,7 @@ import (
 var update = flag.Bool("update", false, "rewrite golden files")
 
 // fixture is the docs tree with every kind of good and broken link.
-const fixture = "../../testdata/docs"
+const fixture = "../../../testdata/docs"
 
 func golden(t *testing.T, name string, got []byte) {
 	t.Helper()
