@@ -61,175 +61,130 @@ func (*Step) Check(file string, with *yaml.Node) error {
 
 var kitName = regexp.MustCompile(`^[A-Za-z0-9][A-Za-z0-9._-]*$`)
 
-func parseWith(file string, with *yaml.Node) (*Spec, error) {
-	if with == nil || with.Kind != yaml.MappingNode {
-		return nil, mission.NodeError(file, with, mission.KindType, "%s: with must be a mapping with name and artefacts", StepName)
-	}
-	s := &Spec{Graph: true}
+// config is the step's `with:` block.
+type config struct {
+	Name       string      `with:"name,required,nonempty"`
+	Title      string      `with:"title,nonempty"`
+	To         string      `with:"to,nonempty"`
+	Artefacts  artefacts   `with:"artefacts,required"`
+	Checklist  []string    `with:"checklist,nonempty"`
+	References []Reference `with:"references,item=reference"`
+	Graph      bool        `with:"graph"`
+}
+
+func parseWith(file string, node *yaml.Node) (*Spec, error) {
+	w := config{Graph: true}
+	err := mission.DecodeWith(file, StepName, node, &w)
 	var errs mission.Errors
-	add := func(e *mission.Error) {
-		if e != nil {
-			errs = append(errs, e)
-		}
+	if err != nil {
+		errs, _ = mission.AsErrors(err)
 	}
-	seen := map[string]bool{}
-	for i := 0; i+1 < len(with.Content); i += 2 {
-		k, v := with.Content[i], with.Content[i+1]
-		seen[k.Value] = true
-		switch k.Value {
-		case "name":
-			var e *mission.Error
-			if s.Name, e = str(file, v, "name"); e == nil && !kitName.MatchString(s.Name) {
-				e = mission.NodeError(file, v, mission.KindValue, "%s: name %q must be a file name (letters, digits, '.', '_', '-')", StepName, s.Name)
-			}
-			add(e)
-		case "title":
-			var e *mission.Error
-			s.Title, e = str(file, v, "title")
-			add(e)
-		case "to":
-			var e *mission.Error
-			if s.To, e = str(file, v, "to"); e == nil {
-				if s.To = strings.TrimSuffix(s.To, "/"); s.To == "." {
-					s.To = ""
-				}
-				if s.To != "" && (path.IsAbs(s.To) || path.Clean(s.To) != s.To || s.To == ".." || strings.HasPrefix(s.To, "../")) {
-					e = mission.NodeError(file, v, mission.KindValue, "%s: to %q must be a clean relative folder in the report root", StepName, s.To)
-				}
-			}
-			add(e)
-		case "artefacts":
-			add(parseArtefacts(file, v, s))
-		case "checklist":
-			if v.Kind != yaml.SequenceNode {
-				add(mission.NodeError(file, v, mission.KindType, "%s: checklist must be a list of strings", StepName))
-				continue
-			}
-			for _, it := range v.Content {
-				c, e := str(file, it, "checklist item")
-				add(e)
-				s.Checklist = append(s.Checklist, c)
-			}
-		case "references":
-			if v.Kind != yaml.SequenceNode {
-				add(mission.NodeError(file, v, mission.KindType, "%s: references must be a list", StepName))
-				continue
-			}
-			for _, it := range v.Content {
-				r, e := parseReference(file, it)
-				add(e)
-				s.References = append(s.References, r)
-			}
-		case "graph":
-			if v.Kind != yaml.ScalarNode || v.Decode(&s.Graph) != nil {
-				add(mission.NodeError(file, v, mission.KindType, "%s: graph must be true or false", StepName))
-			}
-		default:
-			add(mission.NodeError(file, k, mission.KindUnknownKey,
-				"%s: unknown key %q (known: name, title, to, artefacts, checklist, references, graph)", StepName, k.Value))
-		}
+	// The values a type cannot check, in the order of the keys above.
+	if w.Name != "" && !kitName.MatchString(w.Name) {
+		errs = append(errs, mission.NodeError(file, mission.ValueNode(node, "name"), mission.KindValue, "%s: name %q must be a file name (letters, digits, '.', '_', '-')", StepName, w.Name))
 	}
-	for _, req := range []string{"name", "artefacts"} {
-		if !seen[req] {
-			add(mission.NodeError(file, with, mission.KindMissing, "%s: %s is required", StepName, req))
-		}
+	if w.To = strings.TrimSuffix(w.To, "/"); w.To == "." {
+		w.To = ""
+	}
+	if w.To != "" && (path.IsAbs(w.To) || path.Clean(w.To) != w.To || w.To == ".." || strings.HasPrefix(w.To, "../")) {
+		errs = append(errs, mission.NodeError(file, mission.ValueNode(node, "to"), mission.KindValue, "%s: to %q must be a clean relative folder in the report root", StepName, w.To))
 	}
 	if len(errs) > 0 {
 		return nil, errs
 	}
-	return s, nil
+	return &Spec{Name: w.Name, Title: w.Title, To: w.To, Artefacts: w.Artefacts, Checklist: w.Checklist, References: w.References, Graph: w.Graph}, nil
 }
 
-func str(file string, v *yaml.Node, what string) (string, *mission.Error) {
-	if v.Kind != yaml.ScalarNode || v.Tag == "!!null" {
-		return "", mission.NodeError(file, v, mission.KindType, "%s: %s must be a string", StepName, what)
-	}
-	if v.Value == "" {
-		return "", mission.NodeError(file, v, mission.KindEmpty, "%s: %s is empty", StepName, what)
-	}
-	return v.Value, nil
-}
+// artefacts is the artefacts key: a non-empty list with unique keys.
+type artefacts []ArtefactSpec
 
-func parseArtefacts(file string, v *yaml.Node, s *Spec) *mission.Error {
-	if v.Kind != yaml.SequenceNode || len(v.Content) == 0 {
-		return mission.NodeError(file, v, mission.KindType, "%s: artefacts must be a non-empty list of {key, path, description}", StepName)
+// UnmarshalWith implements mission.WithUnmarshaler. It stops at the first
+// artefact in error: the ones after it would be judged against a list that
+// is already wrong.
+func (as *artefacts) UnmarshalWith(d *mission.WithDecoder, n *yaml.Node, _ string) bool {
+	if n.Kind != yaml.SequenceNode || len(n.Content) == 0 {
+		d.Errorf(n, mission.KindType, "artefacts must be a non-empty list of {key, path, description}")
+		return false
 	}
 	keys := map[string]bool{}
-	for _, it := range v.Content {
-		if it.Kind != yaml.MappingNode {
-			return mission.NodeError(file, it, mission.KindType, "%s: an artefact is a mapping {key, path, description, optional}", StepName)
-		}
+	for _, it := range n.Content {
 		var a ArtefactSpec
-		var keyNode *yaml.Node
-		for i := 0; i+1 < len(it.Content); i += 2 {
-			k, val := it.Content[i], it.Content[i+1]
-			var e *mission.Error
-			switch k.Value {
-			case "key":
-				a.Key, e = str(file, val, "key")
-				keyNode = val
-			case "path":
-				if a.Path, e = str(file, val, "path"); e == nil {
-					if err := glob.Valid(strings.TrimSuffix(a.Path, "/")); err != nil {
-						e = mission.NodeError(file, val, mission.KindValue, "%s: %v", StepName, err)
-					}
-				}
-			case "description":
-				a.Description, e = str(file, val, "description")
-			case "optional":
-				if val.Kind != yaml.ScalarNode || val.Decode(&a.Optional) != nil {
-					e = mission.NodeError(file, val, mission.KindType, "%s: optional must be true or false", StepName)
-				}
-			default:
-				e = mission.NodeError(file, k, mission.KindUnknownKey, "%s: unknown artefact key %q (known: key, path, description, optional)", StepName, k.Value)
-			}
-			if e != nil {
-				return e
-			}
-		}
-		if a.Key == "" || a.Path == "" {
-			return mission.NodeError(file, it, mission.KindMissing, "%s: an artefact needs key and path", StepName)
+		if !d.Decode(it, "artefact", &a) {
+			return false
 		}
 		if keys[a.Key] {
-			return mission.NodeError(file, keyNode, mission.KindDuplicate, "%s: artefact key %q given twice", StepName, a.Key)
+			d.Errorf(mission.ValueNode(it, "key"), mission.KindDuplicate, "artefact key %q given twice", a.Key)
+			return false
 		}
 		keys[a.Key] = true
-		s.Artefacts = append(s.Artefacts, a)
+		*as = append(*as, a)
 	}
-	return nil
+	return true
 }
 
-func parseReference(file string, v *yaml.Node) (Reference, *mission.Error) {
-	switch v.Kind {
-	case yaml.ScalarNode:
-		u, e := str(file, v, "reference")
-		return Reference{Title: u, URL: u}, e
-	case yaml.MappingNode:
-		var r Reference
-		for i := 0; i+1 < len(v.Content); i += 2 {
-			k, val := v.Content[i], v.Content[i+1]
-			var e *mission.Error
-			switch k.Value {
-			case "title":
-				r.Title, e = str(file, val, "reference title")
-			case "url":
-				r.URL, e = str(file, val, "reference url")
-			default:
-				e = mission.NodeError(file, k, mission.KindUnknownKey, "%s: unknown reference key %q (known: title, url)", StepName, k.Value)
-			}
-			if e != nil {
-				return r, e
-			}
-		}
-		if r.URL == "" {
-			return r, mission.NodeError(file, v, mission.KindMissing, "%s: a reference needs url", StepName)
-		}
-		if r.Title == "" {
-			r.Title = r.URL
-		}
-		return r, nil
+// UnmarshalWith implements mission.WithUnmarshaler: an artefact is a
+// mapping {key, path, description, optional} with a key and a path.
+func (a *ArtefactSpec) UnmarshalWith(d *mission.WithDecoder, n *yaml.Node, what string) bool {
+	if n.Kind != yaml.MappingNode {
+		d.Errorf(n, mission.KindType, "an artefact is a mapping {key, path, description, optional}")
+		return false
 	}
-	return Reference{}, mission.NodeError(file, v, mission.KindType, "%s: a reference is a string or {title, url}", StepName)
+	var f struct {
+		Key         string `with:"key,nonempty"`
+		Path        string `with:"path,nonempty"`
+		Description string `with:"description,nonempty"`
+		Optional    bool   `with:"optional"`
+	}
+	if !d.Decode(n, what, &f) {
+		return false
+	}
+	if f.Key == "" || f.Path == "" {
+		d.Errorf(n, mission.KindMissing, "an artefact needs key and path")
+		return false
+	}
+	if err := glob.Valid(strings.TrimSuffix(f.Path, "/")); err != nil {
+		d.Errorf(mission.ValueNode(n, "path"), mission.KindValue, "%v", err)
+		return false
+	}
+	*a = ArtefactSpec{Key: f.Key, Path: f.Path, Description: f.Description, Optional: f.Optional}
+	return true
+}
+
+// UnmarshalWith implements mission.WithUnmarshaler: a reference is a URL
+// (which is also its title) or a mapping {title, url}.
+func (r *Reference) UnmarshalWith(d *mission.WithDecoder, n *yaml.Node, what string) bool {
+	switch n.Kind {
+	case yaml.ScalarNode:
+		var u string
+		if !d.Decode(n, what, &u) {
+			return false
+		}
+		if u == "" {
+			d.Errorf(n, mission.KindEmpty, "%s is empty", what)
+			return false
+		}
+		*r = Reference{Title: u, URL: u}
+		return true
+	case yaml.MappingNode:
+		var f struct {
+			Title string `with:"title,nonempty"`
+			URL   string `with:"url,nonempty"`
+		}
+		if !d.Decode(n, what, &f) {
+			return false
+		}
+		if f.URL == "" {
+			d.Errorf(n, mission.KindMissing, "a reference needs url")
+			return false
+		}
+		if f.Title == "" {
+			f.Title = f.URL
+		}
+		*r = Reference{Title: f.Title, URL: f.URL}
+		return true
+	}
+	d.Errorf(n, mission.KindType, "a reference is a string or {title, url}")
+	return false
 }
 
 // outputs are the two files a kit spec writes, relative to the report root.
