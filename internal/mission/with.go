@@ -43,7 +43,8 @@ type WithUnmarshaler interface {
 // converted as yaml.v3 converts them.
 //
 // Problems come back as Errors in file order, each message prefixed with
-// step: unknown keys (naming the known ones), values of the wrong type,
+// step: unknown keys (with the key a typo is probably for, else the known
+// ones), values of the wrong type,
 // empty strings, missing required keys and repeated keys.
 func DecodeWith(file, step string, with *yaml.Node, v any) error {
 	rv := reflect.ValueOf(v)
@@ -204,6 +205,12 @@ func (d *WithDecoder) unknownKey(e entry, what string, fields []withField) {
 	}
 	if what != "" {
 		what += " "
+	}
+	// A likely typo gets the one key it is probably for, as the parser's
+	// own unknown keys do; anything else gets the whole list.
+	if hint := suggest(e.name, known); hint != "" {
+		d.Errorf(e.key, KindUnknownKey, "unknown %skey %s (did you mean %s?)", what, quote(e.name), quote(hint))
+		return
 	}
 	d.Errorf(e.key, KindUnknownKey, "unknown %skey %s (known: %s)", what, quote(e.name), strings.Join(known, ", "))
 }

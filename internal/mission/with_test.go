@@ -92,9 +92,13 @@ func TestDecodeWith(t *testing.T) {
 		{name: "not a mapping", src: "[a]", errs: "helios.yml:1:1: helios/t: with must be a mapping with name", kind: []Kind{KindType}},
 		{name: "null", src: "~", errs: "helios.yml:1:1: helios/t: with must be a mapping with name", kind: []Kind{KindType}},
 		{name: "required key absent", src: "{fail: true}", errs: "helios.yml:1:1: helios/t: name is required", kind: []Kind{KindMissing}},
-		{name: "unknown key", src: "{name: x, nmae: y}", errs: `helios.yml:1:11: helios/t: unknown key "nmae" ` + known, kind: []Kind{KindUnknownKey}},
+		{name: "unknown key", src: "{name: x, colour: y}", errs: `helios.yml:1:11: helios/t: unknown key "colour" ` + known, kind: []Kind{KindUnknownKey}},
+		{name: "unknown key, a likely typo", src: "{name: x, nme: y}", errs: `helios.yml:1:11: helios/t: unknown key "nme" (did you mean "name"?)`, kind: []Kind{KindUnknownKey}},
+		{name: "unknown key, another spelling", src: "{name: x, Time_Out: y}", errs: `helios.yml:1:11: helios/t: unknown key "Time_Out" (did you mean "timeout"?)`, kind: []Kind{KindUnknownKey}},
 		{name: "unknown key of an item", src: "{name: x, items: [{key: k, kye: v}]}",
 			errs: `helios.yml:1:28: helios/t: unknown thing key "kye" (known: key, optional)`, kind: []Kind{KindUnknownKey}},
+		{name: "unknown key of an item, a likely typo", src: "{name: x, items: [{key: k, optinal: true}]}",
+			errs: `helios.yml:1:28: helios/t: unknown thing key "optinal" (did you mean "optional"?)`, kind: []Kind{KindUnknownKey}},
 		{name: "repeated key", src: "name: x\nfail: true\nname: y\n",
 			errs: `helios.yml:3:1: helios/t: duplicate key "name" in "with" (first at line 1)`, kind: []Kind{KindDuplicate}},
 		{name: "non-string key", src: "{name: x, [a]: b}", errs: `helios.yml:1:11: helios/t: keys in "with" must be strings, got list`, kind: []Kind{KindType}},
@@ -121,7 +125,7 @@ func TestDecodeWith(t *testing.T) {
 
 		{name: "every problem, missing keys last", src: "fail: maybe\nnam: x\ntimeout: [1]\n",
 			errs: "helios.yml:1:7: helios/t: fail must be true or false\n" +
-				`helios.yml:2:1: helios/t: unknown key "nam" ` + known + "\n" +
+				`helios.yml:2:1: helios/t: unknown key "nam" (did you mean "name"?)` + "\n" +
 				"helios.yml:3:10: helios/t: timeout must be a string\n" +
 				"helios.yml:1:1: helios/t: name is required",
 			kind: []Kind{KindType, KindUnknownKey, KindType, KindMissing}},
