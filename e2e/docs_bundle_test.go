@@ -6,7 +6,7 @@ import (
 	"strings"
 	"testing"
 
-	"github.com/helios-action/helios-action/internal/docs"
+	"github.com/helios-action/helios-action/internal/builtin/docs"
 	"github.com/helios-action/helios-action/internal/manifest"
 )
 

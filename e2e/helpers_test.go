@@ -21,7 +21,7 @@ import (
 	// The binary under test is built from these; importing them makes
 	// go test's cache see a change to them, which a subprocess build alone
 	// does not.
-	_ "github.com/helios-action/helios-action/internal/builtins"
+	_ "github.com/helios-action/helios-action/internal/builtin"
 	_ "github.com/helios-action/helios-action/internal/cli"
 	"github.com/helios-action/helios-action/internal/manifest"
 )

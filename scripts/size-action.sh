@@ -1,7 +1,7 @@
 #!/bin/sh
 # Prints the size of the production binary (cmd/action, stripped) as built,
 # and as it would be if it imported go-ethereum's simulated backend: the
-# reason internal/builtins' guard test keeps that import out. The second
+# reason internal/builtin's guard test keeps that import out. The second
 # build adds the import through -overlay, so no file of the tree changes.
 set -eu
 repo=$(cd "$(dirname "$0")/.." && pwd)

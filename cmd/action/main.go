@@ -10,7 +10,7 @@ import (
 
 	"golang.org/x/term"
 
-	"github.com/helios-action/helios-action/internal/builtins"
+	"github.com/helios-action/helios-action/internal/builtin"
 	"github.com/helios-action/helios-action/internal/cli"
 	"github.com/helios-action/helios-action/internal/envseal"
 	"github.com/helios-action/helios-action/internal/interrupt"
@@ -38,7 +38,7 @@ func main() {
 		Getwd:      os.Getwd,
 		Version:    cli.Version(version),
 		IsTerminal: term.IsTerminal(int(os.Stdout.Fd())),
-		Builtins:   builtins.Registry(),
+		Builtins:   builtin.Registry(),
 	}
 	code := interrupt.Run(sigs, interrupt.Grace(os.Args), os.Exit, os.Stderr, func(ctx context.Context) int {
 		return c.Main(ctx, os.Args)

@@ -24,7 +24,7 @@ import (
 
 	"golang.org/x/term"
 
-	"github.com/helios-action/helios-action/internal/builtins"
+	"github.com/helios-action/helios-action/internal/builtin"
 	"github.com/helios-action/helios-action/internal/cli"
 	"github.com/helios-action/helios-action/internal/devchain"
 	"github.com/helios-action/helios-action/internal/engine"
@@ -60,7 +60,7 @@ func run(ctx context.Context, args []string, stdout, stderr io.Writer, tty bool)
 			return 2
 		}
 	}
-	reg := builtins.Registry()
+	reg := builtin.Registry()
 	m, err := reg.Load(filepath.Join(ws, "helios.yml"))
 	if err != nil {
 		fmt.Fprintf(stderr, "demo: %v\n(run it from the repository root, or give -C)\n", err)

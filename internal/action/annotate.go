@@ -4,7 +4,7 @@ import (
 	"path/filepath"
 	"strconv"
 
-	"github.com/helios-action/helios-action/internal/docs"
+	"github.com/helios-action/helios-action/internal/builtin/docs"
 	"github.com/helios-action/helios-action/internal/manifest"
 	"github.com/helios-action/helios-action/internal/mdtext"
 )

@@ -184,15 +184,27 @@ func (r Registry) Check(m *mission.Mission) error {
 			if !ok {
 				continue // the parser already reported it
 			}
-			if err := b.Check(m.File, s.With); err != nil {
-				if me, ok := err.(*mission.Error); ok {
-					errs = append(errs, me)
-				} else if mes, ok := err.(mission.Errors); ok {
-					errs = append(errs, mes...)
-				} else {
-					errs = append(errs, &mission.Error{File: m.File, Line: s.Pos.Line, Col: s.Pos.Col, Msg: s.Uses + ": " + err.Error(), Kind: "value"})
+			err := b.Check(m.File, s.With)
+			if err == nil {
+				continue
+			}
+			var mes mission.Errors
+			switch e := err.(type) {
+			case *mission.Error:
+				mes = mission.Errors{e}
+			case mission.Errors:
+				mes = e
+			default:
+				mes = mission.Errors{{File: m.File, Msg: s.Uses + ": " + err.Error(), Kind: mission.KindValue}}
+			}
+			for _, e := range mes {
+				// A problem with no node to point at (a step without
+				// with:) is the step's.
+				if e.Line == 0 {
+					e.Line, e.Col = s.Pos.Line, s.Pos.Col
 				}
 			}
+			errs = append(errs, mes...)
 		}
 	}
 	if len(errs) > 0 {

@@ -10,20 +10,6 @@ import (
 	"go.yaml.in/yaml/v3"
 )
 
-// Kinds of Error. They are strings rather than an enum so that a caller can
-// put them in JSON output or annotations without a lookup table.
-const (
-	KindSyntax       = "syntax"        // the file is not one well-formed YAML document
-	KindType         = "type"          // a value has the wrong YAML type (list for a string, …)
-	KindUnknownKey   = "unknown-key"   // a key the mission format does not define
-	KindMissing      = "missing"       // a required key is absent
-	KindDuplicate    = "duplicate"     // a key, phase, step name or id, or env name given twice
-	KindCycle        = "cycle"         // phases that need each other
-	KindUnknownNeeds = "unknown-needs" // needs names a phase that does not exist
-	KindEmpty        = "empty"         // an empty file, mapping, list or string where content is required
-	KindValue        = "value"         // the type is right but the value is not allowed
-)
-
 // maxErrors caps how many problems Parse reports. A badly broken file (say,
 // a JSON blob pasted in the wrong place) can produce hundreds of errors, and
 // past a few dozen they stop helping anyone.
@@ -35,7 +21,7 @@ type Error struct {
 	File      string
 	Line, Col int
 	Msg       string
-	Kind      string
+	Kind      Kind
 }
 
 // Error formats the problem like a compiler or actionlint does, so that
@@ -98,7 +84,7 @@ func AsErrors(err error) (Errors, bool) {
 
 // NodeError builds an Error positioned at n. Built-in steps use it to report
 // problems in their "with" node in the same format as the parser.
-func NodeError(file string, n *yaml.Node, kind, format string, args ...any) *Error {
+func NodeError(file string, n *yaml.Node, kind Kind, format string, args ...any) *Error {
 	e := &Error{File: file, Msg: fmt.Sprintf(format, args...), Kind: kind}
 	if n != nil {
 		e.Line, e.Col = n.Line, n.Column

@@ -19,7 +19,7 @@ var testBuiltins = []string{"helios/attest", "helios/token"}
 const missionsDir = "../../testdata/missions"
 
 // validKinds are the Error kinds the package documents.
-var validKinds = map[string]bool{
+var validKinds = map[Kind]bool{
 	KindSyntax: true, KindType: true, KindUnknownKey: true, KindMissing: true, KindDuplicate: true,
 	KindCycle: true, KindUnknownNeeds: true, KindEmpty: true, KindValue: true,
 }

@@ -376,7 +376,7 @@ func TestRPC(t *testing.T) {
 		name, line string
 		want       RPC
 		wantErr    string // the whole message, file:line:col first
-		kind       string
+		kind       Kind
 	}{
 		{name: "absent is required", want: RPCRequired},
 		{name: "required", line: "rpc: required", want: RPCRequired},
@@ -531,7 +531,8 @@ func TestStepFields(t *testing.T) {
 // fixtures do not isolate.
 func TestMessages(t *testing.T) {
 	tests := []struct {
-		name, src, want, kind string
+		name, src, want string
+		kind            Kind
 	}{
 		{
 			name: "unknown key suggestion",

@@ -100,7 +100,7 @@ func quote(s string) string { return strconv.Quote(s) }
 
 func pos(n *yaml.Node) Pos { return Pos{n.Line, n.Column} }
 
-func (p *parser) errAt(n *yaml.Node, kind, format string, args ...any) {
+func (p *parser) errAt(n *yaml.Node, kind Kind, format string, args ...any) {
 	p.errs = append(p.errs, NodeError(p.file, n, kind, format, args...))
 }
 

@@ -10,7 +10,8 @@ import (
 // pathProblem is why a relative path or glob from the mission file is not
 // acceptable, as a message fragment and an error kind.
 type pathProblem struct {
-	kind, msg string
+	kind Kind
+	msg  string
 }
 
 // cleanRelPath checks a path that must stay inside the folder it is relative

@@ -21,8 +21,8 @@ import (
 	"strings"
 	"time"
 
+	"github.com/helios-action/helios-action/internal/builtin/kit"
 	"github.com/helios-action/helios-action/internal/bundlefs"
-	"github.com/helios-action/helios-action/internal/kit"
 	"github.com/helios-action/helios-action/internal/ledger"
 	"github.com/helios-action/helios-action/internal/manifest"
 )

@@ -62,7 +62,7 @@ func genTree(tb testing.TB, root string, nFiles, fileSize int) (bytes, links int
 
 // BenchmarkCheck600 checks a generated tree of 600 files (3.5 MiB, a few
 // thousand links), the size the docs check is meant to handle well under a
-// second: go test -run '^$' -bench Check600 ./internal/docs
+// second: go test -run '^$' -bench Check600 ./internal/builtin/docs
 func BenchmarkCheck600(b *testing.B) {
 	root := b.TempDir()
 	size, _ := genTree(b, root, 600, 7*1024*1024/2/600)

@@ -22,18 +22,16 @@ import (
 	"github.com/helios-action/helios-action/internal/regular"
 )
 
-// CommonKeys are the `with:` keys of every chain step.
-var CommonKeys = []string{"chain-id", "timeout", "out"}
-
-// Common holds those keys' values.
+// Common holds the `with:` keys of every chain step. Each step's With
+// embeds it last, so its keys come last in the known keys a message lists.
 type Common struct {
 	// ChainID overrides the network's expected chain id (needed for a
 	// network helios does not know).
-	ChainID uint64 `yaml:"chain-id"`
+	ChainID uint64 `with:"chain-id"`
 	// Timeout bounds each JSON-RPC request (default 15s).
-	Timeout string `yaml:"timeout"`
+	Timeout string `with:"timeout"`
 	// Out is the report's base name in the bundle, without extension.
-	Out string `yaml:"out"`
+	Out string `with:"out"`
 }
 
 // Duration is the parsed Timeout.
@@ -42,46 +40,17 @@ func (c Common) Duration() time.Duration {
 	return d
 }
 
-// Decode checks that with is a mapping whose keys are all in allowed (plus
-// CommonKeys) and decodes it into v. Errors point at the offending node.
-func Decode(file, name string, with *yaml.Node, allowed []string, v any) error {
-	if with == nil {
-		return nil
-	}
-	if with.Kind != yaml.MappingNode {
-		return mission.NodeError(file, with, "type", "%s: with must be a mapping", name)
-	}
-	ok := map[string]bool{}
-	for _, k := range append(append([]string{}, CommonKeys...), allowed...) {
-		ok[k] = true
-	}
-	var errs mission.Errors
-	for i := 0; i+1 < len(with.Content); i += 2 {
-		k := with.Content[i]
-		if !ok[k.Value] {
-			errs = append(errs, mission.NodeError(file, k, "key", "%s: unknown key %q (known: %s)", name, k.Value, strings.Join(append(append([]string{}, allowed...), CommonKeys...), ", ")))
-		}
-	}
-	if len(errs) > 0 {
-		return errs
-	}
-	if err := with.Decode(v); err != nil {
-		return mission.NodeError(file, with, "value", "%s: %v", name, err)
-	}
-	return nil
-}
-
 // CheckCommon validates the common keys' values.
 func CheckCommon(file, name string, with *yaml.Node, c Common) error {
 	if c.Timeout != "" {
 		d, err := time.ParseDuration(c.Timeout)
 		if err != nil || d <= 0 {
-			return mission.NodeError(file, ValueNode(with, "timeout"), "value", "%s: timeout %q is not a positive duration such as 15s", name, c.Timeout)
+			return mission.NodeError(file, mission.ValueNode(with, "timeout"), mission.KindValue, "%s: timeout %q is not a positive duration such as 15s", name, c.Timeout)
 		}
 	}
 	if c.Out != "" {
 		if err := checkRel(c.Out); err != nil {
-			return mission.NodeError(file, ValueNode(with, "out"), "value", "%s: out: %v", name, err)
+			return mission.NodeError(file, mission.ValueNode(with, "out"), mission.KindValue, "%s: out: %v", name, err)
 		}
 	}
 	return nil
@@ -90,7 +59,7 @@ func CheckCommon(file, name string, with *yaml.Node, c Common) error {
 // CheckAddress validates an address-valued key.
 func CheckAddress(file, name string, with *yaml.Node, key, val string) error {
 	if val != "" && !isAddress(val) {
-		return mission.NodeError(file, ValueNode(with, key), "value", "%s: %s %q is not a 0x-prefixed 20-byte address", name, key, val)
+		return mission.NodeError(file, mission.ValueNode(with, key), mission.KindValue, "%s: %s %q is not a 0x-prefixed 20-byte address", name, key, val)
 	}
 	return nil
 }
@@ -105,20 +74,6 @@ func isAddress(s string) bool {
 		}
 	}
 	return true
-}
-
-// ValueNode finds key's value in a mapping node, or the mapping itself,
-// so an error can point at the offending value.
-func ValueNode(with *yaml.Node, key string) *yaml.Node {
-	if with == nil {
-		return nil
-	}
-	for i := 0; i+1 < len(with.Content); i += 2 {
-		if with.Content[i].Value == key {
-			return with.Content[i+1]
-		}
-	}
-	return with
 }
 
 func checkRel(p string) error {
@@ -278,13 +233,11 @@ func DefaultOut(sc *engine.StepContext) string { return "chain/" + sc.Step.ID }
 // DecodeWith decodes the step's with: block (already validated by Check)
 // into v; a step without one leaves v as it is.
 func DecodeWith(sc *engine.StepContext, v any) error {
-	if sc.Step.With == nil {
-		return nil
+	file := ""
+	if sc.Mission != nil {
+		file = sc.Mission.File
 	}
-	if err := sc.Step.With.Decode(v); err != nil {
-		return fmt.Errorf("with: %w", err)
-	}
-	return nil
+	return mission.DecodeWith(file, sc.Step.Uses, sc.Step.With, v)
 }
 
 // Finish writes the step's report whether or not the step failed, since a

@@ -109,15 +109,15 @@ func TestStepRun(t *testing.T) {
 			}
 			cfg, _ := parseWith("helios.yml", sc.Step.With)
 			for _, ext := range []string{".md", ".json"} {
-				b, err := os.ReadFile(filepath.Join(reportRoot, filepath.FromSlash(cfg.report+ext)))
+				b, err := os.ReadFile(filepath.Join(reportRoot, filepath.FromSlash(string(cfg.Report)+ext)))
 				if err != nil {
 					t.Fatal(err)
 				}
 				if strings.Contains(string(b), "s3cret") {
-					t.Errorf("%s%s holds the secret:\n%s", cfg.report, ext, b)
+					t.Errorf("%s%s holds the secret:\n%s", string(cfg.Report), ext, b)
 				}
 			}
-			rep, err := ReadReport(filepath.Join(reportRoot, filepath.FromSlash(cfg.report+".json")))
+			rep, err := ReadReport(filepath.Join(reportRoot, filepath.FromSlash(string(cfg.Report)+".json")))
 			if err != nil {
 				t.Fatal(err)
 			}

@@ -13,8 +13,8 @@ import (
 	"github.com/ethereum/go-ethereum/common"
 	"go.yaml.in/yaml/v3"
 
+	"github.com/helios-action/helios-action/internal/builtin/chainstep"
 	"github.com/helios-action/helios-action/internal/chain"
-	"github.com/helios-action/helios-action/internal/chain/chainstep"
 	"github.com/helios-action/helios-action/internal/engine"
 	"github.com/helios-action/helios-action/internal/mission"
 )
@@ -24,16 +24,14 @@ const Name = "helios/token"
 
 // With is the step's `with:` block. Inline fields override the config's.
 type With struct {
-	chainstep.Common `yaml:",inline"`
 	// Config is a workspace file in upstream's config/agialpha.json format.
-	Config   string `yaml:"config"`
-	Address  string `yaml:"address"`
-	Decimals *int   `yaml:"decimals"`
-	Symbol   string `yaml:"symbol"`
-	TokenNm  string `yaml:"name"`
+	Config           string `with:"config"`
+	Address          string `with:"address"`
+	Decimals         *int   `with:"decimals"`
+	Symbol           string `with:"symbol"`
+	TokenNm          string `with:"name"`
+	chainstep.Common `with:",inline"`
 }
-
-var keys = []string{"config", "address", "decimals", "symbol", "name"}
 
 // config is upstream's config/agialpha.json (the fields this step reads).
 type config struct {
@@ -55,14 +53,14 @@ func (*Step) Name() string { return Name }
 // Check implements engine.Builtin.
 func (*Step) Check(file string, with *yaml.Node) error {
 	var w With
-	if err := chainstep.Decode(file, Name, with, keys, &w); err != nil {
+	if err := mission.DecodeWith(file, Name, with, &w); err != nil {
 		return err
 	}
 	if w.Config == "" && w.Address == "" {
-		return mission.NodeError(file, with, "value", "%s: needs config (a file in config/agialpha.json's format) or address", Name)
+		return mission.NodeError(file, with, mission.KindValue, "%s: needs config (a file in config/agialpha.json's format) or address", Name)
 	}
 	if w.Decimals != nil && (*w.Decimals < 0 || *w.Decimals > 255) {
-		return mission.NodeError(file, chainstep.ValueNode(with, "decimals"), "value", "%s: decimals %d is not a uint8", Name, *w.Decimals)
+		return mission.NodeError(file, mission.ValueNode(with, "decimals"), mission.KindValue, "%s: decimals %d is not a uint8", Name, *w.Decimals)
 	}
 	if err := chainstep.CheckAddress(file, Name, with, "address", w.Address); err != nil {
 		return err

@@ -1,4 +1,4 @@
-package builtins_test
+package builtin_test
 
 import (
 	"os/exec"

@@ -17,8 +17,8 @@ import (
 	"github.com/ethereum/go-ethereum/common"
 	"go.yaml.in/yaml/v3"
 
+	"github.com/helios-action/helios-action/internal/builtin/chainstep"
 	"github.com/helios-action/helios-action/internal/chain"
-	"github.com/helios-action/helios-action/internal/chain/chainstep"
 	"github.com/helios-action/helios-action/internal/engine"
 	"github.com/helios-action/helios-action/internal/mission"
 )
@@ -31,36 +31,34 @@ const PresetThermodynamics = "thermodynamics"
 
 // Call is one view call of a snapshot.
 type Call struct {
-	Label string `yaml:"label"`
+	Label string `with:"label"`
 	// Address is a 0x address or a name from `contracts`.
-	Address string   `yaml:"address"`
-	Call    string   `yaml:"call"`
-	Args    []string `yaml:"args"`
+	Address string   `with:"address"`
+	Call    string   `with:"call"`
+	Args    []string `with:"args"`
 	// Expect is the value as reports render it (decimal integers,
 	// checksummed or lowercase addresses, true/false, text).
-	Expect *string `yaml:"expect"`
+	Expect *string `with:"expect"`
 	// Min and Max bound an integer result (inclusive).
-	Min *string `yaml:"min"`
-	Max *string `yaml:"max"`
+	Min *string `with:"min"`
+	Max *string `with:"max"`
 }
 
 // With is the step's `with:` block.
 type With struct {
-	chainstep.Common `yaml:",inline"`
-	Preset           string            `yaml:"preset"`
-	Contracts        map[string]string `yaml:"contracts"`
-	Calls            []Call            `yaml:"calls"`
+	Preset    string            `with:"preset"`
+	Contracts map[string]string `with:"contracts"`
+	Calls     []Call            `with:"calls,item=call"`
 	// FailOnDrift fails the step when a value is not the expected one
 	// (default true).
-	FailOnDrift *bool `yaml:"fail-on-drift"`
+	FailOnDrift *bool `with:"fail-on-drift"`
 	// Config, RewardEngine and Thermostat are the thermodynamics preset's:
 	// upstream's config/thermodynamics.json and address overrides.
-	Config       string `yaml:"config"`
-	RewardEngine string `yaml:"reward-engine"`
-	Thermostat   string `yaml:"thermostat"`
+	Config           string `with:"config"`
+	RewardEngine     string `with:"reward-engine"`
+	Thermostat       string `with:"thermostat"`
+	chainstep.Common `with:",inline"`
 }
-
-var keys = []string{"preset", "contracts", "calls", "fail-on-drift", "config", "reward-engine", "thermostat"}
 
 // Step is the built-in.
 type Step struct{}
@@ -74,22 +72,22 @@ func (*Step) Name() string { return Name }
 // Check implements engine.Builtin.
 func (*Step) Check(file string, with *yaml.Node) error {
 	var w With
-	if err := chainstep.Decode(file, Name, with, keys, &w); err != nil {
+	if err := mission.DecodeWith(file, Name, with, &w); err != nil {
 		return err
 	}
 	switch w.Preset {
 	case "":
 		if len(w.Calls) == 0 {
-			return mission.NodeError(file, with, "value", "%s: needs calls (a list of {label, address, call}) or preset: %s", Name, PresetThermodynamics)
+			return mission.NodeError(file, with, mission.KindValue, "%s: needs calls (a list of {label, address, call}) or preset: %s", Name, PresetThermodynamics)
 		}
 		for _, k := range []string{"config", "reward-engine", "thermostat"} {
-			if n := chainstep.ValueNode(with, k); n != with {
-				return mission.NodeError(file, n, "key", "%s: %s belongs to preset: %s", Name, k, PresetThermodynamics)
+			if n := mission.ValueNode(with, k); n != with {
+				return mission.NodeError(file, n, mission.KindValue, "%s: %s belongs to preset: %s", Name, k, PresetThermodynamics)
 			}
 		}
 	case PresetThermodynamics:
 		if len(w.Calls) > 0 {
-			return mission.NodeError(file, chainstep.ValueNode(with, "calls"), "key", "%s: preset %s takes no calls", Name, w.Preset)
+			return mission.NodeError(file, mission.ValueNode(with, "calls"), mission.KindValue, "%s: preset %s takes no calls", Name, w.Preset)
 		}
 		for _, k := range []struct{ key, v string }{{"reward-engine", w.RewardEngine}, {"thermostat", w.Thermostat}} {
 			if err := chainstep.CheckAddress(file, Name, with, k.key, k.v); err != nil {
@@ -97,14 +95,14 @@ func (*Step) Check(file string, with *yaml.Node) error {
 			}
 		}
 	default:
-		return mission.NodeError(file, chainstep.ValueNode(with, "preset"), "value", "%s: unknown preset %q (known: %s)", Name, w.Preset, PresetThermodynamics)
+		return mission.NodeError(file, mission.ValueNode(with, "preset"), mission.KindValue, "%s: unknown preset %q (known: %s)", Name, w.Preset, PresetThermodynamics)
 	}
 	for name, a := range w.Contracts {
 		if !common.IsHexAddress(a) {
-			return mission.NodeError(file, chainstep.ValueNode(with, "contracts"), "value", "%s: contract %s: %q is not an address", Name, name, a)
+			return mission.NodeError(file, mission.ValueNode(with, "contracts"), mission.KindValue, "%s: contract %s: %q is not an address", Name, name, a)
 		}
 	}
-	cn := chainstep.ValueNode(with, "calls")
+	cn := mission.ValueNode(with, "calls")
 	seen := map[string]bool{}
 	var errs mission.Errors
 	for i, c := range w.Calls {
@@ -113,7 +111,7 @@ func (*Step) Check(file string, with *yaml.Node) error {
 			n = cn.Content[i]
 		}
 		if err := checkCall(c, w.Contracts, seen); err != nil {
-			errs = append(errs, mission.NodeError(file, n, "value", "%s: call %d: %v", Name, i+1, err))
+			errs = append(errs, mission.NodeError(file, n, mission.KindValue, "%s: call %d: %v", Name, i+1, err))
 		}
 	}
 	if len(errs) > 0 {

@@ -11,8 +11,8 @@ import (
 
 	"github.com/ethereum/go-ethereum/common"
 
+	"github.com/helios-action/helios-action/internal/builtin/chainstep"
 	"github.com/helios-action/helios-action/internal/chain"
-	"github.com/helios-action/helios-action/internal/chain/chainstep"
 	"github.com/helios-action/helios-action/internal/engine"
 )
 

@@ -4,9 +4,11 @@ import (
 	"bytes"
 	"encoding/json"
 	"fmt"
-	"github.com/helios-action/helios-action/internal/mdtext"
 	"os"
 	"strings"
+
+	"github.com/helios-action/helios-action/internal/engine"
+	"github.com/helios-action/helios-action/internal/mdtext"
 )
 
 // JSON renders the report as indented JSON with a final newline.
@@ -69,21 +71,12 @@ func (r *Report) Markdown() []byte {
 	return b.Bytes()
 }
 
-// Annotation is a problem as a GitHub workflow command shows it on a pull
-// request: "::error file=F,line=L,title=T::M".
-type Annotation struct {
-	File    string
-	Line    int
-	Title   string
-	Message string
-}
-
 // Annotations gives one annotation per problem, in report order. GitHub
 // shows at most 10 error annotations per step, so the caller may cap them.
-func Annotations(r *Report) []Annotation {
-	out := make([]Annotation, 0, len(r.Problems))
+func Annotations(r *Report) []engine.Annotation {
+	out := make([]engine.Annotation, 0, len(r.Problems))
 	for _, p := range r.Problems {
-		out = append(out, Annotation{File: p.File, Line: p.Line, Title: "docs: " + p.Kind, Message: p.Message})
+		out = append(out, engine.Annotation{File: p.File, Line: p.Line, Title: "docs: " + p.Kind, Message: p.Message})
 	}
 	return out
 }

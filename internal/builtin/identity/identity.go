@@ -16,8 +16,8 @@ import (
 	"github.com/ethereum/go-ethereum/common"
 	"go.yaml.in/yaml/v3"
 
+	"github.com/helios-action/helios-action/internal/builtin/chainstep"
 	"github.com/helios-action/helios-action/internal/chain"
-	"github.com/helios-action/helios-action/internal/chain/chainstep"
 	"github.com/helios-action/helios-action/internal/engine"
 	"github.com/helios-action/helios-action/internal/mission"
 )
@@ -27,23 +27,21 @@ const Name = "helios/identity"
 
 // Signer is one required actor.
 type Signer struct {
-	Name    string `yaml:"name"`
-	Address string `yaml:"address"`
+	Name    string `with:"name"`
+	Address string `with:"address"`
 }
 
 // With is the step's `with:` block.
 type With struct {
-	chainstep.Common `yaml:",inline"`
 	// Config is upstream's config/identity-registry.<network>.json (the
 	// default when empty).
-	Config string `yaml:"config"`
+	Config string `with:"config"`
 	// Registry and NameWrapper override the config's ens addresses.
-	Registry    string   `yaml:"registry"`
-	NameWrapper string   `yaml:"name-wrapper"`
-	Signers     []Signer `yaml:"signers"`
+	Registry         string   `with:"registry"`
+	NameWrapper      string   `with:"name-wrapper"`
+	Signers          []Signer `with:"signers,item=signer"`
+	chainstep.Common `with:",inline"`
 }
-
-var keys = []string{"config", "registry", "name-wrapper", "signers"}
 
 // Config is the part of upstream's identity-registry config this step reads.
 type Config struct {
@@ -75,13 +73,13 @@ func (*Step) Name() string { return Name }
 // Check implements engine.Builtin.
 func (*Step) Check(file string, with *yaml.Node) error {
 	var w With
-	if err := chainstep.Decode(file, Name, with, keys, &w); err != nil {
+	if err := mission.DecodeWith(file, Name, with, &w); err != nil {
 		return err
 	}
 	if len(w.Signers) == 0 {
-		return mission.NodeError(file, with, "value", "%s: signers must list at least one {name, address}", Name)
+		return mission.NodeError(file, with, mission.KindValue, "%s: signers must list at least one {name, address}", Name)
 	}
-	sn := chainstep.ValueNode(with, "signers")
+	sn := mission.ValueNode(with, "signers")
 	var errs mission.Errors
 	for i, s := range w.Signers {
 		n := sn
@@ -89,10 +87,10 @@ func (*Step) Check(file string, with *yaml.Node) error {
 			n = sn.Content[i]
 		}
 		if s.Name == "" || !strings.Contains(s.Name, ".") {
-			errs = append(errs, mission.NodeError(file, n, "value", "%s: signer %d needs an ENS name such as alice.agent.agi.eth", Name, i+1))
+			errs = append(errs, mission.NodeError(file, n, mission.KindValue, "%s: signer %d needs an ENS name such as alice.agent.agi.eth", Name, i+1))
 		}
 		if !common.IsHexAddress(s.Address) {
-			errs = append(errs, mission.NodeError(file, n, "value", "%s: signer %q needs an address", Name, s.Name))
+			errs = append(errs, mission.NodeError(file, n, mission.KindValue, "%s: signer %q needs an address", Name, s.Name))
 		}
 	}
 	if len(errs) > 0 {

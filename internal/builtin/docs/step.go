@@ -40,10 +40,12 @@ var _ engine.Builtin = (*Step)(nil)
 // Name implements engine.Builtin.
 func (*Step) Name() string { return StepName }
 
+// config is the step's `with:` block.
 type config struct {
-	paths, exclude []string
-	report         string
-	fail           bool
+	Paths   globs      `with:"paths"`
+	Exclude globs      `with:"exclude"`
+	Report  reportPath `with:"report"`
+	Fail    bool       `with:"fail-on-problems"`
 }
 
 // Check implements engine.Builtin.
@@ -53,79 +55,66 @@ func (*Step) Check(file string, with *yaml.Node) error {
 }
 
 func parseWith(file string, with *yaml.Node) (*config, error) {
-	c := &config{report: DefaultReport, fail: true}
-	if with == nil {
-		return c, nil
-	}
-	if with.Kind != yaml.MappingNode {
-		return nil, mission.NodeError(file, with, mission.KindType, "%s: with must be a mapping", StepName)
-	}
-	var errs mission.Errors
-	for i := 0; i+1 < len(with.Content); i += 2 {
-		k, v := with.Content[i], with.Content[i+1]
-		var err *mission.Error
-		switch k.Value {
-		case "paths":
-			c.paths, err = globList(file, v)
-		case "exclude":
-			c.exclude, err = globList(file, v)
-		case "report":
-			c.report, err = reportPath(file, v)
-		case "fail-on-problems":
-			if v.Kind != yaml.ScalarNode || v.Decode(&c.fail) != nil {
-				err = mission.NodeError(file, v, mission.KindType, "%s: fail-on-problems must be true or false", StepName)
-			}
-		default:
-			err = mission.NodeError(file, k, mission.KindUnknownKey,
-				"%s: unknown key %q (known: paths, exclude, report, fail-on-problems)", StepName, k.Value)
-		}
-		if err != nil {
-			errs = append(errs, err)
-		}
-	}
-	if len(errs) > 0 {
-		return nil, errs
+	c := &config{Report: DefaultReport, Fail: true}
+	if err := mission.DecodeWith(file, StepName, with, c); err != nil {
+		return nil, err
 	}
 	return c, nil
 }
 
-// globList accepts one glob or a list of them.
-func globList(file string, v *yaml.Node) ([]string, *mission.Error) {
-	var items []*yaml.Node
-	switch v.Kind {
+// globs is one glob or a list of them.
+type globs []string
+
+// UnmarshalWith implements mission.WithUnmarshaler.
+func (g *globs) UnmarshalWith(d *mission.WithDecoder, n *yaml.Node, _ string) bool {
+	items := []*yaml.Node{n}
+	switch n.Kind {
 	case yaml.ScalarNode:
-		items = []*yaml.Node{v}
 	case yaml.SequenceNode:
-		items = v.Content
+		items = n.Content
 	default:
-		return nil, mission.NodeError(file, v, mission.KindType, "%s: expected a glob or a list of globs", StepName)
+		d.Errorf(n, mission.KindType, "expected a glob or a list of globs")
+		return false
 	}
 	if len(items) == 0 {
-		return nil, mission.NodeError(file, v, mission.KindEmpty, "%s: empty list of globs", StepName)
+		d.Errorf(n, mission.KindEmpty, "empty list of globs")
+		return false
 	}
-	out := make([]string, 0, len(items))
+	out := make(globs, 0, len(items))
 	for _, it := range items {
-		if it.Kind != yaml.ScalarNode {
-			return nil, mission.NodeError(file, it, mission.KindType, "%s: a glob must be a string", StepName)
+		var s string
+		if !d.Decode(it, "a glob", &s) {
+			return false
 		}
-		if err := glob.Valid(it.Value); err != nil {
-			return nil, mission.NodeError(file, it, mission.KindValue, "%s: %v", StepName, err)
+		if err := glob.Valid(s); err != nil {
+			d.Errorf(it, mission.KindValue, "%v", err)
+			return false
 		}
-		out = append(out, it.Value)
+		out = append(out, s)
 	}
-	return out, nil
+	*g = out
+	return true
 }
 
-func reportPath(file string, v *yaml.Node) (string, *mission.Error) {
-	if v.Kind != yaml.ScalarNode || v.Tag == "!!null" {
-		return "", mission.NodeError(file, v, mission.KindType, "%s: report must be a path", StepName)
+// reportPath is where the report goes in the bundle, without extension.
+type reportPath string
+
+// UnmarshalWith implements mission.WithUnmarshaler.
+func (r *reportPath) UnmarshalWith(d *mission.WithDecoder, n *yaml.Node, _ string) bool {
+	if n.Kind != yaml.ScalarNode || n.ShortTag() == "!!null" {
+		d.Errorf(n, mission.KindType, "report must be a path")
+		return false
 	}
-	p := v.Value
+	var p string
+	if !d.Decode(n, "report", &p) {
+		return false
+	}
 	if p == "" || path.IsAbs(p) || strings.HasSuffix(p, "/") || path.Clean(p) != p || p == ".." || strings.HasPrefix(p, "../") {
-		return "", mission.NodeError(file, v, mission.KindValue,
-			"%s: report %q must be a clean relative path in the report root, without extension", StepName, p)
+		d.Errorf(n, mission.KindValue, "report %q must be a clean relative path in the report root, without extension", p)
+		return false
 	}
-	return p, nil
+	*r = reportPath(p)
+	return true
 }
 
 // reportRootRel is the run's report root relative to the workspace: the
@@ -149,13 +138,14 @@ func (*Step) Run(ctx context.Context, sc *engine.StepContext) error {
 	if err != nil {
 		return err
 	}
-	exclude := append([]string{}, c.exclude...)
+	report := string(c.Report)
+	exclude := append([]string{}, c.Exclude...)
 	if rr := reportRootRel(sc); rr != "" && rr != "." {
 		// This run's bundle has no manifest.json yet, so findFiles cannot
 		// tell it is one.
 		exclude = append(exclude, rr+"/**")
 	}
-	rep, err := Check(ctx, Options{Root: sc.Workspace, Include: c.paths, Exclude: exclude})
+	rep, err := Check(ctx, Options{Root: sc.Workspace, Include: c.Paths, Exclude: exclude})
 	if err != nil {
 		return err
 	}
@@ -167,13 +157,13 @@ func (*Step) Run(ctx context.Context, sc *engine.StepContext) error {
 		ext string
 		b   []byte
 	}{{".md", rep.Markdown()}, {".json", js}} {
-		rel := c.report + f.ext
+		rel := report + f.ext
 		if err := sc.Bundle.WriteFile(rel, sc.Masker.Bytes(f.b), 0o644); err != nil {
 			return fmt.Errorf("docs report: %w", err)
 		}
 		sc.AddOutput(rel)
 	}
-	sc.Record("report", c.report+".json")
+	sc.Record("report", report+".json")
 	sc.Record("files", rep.Files)
 	sc.Record("links", rep.Links)
 	sc.Record("problems", len(rep.Problems))
@@ -187,8 +177,8 @@ func (*Step) Run(ctx context.Context, sc *engine.StepContext) error {
 	for _, p := range rep.Problems {
 		fmt.Fprintf(sc.Log, "%s:%d: %s [%s]\n", p.File, p.Line, p.Message, p.Kind)
 	}
-	if len(rep.Problems) > 0 && c.fail {
-		return fmt.Errorf("%s in the documentation (report: %s.md)", mdtext.Plural(len(rep.Problems), "problem"), c.report)
+	if len(rep.Problems) > 0 && c.Fail {
+		return fmt.Errorf("%s in the documentation (report: %s.md)", mdtext.Plural(len(rep.Problems), "problem"), report)
 	}
 	return nil
 }

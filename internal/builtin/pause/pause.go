@@ -13,8 +13,8 @@ import (
 	"github.com/ethereum/go-ethereum/common"
 	"go.yaml.in/yaml/v3"
 
+	"github.com/helios-action/helios-action/internal/builtin/chainstep"
 	"github.com/helios-action/helios-action/internal/chain"
-	"github.com/helios-action/helios-action/internal/chain/chainstep"
 	"github.com/helios-action/helios-action/internal/engine"
 	"github.com/helios-action/helios-action/internal/mission"
 )
@@ -35,17 +35,15 @@ var DefaultModules = []string{"jobRegistry", "stakeManager", "validationModule",
 
 // With is the step's `with:` block.
 type With struct {
-	chainstep.Common `yaml:",inline"`
 	// Config is upstream's config/agialpha.json, whose modules.systemPause
 	// is the SystemPause address; SystemPause overrides it.
-	Config      string   `yaml:"config"`
-	SystemPause string   `yaml:"system-pause"`
-	Modules     []string `yaml:"modules"`
+	Config      string   `with:"config"`
+	SystemPause string   `with:"system-pause"`
+	Modules     []string `with:"modules"`
 	// Expect is paused, live, mixed or any (default live).
-	Expect string `yaml:"expect"`
+	Expect           string `with:"expect"`
+	chainstep.Common `with:",inline"`
 }
-
-var keys = []string{"config", "system-pause", "modules", "expect"}
 
 // Step is the built-in.
 type Step struct{}
@@ -59,20 +57,20 @@ func (*Step) Name() string { return Name }
 // Check implements engine.Builtin.
 func (*Step) Check(file string, with *yaml.Node) error {
 	var w With
-	if err := chainstep.Decode(file, Name, with, keys, &w); err != nil {
+	if err := mission.DecodeWith(file, Name, with, &w); err != nil {
 		return err
 	}
 	if w.Config == "" && w.SystemPause == "" {
-		return mission.NodeError(file, with, "value", "%s: needs system-pause (an address) or config (config/agialpha.json with modules.systemPause)", Name)
+		return mission.NodeError(file, with, mission.KindValue, "%s: needs system-pause (an address) or config (config/agialpha.json with modules.systemPause)", Name)
 	}
 	switch w.Expect {
 	case "", Paused, Live, Mixed, "any":
 	default:
-		return mission.NodeError(file, chainstep.ValueNode(with, "expect"), "value", "%s: expect %q is not one of paused, live, mixed, any", Name, w.Expect)
+		return mission.NodeError(file, mission.ValueNode(with, "expect"), mission.KindValue, "%s: expect %q is not one of paused, live, mixed, any", Name, w.Expect)
 	}
 	for _, m := range w.Modules {
 		if _, err := chain.ParseMethod(m + "()(address)"); err != nil {
-			return mission.NodeError(file, chainstep.ValueNode(with, "modules"), "value", "%s: module getter %q: %v", Name, m, err)
+			return mission.NodeError(file, mission.ValueNode(with, "modules"), mission.KindValue, "%s: module getter %q: %v", Name, m, err)
 		}
 	}
 	if err := chainstep.CheckAddress(file, Name, with, "system-pause", w.SystemPause); err != nil {

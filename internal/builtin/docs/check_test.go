@@ -9,12 +9,14 @@ import (
 	"reflect"
 	"strings"
 	"testing"
+
+	"github.com/helios-action/helios-action/internal/engine"
 )
 
 var update = flag.Bool("update", false, "rewrite golden files")
 
 // fixture is the docs tree with every kind of good and broken link.
-const fixture = "../../testdata/docs"
+const fixture = "../../../testdata/docs"
 
 func golden(t *testing.T, name string, got []byte) {
 	t.Helper()
@@ -156,7 +158,7 @@ func TestCheckCases(t *testing.T) {
 func TestAnnotations(t *testing.T) {
 	rep := &Report{Problems: []Problem{{File: "a.md", Line: 3, Kind: KindAnchor, Message: "no heading for anchor #x"}}}
 	got := Annotations(rep)
-	want := []Annotation{{File: "a.md", Line: 3, Title: "docs: broken-anchor", Message: "no heading for anchor #x"}}
+	want := []engine.Annotation{{File: "a.md", Line: 3, Title: "docs: broken-anchor", Message: "no heading for anchor #x"}}
 	if !reflect.DeepEqual(got, want) {
 		t.Errorf("Annotations = %+v, want %+v", got, want)
 	}
