@@ -1,21 +1,26 @@
 package action
 
 import (
+	"context"
 	"path/filepath"
 	"strconv"
 
 	"github.com/helios-action/helios-action/internal/docs"
-	"github.com/helios-action/helios-action/internal/manifest"
-	"github.com/helios-action/helios-action/internal/mdtext"
 )
 
 // maxStepAnnotations: the runner shows 10 error annotations per step and
 // drops the rest, so past that the reports in the bundle say the rest.
 const maxStepAnnotations = 10
 
-// annotateSteps turns what the built-in checks found into workflow-command
+// annotations turns what the built-in checks found into workflow-command
 // annotations, so problems show on the files in the pull request.
-func (r *runner) annotateSteps(b *bundleInfo) {
+type annotations struct{}
+
+func (annotations) String() string      { return "annotations" }
+func (annotations) Skip(r *runner) bool { return false }
+
+func (annotations) Run(_ context.Context, r *runner) error {
+	b := r.bundle
 	shown, total := 0, 0
 	for _, p := range b.manifest.Phases {
 		for _, st := range p.Steps {
@@ -46,18 +51,5 @@ func (r *runner) annotateSteps(b *bundleInfo) {
 	if total > shown {
 		r.a.Warningf("%d more documentation problems are in the docs report of the bundle", total-shown)
 	}
-}
-
-// noticeSkips puts one notice per reason in the run's annotations for the
-// steps that skipped themselves, so a run that succeeded without checking
-// the chain says so where the run's result is read.
-func (r *runner) noticeSkips(b *bundleInfo) {
-	reasons, count := manifest.SkipReasons(b.manifest.Phases)
-	for i, reason := range reasons {
-		if i == maxStepAnnotations {
-			r.a.Noticef("%d more reasons for skipped steps are in manifest.json", len(reasons)-i)
-			return
-		}
-		r.a.Noticef("%s skipped: %s", mdtext.Plural(count[reason], "step"), reason)
-	}
+	return nil
 }
