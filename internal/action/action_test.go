@@ -119,6 +119,22 @@ func TestCheckRunLifecycle(t *testing.T) {
 			t.Errorf("conclusion output %q", got)
 		}
 	})
+	t.Run("a panic", func(t *testing.T) {
+		tr := newTestRun(t, "pull_request", prEvent(7)).mission("helios.yml", "version: 1\nreport-root: out\nphases:\n  p:\n    steps:\n      - uses: helios/lint\n        with: {panic: true}\n")
+		gh := tr.withGitHub()
+		p := func() (p any) {
+			defer func() { p = recover() }()
+			tr.main(context.Background())
+			return nil
+		}()
+		if p != "the annotator broke" {
+			t.Fatalf("recovered %v", p)
+		}
+		runs := gh.CheckRuns()
+		if len(runs) != 1 || runs[0].Status != "completed" || runs[0].Updates != 1 {
+			t.Fatalf("check runs %+v", runs)
+		}
+	})
 	t.Run("refused", func(t *testing.T) {
 		tr := newTestRun(t, "pull_request", prEvent(7)).mission("helios.yml", simpleMission).input("comment", "off")
 		gh := tr.withGitHub()

@@ -246,7 +246,10 @@ func testBuiltins() []engine.Builtin {
 
 type finder struct{ name, noun string }
 
-var _ engine.Annotator = (*finder)(nil)
+var (
+	_ engine.Annotator = (*finder)(nil)
+	_ findingsNoun     = (*finder)(nil)
+)
 
 func (f *finder) Name() string                   { return f.name }
 func (f *finder) Check(string, *yaml.Node) error { return nil }

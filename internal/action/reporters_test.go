@@ -25,6 +25,78 @@ phases:
       - run: echo built > "$HELIOS_REPORT_ROOT/built.txt"
 `
 
+// findingsMission runs the finder built-ins with these many findings.
+func findingsMission(lint, vet int) string {
+	return fmt.Sprintf(`version: 1
+name: findings
+report-root: out
+phases:
+  check:
+    steps:
+      - uses: helios/lint
+        with: {findings: %d}
+      - uses: helios/vet
+        with: {findings: %d}
+`, lint, vet)
+}
+
+func TestAnnotations(t *testing.T) {
+	for _, tc := range []struct {
+		name      string
+		lint, vet int
+		errors    int
+		warnings  []string
+	}{
+		{"none", 0, 0, 0, nil},
+		{"under the cap", 6, 4, 10, nil},
+		{"past the cap, in the annotator's words", 12, 0, 10, []string{"::warning::2 more lint findings are in the lint report of the bundle"}},
+		{"past the cap, in general words", 0, 11, 10, []string{"::warning::1 more problems are in the vet report of the bundle"}},
+		{"past the cap, a note per built-in", 11, 3, 10, []string{
+			"::warning::1 more lint findings are in the lint report of the bundle",
+			"::warning::3 more problems are in the vet report of the bundle",
+		}},
+	} {
+		t.Run(tc.name, func(t *testing.T) {
+			tr := newTestRun(t, "push", nil).mission("helios.yml", findingsMission(tc.lint, tc.vet))
+			r := tr.sealed()
+			runReporter(t, r, annotations{})
+			errs := tr.lines("::error ")
+			if len(errs) != tc.errors {
+				t.Errorf("%d error annotations, want %d:\n%s", len(errs), tc.errors, tr.stdout.String())
+			}
+			if tc.lint > 0 && (len(errs) == 0 || errs[0] != "::error file=lint/f00.md,line=1,title=helios/lint%3A finding::finding 0") {
+				t.Errorf("first annotation %q", errs)
+			}
+			if got := tr.lines("::warning::"); !slices.Equal(got, tc.warnings) {
+				t.Errorf("warnings %q, want %q", got, tc.warnings)
+			}
+		})
+	}
+}
+
+// TestAnnotationsAnnotatorFails: an annotator that cannot read what its
+// step left is a warning; the other steps are still annotated.
+func TestAnnotationsAnnotatorFails(t *testing.T) {
+	tr := newTestRun(t, "push", nil).mission("helios.yml", `version: 1
+report-root: out
+phases:
+  check:
+    steps:
+      - uses: helios/vet
+        with: {broken: true}
+      - uses: helios/lint
+        with: {findings: 1}
+`)
+	r := tr.sealed()
+	runReporter(t, r, annotations{})
+	if got := tr.lines("::warning::"); len(got) != 1 || got[0] != "::warning::helios/vet: report lint/report.json: file does not exist" {
+		t.Errorf("warnings %q", got)
+	}
+	if got := tr.lines("::error "); len(got) != 1 {
+		t.Errorf("errors %q", got)
+	}
+}
+
 func TestSkipNotices(t *testing.T) {
 	var steps strings.Builder
 	for i := range 12 {
