@@ -92,7 +92,7 @@ type runner struct {
 
 	// ws is the workspace (GITHUB_WORKSPACE): every path the action shows
 	// (outputs, annotations) is relative to it. dir is where the mission
-	// runs.
+	// runs: ws, or the working-directory input inside it.
 	ws, dir     string
 	owner, repo string
 	runURL      string
@@ -210,11 +210,17 @@ func (r *runner) setup() (code int, ok bool) {
 	return exitcode.OK, true
 }
 
-// load reads the mission.
+// load finds the working directory and reads the mission there.
 func (r *runner) load() (code int, ok bool) {
 	in := r.in
-	r.dir = r.ws
-	if msg := missionProblem(r.ws, in.Mission); msg != "" {
+	dir, err := workingDir(r.ws, in.WorkingDirectory)
+	if err != nil {
+		r.a.Errorf("%v", err)
+		r.out.set("conclusion", manifest.Failure)
+		return exitcode.Usage, false
+	}
+	r.dir = dir
+	if msg := missionProblem(r.ws, r.dir, in.Mission); msg != "" {
 		r.a.Errorf("%v", &InputError{"mission", msg})
 		r.out.set("conclusion", manifest.Failure)
 		return exitcode.Usage, false

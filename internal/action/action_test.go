@@ -2,6 +2,7 @@ package action
 
 import (
 	"context"
+	"os"
 	"path/filepath"
 	"slices"
 	"strings"
@@ -13,6 +14,7 @@ import (
 	"github.com/helios-action/helios-action/internal/exitcode"
 	"github.com/helios-action/helios-action/internal/ghapi/ghtest"
 	"github.com/helios-action/helios-action/internal/ledger"
+	"github.com/helios-action/helios-action/internal/manifest"
 )
 
 // routeIndex is the position of the first request to route, -1 if none.
@@ -235,4 +237,196 @@ func (c canceller) Run(ctx context.Context, _ *engine.StepContext) error {
 	c.cancel()
 	<-ctx.Done()
 	return ctx.Err()
+}
+
+// subMission runs in its folder: it writes where it ran, finds one lint
+// problem and fails a step.
+const subMission = `version: 1
+name: sub
+report-root: out
+phases:
+  check:
+    steps:
+      - run: pwd > "$HELIOS_REPORT_ROOT/pwd.txt"
+      - uses: helios/lint
+        with: {findings: 1}
+      - run: exit 3
+`
+
+// TestWorkingDirectory: a mission in a subfolder runs there, and every
+// path the action shows is relative to the workspace.
+func TestWorkingDirectory(t *testing.T) {
+	tr := newTestRun(t, "pull_request", prEvent(7)).mission("apps/a/ci/helios.yml", subMission).
+		input("working-directory", "apps/a").input("mission", "ci/helios.yml").input("fail-on-failure", "false")
+	gh := tr.withGitHub()
+	if code := tr.main(context.Background()); code != exitcode.OK {
+		t.Fatalf("exit %d\n%s", code, tr.stdout.String())
+	}
+	if got := strings.TrimSpace(readFile(t, filepath.Join(tr.ws, "apps/a/out/pwd.txt"))); got != filepath.Join(tr.ws, "apps/a") {
+		t.Errorf("the mission ran in %s", got)
+	}
+	outs := tr.outs()
+	for k, want := range map[string]string{"report-root": "apps/a/out", "sha256sums": "apps/a/out/SHA256SUMS", "manifest": "apps/a/out/manifest.json", "conclusion": "failure"} {
+		if outs[k] != want {
+			t.Errorf("output %s = %q, want %q", k, outs[k], want)
+		}
+	}
+	if got := tr.lines("::error file="); len(got) != 1 || !strings.HasPrefix(got[0], "::error file=apps/a/lint/f00.md,line=1,") {
+		t.Errorf("annotations %q", got)
+	}
+	runs := gh.CheckRuns()
+	if len(runs) != 1 || len(runs[0].Annotations) != 1 || runs[0].Annotations[0].Path != "apps/a/ci/helios.yml" || runs[0].Annotations[0].StartLine != 10 {
+		t.Errorf("check runs %+v", runs)
+	}
+	// The manifest is the bundle's own: its paths are the mission folder's.
+	mf, err := manifest.Read(filepath.Join(tr.ws, "apps/a/out/manifest.json"))
+	if err != nil || mf.Mission.ReportRoot != "out" || mf.Mission.File != "ci/helios.yml" {
+		t.Errorf("manifest mission %+v, %v", mf.Mission, err)
+	}
+
+	// Reports placed on step logs (no line in a mission file) are placed
+	// in the workspace too.
+	r := &runner{ws: tr.ws, dir: filepath.Join(tr.ws, "apps/a"), bundle: &bundleInfo{root: filepath.Join(tr.ws, "apps/a/out"), manifest: mf}}
+	if got := r.reportManifest(); got.Mission.ReportRoot != "apps/a/out" || mf.Mission.ReportRoot != "out" {
+		t.Errorf("report root for the reports %q (bundle's %q)", got.Mission.ReportRoot, mf.Mission.ReportRoot)
+	}
+}
+
+// TestWorkingDirectoryRunFalse: with run: false the bundle is verified at
+// report-root in the working directory.
+func TestWorkingDirectoryRunFalse(t *testing.T) {
+	tr := newTestRun(t, "push", nil).mission("apps/a/helios.yml", simpleMission).input("working-directory", "apps/a")
+	if code := tr.main(context.Background()); code != exitcode.OK {
+		t.Fatalf("run: exit %d\n%s", code, tr.stdout.String())
+	}
+	first := tr.outs()
+	writeFile(t, tr.outputs, "")
+	tr.input("run", "false")
+	if code := tr.main(context.Background()); code != exitcode.OK {
+		t.Fatalf("run: false: exit %d\n%s", code, tr.stdout.String())
+	}
+	second := tr.outs()
+	if second["report-root"] != "apps/a/out" || second["ledger-digest"] != first["ledger-digest"] {
+		t.Errorf("outputs %v, then %v", first, second)
+	}
+}
+
+func TestWorkingDirectoryRefused(t *testing.T) {
+	outside := t.TempDir()
+	for _, tc := range []struct{ name, value, want string }{
+		{"climbing out", "../elsewhere", `"../elsewhere" climbs out of it with ".."`},
+		{"absolute outside", outside, `must be a folder inside the workspace`},
+		{"a link out", "out-link", "out-link leads outside the workspace through a link"},
+		{"missing", "apps/b", "apps/b: no such folder in the workspace"},
+		{"a file", "apps/a/helios.yml", "apps/a/helios.yml is not a folder"},
+	} {
+		t.Run(tc.name, func(t *testing.T) {
+			tr := newTestRun(t, "push", nil).mission("apps/a/helios.yml", simpleMission).input("working-directory", tc.value)
+			if err := os.Symlink(outside, filepath.Join(tr.ws, "out-link")); err != nil {
+				t.Fatal(err)
+			}
+			if code := tr.main(context.Background()); code != exitcode.Usage {
+				t.Fatalf("exit %d\n%s", code, tr.stdout.String())
+			}
+			got := tr.lines("::error::")
+			if len(got) != 1 || !strings.HasPrefix(got[0], `::error::input "working-directory": `) || !strings.Contains(got[0], tc.want) {
+				t.Errorf("errors %q, want one saying %q", got, tc.want)
+			}
+			if c := tr.outs()["conclusion"]; c != "failure" {
+				t.Errorf("conclusion %q", c)
+			}
+		})
+	}
+}
+
+func TestWorkingDir(t *testing.T) {
+	ws := t.TempDir()
+	outside := t.TempDir()
+	for _, d := range []string{"apps/a", "real/b"} {
+		if err := os.MkdirAll(filepath.Join(ws, d), 0o755); err != nil {
+			t.Fatal(err)
+		}
+	}
+	writeFile(t, filepath.Join(ws, "file"), "")
+	for name, target := range map[string]string{"in": filepath.Join(ws, "real"), "out": outside, "up": ".."} {
+		if err := os.Symlink(target, filepath.Join(ws, name)); err != nil {
+			t.Fatal(err)
+		}
+	}
+	for _, tc := range []struct{ value, want, err string }{
+		{"", ws, ""},
+		{".", ws, ""},
+		{"apps/a", filepath.Join(ws, "apps/a"), ""},
+		{"apps/a/", filepath.Join(ws, "apps/a"), ""},
+		{"apps/../apps/a", filepath.Join(ws, "apps/a"), ""},
+		{filepath.Join(ws, "apps/a"), filepath.Join(ws, "apps/a"), ""},
+		{"in/b", filepath.Join(ws, "real/b"), ""}, // spelled without the link
+		{"..", "", `".." climbs out of it`},
+		{"apps/../../x", "", `climbs out of it`},
+		{outside, "", "got the absolute path"},
+		{ws + "/../x", "", "got the absolute path"},
+		{"out", "", "out leads outside the workspace through a link"},
+		{"up/x", "", "up/x: no such folder"},
+		{"up", "", "up leads outside the workspace through a link"},
+		{"file", "", "file is not a folder"},
+		{"nope", "", "nope: no such folder in the workspace"},
+	} {
+		t.Run(tc.value, func(t *testing.T) {
+			got, err := workingDir(ws, tc.value)
+			if tc.err == "" {
+				if err != nil || got != tc.want {
+					t.Fatalf("got %q, %v; want %q", got, err, tc.want)
+				}
+				return
+			}
+			if err == nil || !strings.HasPrefix(err.Error(), `input "working-directory": `) || !strings.Contains(err.Error(), tc.err) {
+				t.Fatalf("got %q, %v; want an error saying %q", got, err, tc.err)
+			}
+		})
+	}
+}
+
+// TestMissionInWorkingDirectory: the mission input is relative to the
+// working directory and may leave it, never the workspace.
+func TestMissionInWorkingDirectory(t *testing.T) {
+	const ws = "/github/workspace"
+	dir := ws + "/apps/a"
+	for _, tc := range []struct{ name, value, want string }{
+		{"relative", "ci/helios.yml", ""},
+		{"up into the workspace", "../shared/helios.yml", ""},
+		{"absolute inside", ws + "/shared/helios.yml", ""},
+		{"out of the workspace", "../../../helios.yml", `(relative to the working-directory apps/a, or absolute inside the workspace), got "../../../helios.yml"`},
+		{"absolute outside", "/etc/helios.yml", `got "/etc/helios.yml"`},
+	} {
+		t.Run(tc.name, func(t *testing.T) {
+			got := missionProblem(ws, dir, tc.value)
+			if tc.want == "" {
+				if got != "" {
+					t.Fatalf("refused: %s", got)
+				}
+				return
+			}
+			if !strings.HasPrefix(got, "must be a mission file in the workspace /github/workspace") || !strings.Contains(got, tc.want) {
+				t.Fatalf("problem %q, want it to say %q", got, tc.want)
+			}
+		})
+	}
+}
+
+// TestDefaultKey: the key of a run without working-directory is what it
+// always was (the comment marker and the artifact name hold it); with one
+// it differs, so two subfolders' missions in one job are told apart.
+func TestDefaultKey(t *testing.T) {
+	in := &Inputs{Mission: "ci/helios.yml", ReportRoot: "out", Network: "hardhat", Baseline: "base", Run: true}
+	if got := defaultKey("mission", in); got != "mission-177f33fa" {
+		t.Errorf("key %q, want mission-177f33fa", got)
+	}
+	if got := defaultKey("", &Inputs{Run: true}); got != "job-d740f83a" {
+		t.Errorf("key %q, want job-d740f83a", got)
+	}
+	a, b := *in, *in
+	a.WorkingDirectory, b.WorkingDirectory = "apps/a", "apps/b"
+	if ka, kb := defaultKey("mission", &a), defaultKey("mission", &b); ka == kb || ka == "mission-177f33fa" {
+		t.Errorf("keys %q and %q", ka, kb)
+	}
 }

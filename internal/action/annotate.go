@@ -2,6 +2,7 @@ package action
 
 import (
 	"context"
+	"path"
 	"strconv"
 	"strings"
 
@@ -29,6 +30,9 @@ func (annotations) String() string      { return "annotations" }
 func (annotations) Skip(r *runner) bool { return false }
 
 func (annotations) Run(_ context.Context, r *runner) error {
+	// The annotators' paths are relative to the folder the mission ran in;
+	// GitHub reads them relative to the workspace.
+	prefix := relToWorkspace(r.ws, r.dir)
 	shown := 0
 	// The built-ins with findings past the cap, in the order first seen,
 	// how many each, and what each calls them.
@@ -57,7 +61,11 @@ func (annotations) Run(_ context.Context, r *runner) error {
 					continue
 				}
 				shown++
-				r.a.WithFieldsMap(map[string]string{"file": a.File, "line": strconv.Itoa(a.Line), "title": a.Title}).Errorf("%s", a.Message)
+				file := a.File
+				if prefix != "." && file != "" {
+					file = path.Join(prefix, file)
+				}
+				r.a.WithFieldsMap(map[string]string{"file": file, "line": strconv.Itoa(a.Line), "title": a.Title}).Errorf("%s", a.Message)
 			}
 		}
 	}

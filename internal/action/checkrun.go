@@ -60,7 +60,7 @@ func (c *checkRun) RunFirst(ctx context.Context, r *runner) error {
 		Key:          r.in.Key,
 		Mission:      r.m.Name,
 		RunURL:       r.runURL,
-		Manifest:     b.manifest,
+		Manifest:     r.reportManifest(),
 		LedgerDigest: b.digest,
 		Files:        b.files,
 	})

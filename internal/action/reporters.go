@@ -91,7 +91,7 @@ func (r *runner) reportErr(rep reporter, err error) {
 func (r *runner) reportInput() report.Input {
 	b := r.bundle
 	return report.Input{
-		Manifest:     r.bundle.manifest,
+		Manifest:     r.reportManifest(),
 		Conclusion:   r.conclusion,
 		LedgerDigest: b.digest,
 		Files:        b.files,
@@ -107,6 +107,20 @@ func (r *runner) reportInput() report.Input {
 		MissionFile:  r.missionFile(),
 		StepLines:    report.StepLines(r.m),
 	}
+}
+
+// reportManifest is the bundle's manifest as the reports show it. With a
+// working-directory its report root is the mission's, relative to that
+// folder; the reports place annotations on the step logs by it, so they
+// get it relative to the workspace, as GitHub reads annotation paths.
+func (r *runner) reportManifest() *manifest.Manifest {
+	mf := r.bundle.manifest
+	if r.dir == r.ws {
+		return mf
+	}
+	c := *mf
+	c.Mission.ReportRoot = relToWorkspace(r.ws, r.bundle.root)
+	return &c
 }
 
 // missionFile is the mission's path relative to the workspace, for
