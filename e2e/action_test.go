@@ -516,3 +516,43 @@ func TestActionDocsAnnotations(t *testing.T) {
 		t.Error("no note for the annotations past 10")
 	}
 }
+
+// TestActionWorkingDirectory: the example mission in a subfolder of a
+// monorepo runs there with the working-directory input (its config/ and
+// scripts/ are the folder's), and every path output is relative to the
+// workspace, so a later step uses it as is.
+func TestActionWorkingDirectory(t *testing.T) {
+	gh := ghtest.NewServer(t)
+	ar := newActionRun(t, "", prEvent(12), "pull_request", gh, nil, map[string]string{
+		"working-directory": "missions/example", "rpc-url": startChain(t, ""), "upload": "false",
+	})
+	copyTree(t, filepath.Join("..", "testdata", "example"), filepath.Join(ar.ws, "missions", "example"))
+	res := ar.run(t)
+	if res.code != 0 {
+		t.Fatalf("exit %d\n%s%s", res.code, res.stdout, res.stderr)
+	}
+	outs := outputsOf(t, ar.outputs)
+	root := "missions/example/" + exampleRoot
+	for k, want := range map[string]string{"conclusion": "success", "report-root": root, "sha256sums": root + "/SHA256SUMS", "manifest": root + "/manifest.json"} {
+		if outs[k] != want {
+			t.Errorf("output %s = %q, want %q", k, outs[k], want)
+		}
+	}
+	sha256sumCheck(t, filepath.Join(ar.ws, outs["report-root"]))
+	if _, err := os.Stat(filepath.Join(ar.ws, exampleRoot)); !os.IsNotExist(err) {
+		t.Errorf("a bundle at the workspace's root: %v", err)
+	}
+	if m := readManifest(t, filepath.Join(ar.ws, root)); m.Mission.File != "helios.yml" || m.Mission.ReportRoot != exampleRoot {
+		t.Errorf("manifest mission %+v: its paths are the mission folder's", m.Mission)
+	}
+	if runs := gh.CheckRuns(); len(runs) != 1 || runs[0].Conclusion != "success" {
+		t.Errorf("check runs %+v", runs)
+	}
+
+	// Out of the workspace, it is refused and named.
+	ar = newActionRun(t, "", nil, "push", nil, nil, map[string]string{"working-directory": "../elsewhere", "upload": "false"})
+	res = ar.run(t)
+	if want := `::error::input "working-directory": `; res.code != 2 || !strings.Contains(res.stdout, want) {
+		t.Errorf("exit %d, want 2 and %q\n%s%s", res.code, want, res.stdout, res.stderr)
+	}
+}

@@ -1,63 +1,70 @@
 package action
 
 import (
-	"path/filepath"
+	"cmp"
+	"context"
+	"path"
 	"strconv"
+	"strings"
 
-	"github.com/helios-action/helios-action/internal/builtin/docs"
-	"github.com/helios-action/helios-action/internal/manifest"
-	"github.com/helios-action/helios-action/internal/mdtext"
+	"github.com/helios-action/helios-action/internal/engine"
 )
 
 // maxStepAnnotations: the runner shows 10 error annotations per step and
 // drops the rest, so past that the reports in the bundle say the rest.
 const maxStepAnnotations = 10
 
-// annotateSteps turns what the built-in checks found into workflow-command
-// annotations, so problems show on the files in the pull request.
-func (r *runner) annotateSteps(b *bundleInfo) {
-	shown, total := 0, 0
-	for _, p := range b.manifest.Phases {
+// annotations turns what the built-in steps found into workflow-command
+// error annotations, so problems show on the files in the pull request.
+// A step's built-in says what it found (engine.Annotator); no built-in is
+// named here.
+type annotations struct{}
+
+func (annotations) String() string      { return "annotations" }
+func (annotations) Skip(r *runner) bool { return false }
+
+func (annotations) Run(_ context.Context, r *runner) error {
+	// The annotators' paths are relative to the folder the mission ran in;
+	// GitHub reads them relative to the workspace.
+	prefix := relToWorkspace(r.ws, r.dir)
+	shown := 0
+	// The built-ins with findings past the cap, in the order first seen,
+	// how many each, and what each calls them.
+	var order []string
+	more, nouns := map[string]int{}, map[string]string{}
+	for _, p := range r.bundle.manifest.Phases {
 		for _, st := range p.Steps {
-			if st.Uses != "helios/docs" {
+			an, ok := r.env.Builtins[st.Uses].(engine.Annotator)
+			if !ok {
 				continue
 			}
-			// With run: false the manifest comes from another run: a
-			// path in it must stay inside the bundle.
-			rel, _ := st.Data["report"].(string)
-			if rel == "" || !filepath.IsLocal(filepath.FromSlash(rel)) {
-				continue
-			}
-			rep, err := docs.ReadReport(filepath.Join(b.root, filepath.FromSlash(rel)))
+			// With run: false the manifest comes from another run: the
+			// annotator trusts no path in its data.
+			found, err := an.Annotations(r.bundle.root, st.Data)
 			if err != nil {
-				r.a.Warningf("docs report %s: %v", rel, err)
+				r.a.Warningf("%s: %v", st.Uses, err)
 				continue
 			}
-			for _, a := range docs.Annotations(rep) {
-				total++
+			for _, a := range found {
 				if shown == maxStepAnnotations {
+					if more[st.Uses] == 0 {
+						order = append(order, st.Uses)
+					}
+					more[st.Uses]++
+					nouns[st.Uses] = cmp.Or(an.FindingsNoun(), "problems")
 					continue
 				}
 				shown++
-				r.a.WithFieldsMap(map[string]string{"file": a.File, "line": strconv.Itoa(a.Line), "title": a.Title}).Errorf("%s", a.Message)
+				file := a.File
+				if prefix != "." && file != "" {
+					file = path.Join(prefix, file)
+				}
+				r.a.WithFieldsMap(map[string]string{"file": file, "line": strconv.Itoa(a.Line), "title": a.Title}).Errorf("%s", a.Message)
 			}
 		}
 	}
-	if total > shown {
-		r.a.Warningf("%d more documentation problems are in the docs report of the bundle", total-shown)
+	for _, uses := range order {
+		r.a.Warningf("%d more %s are in the %s report of the bundle", more[uses], nouns[uses], strings.TrimPrefix(uses, "helios/"))
 	}
-}
-
-// noticeSkips puts one notice per reason in the run's annotations for the
-// steps that skipped themselves, so a run that succeeded without checking
-// the chain says so where the run's result is read.
-func (r *runner) noticeSkips(b *bundleInfo) {
-	reasons, count := manifest.SkipReasons(b.manifest.Phases)
-	for i, reason := range reasons {
-		if i == maxStepAnnotations {
-			r.a.Noticef("%d more reasons for skipped steps are in manifest.json", len(reasons)-i)
-			return
-		}
-		r.a.Noticef("%s skipped: %s", mdtext.Plural(count[reason], "step"), reason)
-	}
+	return nil
 }

@@ -53,112 +53,51 @@ func (r *runner) checkName() string {
 	return r.in.CheckName
 }
 
-// startCheck creates the check run in_progress, so reviewers see the
-// mission running.
-func (r *runner) startCheck(ctx context.Context) {
-	if !r.wantCheckRun() {
-		return
-	}
-	id, url, err := r.gh.CreateCheckRun(ctx, r.owner, r.repo, r.checkName(), r.ev.HeadSHA, r.runURL)
-	if err != nil {
-		r.apiProblem("check run", err)
-		return
-	}
-	r.checkRunID, r.checkRunURL = id, url
-	r.out.set("check-run-id", fmt.Sprint(id))
-	r.out.set("check-run-url", url)
-}
-
-// finishCheck completes the check run with what is known right after the
-// ledger (the cancellation path and engine failures).
-func (r *runner) finishCheck(ctx context.Context, b *bundleInfo, conclusion string) {
-	in := report.Input{Conclusion: conclusion, Key: r.in.Key, Mission: r.missionName, RunURL: r.runURL}
-	if b != nil {
-		in.Manifest, in.LedgerDigest, in.Files = b.manifest, b.digest, b.files
-	}
-	r.finishCheckWith(ctx, in, conclusion)
-}
-
-func (r *runner) finishCheckWith(ctx context.Context, in report.Input, conclusion string) {
-	if r.checkRunID == 0 {
-		return
-	}
-	title, summary, text := report.CheckOutput(in)
-	var anns []ghapi.Annotation
-	for _, a := range report.Annotations(in) {
-		anns = append(anns, ghapi.Annotation(a))
-	}
-	err := r.gh.CompleteCheckRun(ctx, r.owner, r.repo, r.checkRunID, r.checkName(), conclusion, title, summary, text, anns)
-	var pe *ghapi.PermissionError
-	if err != nil && !errors.As(err, &pe) && ctx.Err() == nil {
-		// A refused output (a limit GitHub counts differently, say) must
-		// not leave the check pending: complete it with the bare minimum.
-		r.a.Warningf("check run: %v; completing it without details", err)
-		err = r.gh.CompleteCheckRun(ctx, r.owner, r.repo, r.checkRunID, r.checkName(), conclusion, conclusion, "See the job summary of the run for details.", "", nil)
-	}
-	if err != nil {
-		r.apiProblem("check run", err)
-	}
-	r.checkRunID = 0
-}
-
 // status sets the commit status, the alternative to a check run for
 // branch protection.
-func (r *runner) status(ctx context.Context, in report.Input, conclusion string) {
-	if !r.wantStatus() {
-		return
-	}
+type status struct{}
+
+func (status) String() string      { return "commit status" }
+func (status) Skip(r *runner) bool { return !r.wantStatus() }
+
+func (status) Run(ctx context.Context, r *runner) error {
 	state := "failure"
-	switch conclusion {
+	switch r.conclusion {
 	case manifest.Success:
 		state = "success"
 	case manifest.Cancelled:
 		state = "error"
 	}
-	if err := r.gh.SetStatus(ctx, r.owner, r.repo, r.ev.HeadSHA, state, r.checkName(), report.StatusDescription(in), r.runURL); err != nil {
-		r.apiProblem("commit status", err)
-	}
+	return r.gh.SetStatus(ctx, r.owner, r.repo, r.ev.HeadSHA, state, r.checkName(), report.StatusDescription(r.reportInput()), r.runURL)
 }
 
 // comment keeps the sticky PR comment up to date on pull_request events.
-func (r *runner) comment(ctx context.Context, in report.Input) {
-	if r.gh == nil || r.in.Comment == "off" {
-		return
-	}
+type comment struct{}
+
+func (comment) String() string      { return "PR comment" }
+func (comment) Skip(r *runner) bool { return r.gh == nil || r.in.Comment == "off" }
+
+func (comment) Run(ctx context.Context, r *runner) error {
 	pr := r.ev.PR
 	if pr == 0 && r.ev.FromWorkflowRun && r.ev.HeadSHA != "" {
 		n, err := r.gh.PullForSHA(ctx, r.owner, r.repo, r.ev.HeadSHA)
 		if err != nil {
 			r.apiProblem("pull request look-up", err)
-			return
+			return nil
 		}
 		pr = n
 	}
 	if pr == 0 {
-		return // push, schedule, workflow_dispatch: no comment
+		return nil // push, schedule, workflow_dispatch: no comment
 	}
-	marker := report.Marker(r.missionName, r.in.Key)
-	id, url, err := r.gh.UpsertComment(ctx, r.owner, r.repo, pr, marker, report.Comment(in, marker), r.in.Comment)
+	marker := report.Marker(r.m.Name, r.in.Key)
+	id, url, err := r.gh.UpsertComment(ctx, r.owner, r.repo, pr, marker, report.Comment(r.reportInput(), marker), r.in.Comment)
 	if err != nil {
-		r.apiProblem("PR comment", err)
-		return
+		return err
 	}
 	r.out.set("comment-id", fmt.Sprint(id))
 	r.out.set("comment-url", url)
-}
-
-// summary writes the job summary; outside Actions there is no summary file.
-func (r *runner) summary(in report.Input) {
-	r.summaryText(report.Summary(in))
-}
-
-// summaryText appends plain Markdown to the job summary, when there is one.
-func (r *runner) summaryText(md string) {
-	path := r.env.Getenv("GITHUB_STEP_SUMMARY")
-	if path == "" || writable(path) != nil {
-		return
-	}
-	r.a.AddStepSummary(md)
+	return nil
 }
 
 // apiProblem reports a GitHub API failure without changing the mission's

@@ -7,7 +7,10 @@ package action
 import (
 	"crypto/sha256"
 	"encoding/hex"
+	"errors"
 	"fmt"
+	"io/fs"
+	"os"
 	"path/filepath"
 	"strconv"
 	"strings"
@@ -17,25 +20,29 @@ import (
 
 // Inputs are the action's inputs (action.yml), parsed and checked.
 type Inputs struct {
-	Mission        string
-	ReportRoot     string
-	Network        string
-	RPCURL         string
-	GitHubToken    string
-	Comment        string // update, recreate, off
-	CheckName      string
-	Status         string // check-run, commit-status, both, off
-	Baseline       string
-	FailOnDrift    bool
-	Needs          string
-	Key            string
-	FailOnFailure  bool
-	Run            bool
-	Upload         bool
-	ArtifactName   string
-	RetentionDays  int
-	CompressionLvl int
-	Jobs           int
+	// WorkingDirectory is the folder the mission runs in, relative to the
+	// workspace ("" for the workspace itself); Mission and ReportRoot are
+	// relative to it.
+	WorkingDirectory string
+	Mission          string
+	ReportRoot       string
+	Network          string
+	RPCURL           string
+	GitHubToken      string
+	Comment          string // update, recreate, off
+	CheckName        string
+	Status           string // check-run, commit-status, both, off
+	Baseline         string
+	FailOnDrift      bool
+	Needs            string
+	Key              string
+	FailOnFailure    bool
+	Run              bool
+	Upload           bool
+	ArtifactName     string
+	RetentionDays    int
+	CompressionLvl   int
+	Jobs             int
 }
 
 // InputError is a bad input value (exit code 2).
@@ -47,13 +54,14 @@ func (e *InputError) Error() string { return fmt.Sprintf("input %q: %s", e.Name,
 // are not among an input's choices.
 func readInputs(a *githubactions.Action) (*Inputs, error) {
 	in := &Inputs{
-		Mission:    a.GetInput("mission"),
-		ReportRoot: a.GetInput("report-root"),
-		Network:    a.GetInput("network"),
-		RPCURL:     a.GetInput("rpc-url"),
-		Baseline:   a.GetInput("baseline"),
-		Needs:      a.GetInput("needs"),
-		Key:        a.GetInput("key"),
+		WorkingDirectory: a.GetInput("working-directory"),
+		Mission:          a.GetInput("mission"),
+		ReportRoot:       a.GetInput("report-root"),
+		Network:          a.GetInput("network"),
+		RPCURL:           a.GetInput("rpc-url"),
+		Baseline:         a.GetInput("baseline"),
+		Needs:            a.GetInput("needs"),
+		Key:              a.GetInput("key"),
 	}
 	in.GitHubToken = a.GetInput("github-token")
 	var err error
@@ -137,23 +145,69 @@ func baselineProblem(v string) string {
 }
 
 // missionProblem checks the mission input against the workspace ws: a
-// path relative to it, or an absolute path inside it
-// (${{ github.workspace }}-style). Anything that leads out (an absolute path
-// elsewhere, or "../") is refused: a workflow reads its mission from the
-// checkout; `helios run --mission` has no such bound.
-func missionProblem(ws, v string) string {
+// path relative to dir (the working directory, ws by default), or an
+// absolute path inside ws (${{ github.workspace }}-style). Anything that
+// leads out (an absolute path elsewhere, or "../" past ws) is refused: a
+// workflow reads its mission from the checkout; `helios run --mission` has
+// no such bound.
+func missionProblem(ws, dir, v string) string {
 	if v == "" {
 		return ""
 	}
 	p := v
 	if !filepath.IsAbs(p) {
-		p = filepath.Join(ws, p)
+		p = filepath.Join(dir, p)
 	}
 	rel, err := filepath.Rel(filepath.Clean(ws), filepath.Clean(p))
 	if err != nil || !filepath.IsLocal(rel) {
+		if filepath.Clean(dir) != filepath.Clean(ws) {
+			return fmt.Sprintf("must be a mission file in the workspace %s (relative to the working-directory %s, or absolute inside the workspace), got %q", ws, relToWorkspace(ws, dir), v)
+		}
 		return fmt.Sprintf("must be a mission file in the workspace %s (relative to it, or absolute inside it), got %q", ws, v)
 	}
 	return ""
+}
+
+// workingDir resolves the working-directory input v in the workspace ws,
+// for missions in a subfolder of a monorepo: "" is ws itself. It must be
+// a folder inside ws, written as a relative path or an absolute one inside
+// ws, and stay inside once links are followed. The folder returned is
+// spelled from ws without links, so that paths in it stay relative to ws.
+func workingDir(ws, v string) (string, error) {
+	if v == "" {
+		return ws, nil
+	}
+	bad := func(format string, args ...any) error {
+		return &InputError{"working-directory", fmt.Sprintf(format, args...)}
+	}
+	p := v
+	if !filepath.IsAbs(p) {
+		if !filepath.IsLocal(filepath.FromSlash(v)) {
+			return "", bad("must be a folder inside the workspace; %q climbs out of it with \"..\"", v)
+		}
+		p = filepath.Join(ws, filepath.FromSlash(v))
+	} else if !within(filepath.Clean(ws), filepath.Clean(p)) {
+		return "", bad("must be a folder inside the workspace %s, got the absolute path %q", ws, v)
+	}
+	realWS, err := filepath.EvalSymlinks(ws)
+	if err != nil {
+		return "", fmt.Errorf("workspace: %w", err)
+	}
+	real, err := filepath.EvalSymlinks(p)
+	if errors.Is(err, fs.ErrNotExist) {
+		return "", bad("%s: no such folder in the workspace", v)
+	}
+	if err != nil {
+		return "", bad("%v", err)
+	}
+	if !within(realWS, real) {
+		return "", bad("%s leads outside the workspace through a link (to %s); the mission must run inside the workspace", v, real)
+	}
+	if fi, err := os.Stat(real); err != nil || !fi.IsDir() {
+		return "", bad("%s is not a folder", v)
+	}
+	rel, _ := filepath.Rel(realWS, real)
+	return filepath.Join(ws, rel), nil
 }
 
 // defaultKey tells matrix legs apart, since a container action sees no
@@ -161,7 +215,13 @@ func missionProblem(ws, v string) string {
 // inputs that change what runs.
 func defaultKey(job string, in *Inputs) string {
 	h := sha256.New()
-	for _, s := range []string{in.Mission, in.ReportRoot, in.Network, in.Baseline, strconv.FormatBool(in.Run)} {
+	parts := []string{in.Mission, in.ReportRoot, in.Network, in.Baseline, strconv.FormatBool(in.Run)}
+	if in.WorkingDirectory != "" {
+		// Only when given, so that the keys of runs without it stay as
+		// they were (the comment marker and the artifact name hold them).
+		parts = append(parts, in.WorkingDirectory)
+	}
+	for _, s := range parts {
 		h.Write([]byte(s))
 		h.Write([]byte{0})
 	}

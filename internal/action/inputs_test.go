@@ -21,7 +21,7 @@ func TestMissionInput(t *testing.T) {
 		{"the workspace's sibling", "/github/workspace2/helios.yml", `got "/github/workspace2/helios.yml"`},
 	} {
 		t.Run(tc.name, func(t *testing.T) {
-			got := missionProblem(ws, tc.value)
+			got := missionProblem(ws, ws, tc.value)
 			if tc.want == "" {
 				if got != "" {
 					t.Fatalf("refused: %s", got)

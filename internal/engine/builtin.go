@@ -45,6 +45,9 @@ type Annotation struct {
 // trusted.
 type Annotator interface {
 	Annotations(root string, data map[string]any) ([]Annotation, error)
+	// FindingsNoun names the findings in the note on those past the
+	// runner's cap on annotations, such as "documentation problems".
+	FindingsNoun() string
 }
 
 // SkipError is what a built-in returns to say that it does not apply to

@@ -27,3 +27,7 @@ func (*Step) Annotations(root string, data map[string]any) ([]engine.Annotation,
 	}
 	return Annotations(rep), nil
 }
+
+// FindingsNoun names what the docs check finds, for the note on the
+// annotations past the runner's cap.
+func (*Step) FindingsNoun() string { return "documentation problems" }

@@ -1,0 +1,320 @@
+package action
+
+import (
+	"context"
+	"encoding/base64"
+	"fmt"
+	"path/filepath"
+	"strconv"
+	"strings"
+
+	"github.com/helios-action/helios-action/internal/diff"
+	"github.com/helios-action/helios-action/internal/ledger"
+	"github.com/helios-action/helios-action/internal/manifest"
+	"github.com/helios-action/helios-action/internal/mdtext"
+	"github.com/helios-action/helios-action/internal/mission"
+	"github.com/helios-action/helios-action/internal/regular"
+	"github.com/helios-action/helios-action/internal/report"
+)
+
+// reporter is one way the action reports the sealed bundle, as goreleaser
+// runs its pipes: String names it, Skip says it does not apply to this
+// run, and Run does it. A reporter prints its own findings; an error it
+// returns is a report that could not be made (see runner.apiProblem),
+// which never changes the mission's conclusion nor stops the others.
+type reporter interface {
+	String() string
+	Skip(r *runner) bool
+	Run(ctx context.Context, r *runner) error
+}
+
+// urgent is a reporter that something waits on: a required check stays
+// pending until the check run completes. On a cancelled run the runner
+// kills the container about 10 s after SIGINT, so RunFirst runs it ahead
+// of every other reporter, with what the ledger says (the gate, the
+// baseline and the upload have not run), instead of Run in its place.
+type urgent interface {
+	RunFirst(ctx context.Context, r *runner) error
+}
+
+// pipeline is the reporting, in order. Each reporter reads what the
+// earlier ones left in the runner: the gate and the baseline can turn a
+// success into a failure, so they come before anything that shows the
+// conclusion, and the upload before the summary and the comment, which
+// link the artifact.
+func pipeline(check *checkRun) []reporter {
+	return []reporter{
+		annotations{},      // the built-ins' findings on the files of the pull request
+		skipNotices{},      // why steps skipped themselves, in the run's annotations
+		bundleOutputs{},    // ledger-digest, report-root, sha256sums, manifest, files, base64-subjects
+		gate{},             // the needs input: an upstream job that failed fails the conclusion
+		baseline{},         // the drift output; with fail-on-drift, drift fails the conclusion
+		conclusionOutput{}, // the conclusion output, final from here on
+		upload{},           // the bundle as a workflow artifact
+		summary{},          // the job summary
+		comment{},          // the sticky pull request comment
+		check,              // the check run (started before the mission ran)
+		status{},           // the commit status
+	}
+}
+
+// report runs the reporters in order; on a cancelled run the urgent ones
+// first (see urgent).
+func (r *runner) report(ctx context.Context, reporters []reporter) {
+	cancelled := r.cancelled()
+	var rest []reporter
+	for _, rep := range reporters {
+		if u, ok := rep.(urgent); ok && cancelled {
+			if !rep.Skip(r) {
+				r.reportErr(rep, u.RunFirst(ctx, r))
+			}
+			continue
+		}
+		rest = append(rest, rep)
+	}
+	for _, rep := range rest {
+		if !rep.Skip(r) {
+			r.reportErr(rep, rep.Run(ctx, r))
+		}
+	}
+}
+
+// reportErr says what a reporter could not do, if anything.
+func (r *runner) reportErr(rep reporter, err error) {
+	if err != nil {
+		r.apiProblem(rep.String(), err)
+	}
+}
+
+// reportInput is what the summary, the comment, the check run and the
+// status render.
+func (r *runner) reportInput() report.Input {
+	b := r.bundle
+	return report.Input{
+		Manifest:     r.reportManifest(),
+		Conclusion:   r.conclusion,
+		LedgerDigest: b.digest,
+		Files:        b.files,
+		Drift:        r.drift,
+		Baseline:     r.in.Baseline,
+		Gate:         r.gate,
+		ArtifactURL:  r.artifactURL,
+		ArtifactName: r.artifactName,
+		CheckRunURL:  r.check.url,
+		RunURL:       r.runURL,
+		Key:          r.in.Key,
+		Mission:      r.m.Name,
+		MissionFile:  r.missionFile(),
+		StepLines:    report.StepLines(r.m),
+	}
+}
+
+// reportManifest is the bundle's manifest as the reports show it. With a
+// working-directory its report root is the mission's, relative to that
+// folder; the reports place annotations on the step logs by it, so they
+// get it relative to the workspace, as GitHub reads annotation paths.
+func (r *runner) reportManifest() *manifest.Manifest {
+	mf := r.bundle.manifest
+	if r.dir == r.ws {
+		return mf
+	}
+	c := *mf
+	c.Mission.ReportRoot = relToWorkspace(r.ws, r.bundle.root)
+	return &c
+}
+
+// missionFile is the mission's path relative to the workspace, for
+// annotations ("" for the built-in mission, which has no file).
+func (r *runner) missionFile() string {
+	if r.m.File == mission.DefaultFile {
+		return ""
+	}
+	return relToWorkspace(r.ws, r.m.File)
+}
+
+// skipNotices puts one notice per reason in the run's annotations for the
+// steps that skipped themselves, so a run that succeeded without checking
+// the chain says so where the run's result is read.
+type skipNotices struct{}
+
+func (skipNotices) String() string      { return "skip notices" }
+func (skipNotices) Skip(r *runner) bool { return false }
+
+func (skipNotices) Run(_ context.Context, r *runner) error {
+	reasons, count := manifest.SkipReasons(r.bundle.manifest.Phases)
+	for i, reason := range reasons {
+		if i == maxStepAnnotations {
+			r.a.Noticef("%d more reasons for skipped steps are in manifest.json", len(reasons)-i)
+			return nil
+		}
+		r.a.Noticef("%s skipped: %s", mdtext.Plural(count[reason], "step"), reason)
+	}
+	return nil
+}
+
+// bundleOutputs sets the outputs that name the bundle, its ledger and the
+// subjects for provenance, every path relative to the workspace.
+type bundleOutputs struct{}
+
+func (bundleOutputs) String() string      { return "bundle outputs" }
+func (bundleOutputs) Skip(r *runner) bool { return false }
+
+func (bundleOutputs) Run(ctx context.Context, r *runner) error {
+	b, o := r.bundle, r.out
+	o.set("ledger-digest", b.digest)
+	o.set("report-root", relToWorkspace(r.ws, b.root))
+	o.set("sha256sums", relToWorkspace(r.ws, filepath.Join(b.root, ledger.FileName)))
+	o.set("manifest", relToWorkspace(r.ws, filepath.Join(b.root, manifest.FileName)))
+	o.set("files", strconv.Itoa(b.files))
+	sums, err := regular.ReadFile(context.Background(), filepath.Join(b.root, ledger.FileName), ledger.MaxFileSize, "ledger")
+	if err != nil {
+		r.a.Errorf("read ledger: %v", err)
+		return nil
+	}
+	if len(sums) <= maxSubjectsBytes {
+		o.set("base64-subjects", base64.StdEncoding.EncodeToString(sums))
+		return nil
+	}
+	// Past the attest action's limit the subjects are the ledger (whose
+	// hash is the digest already known) and the manifest.
+	ms, err := regular.ReadFile(context.Background(), filepath.Join(b.root, manifest.FileName), manifest.MaxFileSize, "manifest")
+	if err != nil {
+		r.a.Errorf("read manifest: %v", err)
+		return nil
+	}
+	v := base64.StdEncoding.EncodeToString([]byte(b.digest + "  " + ledger.FileName + "\n" + sha256Hex(ms) + "  " + manifest.FileName + "\n"))
+	r.a.Noticef("SHA256SUMS is over 512 KiB: base64-subjects names SHA256SUMS and manifest.json themselves")
+	o.set("base64-subjects", v)
+	return nil
+}
+
+// gate is the CI summary gate: the needs input holds the upstream jobs'
+// results, and one that failed or was cancelled fails a successful
+// mission's conclusion. The summary and the comment show its rows.
+type gate struct{}
+
+func (gate) String() string      { return "needs gate" }
+func (gate) Skip(r *runner) bool { return strings.TrimSpace(r.in.Needs) == "" }
+
+func (gate) Run(_ context.Context, r *runner) error {
+	rows, failed, err := report.Gate(r.in.Needs)
+	if err != nil {
+		r.a.Errorf("input \"needs\": %v", err)
+	}
+	r.gate = rows
+	if failed && r.conclusion == manifest.Success {
+		r.conclusion = manifest.Failure
+		r.bundle.manifest.Reason = "an upstream job of this workflow failed or was cancelled"
+	}
+	return nil
+}
+
+// baseline compares the bundle with the baseline input, sets the drift
+// output, and with fail-on-drift fails a successful conclusion on drift or
+// on a baseline it could not compare.
+type baseline struct{}
+
+func (baseline) String() string      { return "baseline" }
+func (baseline) Skip(r *runner) bool { return false }
+
+func (baseline) Run(ctx context.Context, r *runner) error {
+	drift, err := r.compareBaseline(ctx)
+	r.drift = drift
+	if !r.in.FailOnDrift || r.conclusion != manifest.Success {
+		return nil
+	}
+	switch {
+	case err != nil:
+		// fail-on-drift cannot pass on a baseline it could not read.
+		r.conclusion = manifest.Failure
+		r.bundle.manifest.Reason = "the baseline could not be compared: " + err.Error()
+	case drift != nil && drift.Drift():
+		r.conclusion = manifest.Failure
+		r.bundle.manifest.Reason = "the bundle drifted from the baseline"
+	}
+	return nil
+}
+
+// compareBaseline diffs the bundle against the baseline input, if any.
+func (r *runner) compareBaseline(ctx context.Context) (*diff.Result, error) {
+	if r.in.Baseline == "" {
+		r.out.set("drift", "false")
+		return nil, nil
+	}
+	base, err := baselinePath(r.ws, r.bundle.root, r.in.Baseline)
+	if err != nil {
+		r.a.Errorf("input \"baseline\": %v; no drift computed", err)
+		r.out.set("drift", "false")
+		return nil, err
+	}
+	// The lists are cut at diff's default; the counts stay complete, so a
+	// baseline of a million files costs megabytes, not gigabytes.
+	res, err := diff.CompareContext(ctx, base, r.bundle.root, diff.Options{})
+	if err != nil {
+		r.a.Warningf("baseline %s: %v; no drift computed", r.in.Baseline, err)
+		r.out.set("drift", "false")
+		return nil, err
+	}
+	r.out.set("drift", strconv.FormatBool(res.Drift()))
+	return res, nil
+}
+
+// baselinePath resolves the baseline input (already checked to be a
+// relative path without "..") in the workspace ws, and refuses it when a
+// link leads it outside ws, or when it is the report root or inside it: a
+// bundle compared with itself shows no drift whatever changed.
+func baselinePath(ws, reportRoot, baseline string) (string, error) {
+	realWS, err := filepath.EvalSymlinks(ws)
+	if err != nil {
+		return "", fmt.Errorf("workspace: %w", err)
+	}
+	p, err := filepath.EvalSymlinks(filepath.Join(ws, filepath.FromSlash(baseline)))
+	if err != nil {
+		return "", err
+	}
+	if !within(realWS, p) {
+		return "", fmt.Errorf("%s leads outside the workspace through a link (to %s); the baseline must be a bundle inside the workspace", baseline, p)
+	}
+	if realRoot, err := filepath.EvalSymlinks(reportRoot); err == nil && within(realRoot, p) {
+		return "", fmt.Errorf("%s is this run's report root or inside it; point it at a bundle from an earlier run", baseline)
+	}
+	return p, nil
+}
+
+// within reports whether p is dir or inside it; both are clean and absolute.
+func within(dir, p string) bool {
+	rel, err := filepath.Rel(dir, p)
+	return err == nil && (rel == "." || filepath.IsLocal(rel))
+}
+
+// conclusionOutput sets the conclusion output once the gate and the
+// baseline have had their say.
+type conclusionOutput struct{}
+
+func (conclusionOutput) String() string      { return "conclusion output" }
+func (conclusionOutput) Skip(r *runner) bool { return false }
+
+func (conclusionOutput) Run(_ context.Context, r *runner) error {
+	r.out.set("conclusion", r.conclusion)
+	return nil
+}
+
+// summary writes the job summary; outside Actions there is no summary file.
+type summary struct{}
+
+func (summary) String() string      { return "job summary" }
+func (summary) Skip(r *runner) bool { return false }
+
+func (summary) Run(_ context.Context, r *runner) error {
+	r.summaryText(report.Summary(r.reportInput()))
+	return nil
+}
+
+// summaryText appends plain Markdown to the job summary, when there is one.
+func (r *runner) summaryText(md string) {
+	path := r.env.Getenv("GITHUB_STEP_SUMMARY")
+	if path == "" || writable(path) != nil {
+		return
+	}
+	r.a.AddStepSummary(md)
+}
