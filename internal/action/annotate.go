@@ -6,7 +6,7 @@ import (
 
 	"github.com/helios-action/helios-action/internal/docs"
 	"github.com/helios-action/helios-action/internal/manifest"
-	"github.com/helios-action/helios-action/internal/mdtext"
+	"github.com/helios-action/helios-action/internal/markup"
 )
 
 // maxStepAnnotations: the runner shows 10 error annotations per step and
@@ -58,6 +58,6 @@ func (r *runner) noticeSkips(b *bundleInfo) {
 			r.a.Noticef("%d more reasons for skipped steps are in manifest.json", len(reasons)-i)
 			return
 		}
-		r.a.Noticef("%s skipped: %s", mdtext.Plural(count[reason], "step"), reason)
+		r.a.Noticef("%s skipped: %s", markup.Plural(count[reason], "step"), reason)
 	}
 }

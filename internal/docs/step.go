@@ -3,7 +3,7 @@ package docs
 import (
 	"context"
 	"fmt"
-	"github.com/helios-action/helios-action/internal/mdtext"
+	"github.com/helios-action/helios-action/internal/markup"
 	"path"
 	"path/filepath"
 	"strings"
@@ -188,7 +188,7 @@ func (*Step) Run(ctx context.Context, sc *engine.StepContext) error {
 		fmt.Fprintf(sc.Log, "%s:%d: %s [%s]\n", p.File, p.Line, p.Message, p.Kind)
 	}
 	if len(rep.Problems) > 0 && c.fail {
-		return fmt.Errorf("%s in the documentation (report: %s.md)", mdtext.Plural(len(rep.Problems), "problem"), c.report)
+		return fmt.Errorf("%s in the documentation (report: %s.md)", markup.Plural(len(rep.Problems), "problem"), c.report)
 	}
 	return nil
 }
