@@ -15,6 +15,7 @@ import (
 	"github.com/yuin/goldmark/extension"
 
 	"github.com/helios-action/helios-action/internal/diff"
+	"github.com/helios-action/helios-action/internal/markup"
 )
 
 var update = flag.Bool("update", false, "rewrite the golden files under testdata/")
@@ -143,7 +144,7 @@ func TestFailureGoldenContent(t *testing.T) {
 	for _, want := range []string{
 		"<td>lint</td>",      // the gate table
 		"<td>❌ failure</td>", // a status cell
-		"Rehearse | &quot;quoted&quot; [x](http://evil) #1 @\u2060bob &lt;img src=x&gt; `tick`", // the escaped name, read back
+		"Rehearse | &quot;quoted&quot; [x](http://evil) #\u20601 @\u2060bob &lt;img src=x&gt; `tick`", // the escaped name, read back
 		"<td>⏭️ skipped</td>",
 		"<code>owner/plan.json</code>",
 		"<code>/thermostat/kp</code>",
@@ -184,23 +185,23 @@ func TestSkippedGoldenContent(t *testing.T) {
 func TestLimits(t *testing.T) {
 	in := huge()
 	s := Summary(in)
-	if len(s) > maxSummaryBytes {
-		t.Errorf("summary is %d bytes, over %d", len(s), maxSummaryBytes)
+	if len(s) > markup.MaxSummaryBytes {
+		t.Errorf("summary is %d bytes, over %d", len(s), markup.MaxSummaryBytes)
 	}
-	if len(s) < maxSummaryBytes/2 {
+	if len(s) < markup.MaxSummaryBytes/2 {
 		t.Errorf("summary is only %d bytes: the cut wastes the room", len(s))
 	}
 	c := Comment(in, Marker(in.missionName(), in.Key))
-	if n := utf8.RuneCountInString(c); n > maxCommentChars {
-		t.Errorf("comment is %d characters, over %d", n, maxCommentChars)
+	if n := utf8.RuneCountInString(c); n > markup.MaxCommentChars {
+		t.Errorf("comment is %d characters, over %d", n, markup.MaxCommentChars)
 	}
 	title, summary, text := CheckOutput(in)
 	for name, v := range map[string]string{"title": title, "summary": summary, "text": text} {
-		if n := utf8.RuneCountInString(v); n > maxCheckChars {
+		if n := utf8.RuneCountInString(v); n > markup.MaxCheckOutputBytes {
 			t.Errorf("check %s is %d characters", name, n)
 		}
 	}
-	if n := utf8.RuneCountInString(StatusDescription(in)); n > maxStatusChars {
+	if n := utf8.RuneCountInString(StatusDescription(in)); n > markup.MaxStatusDescriptionChars {
 		t.Errorf("status description is %d characters", n)
 	}
 	for name, md := range map[string]string{"summary": s, "comment": c, "check summary": summary, "check text": text} {
@@ -219,7 +220,7 @@ func TestLimits(t *testing.T) {
 			}
 		}
 		for _, block := range mermaidBlocks(md) {
-			if utf8.RuneCountInString(block) > maxMermaidChars {
+			if utf8.RuneCountInString(block) > markup.MaxMermaidChars {
 				t.Errorf("%s: a Mermaid block of %d characters", name, utf8.RuneCountInString(block))
 			}
 		}
@@ -249,15 +250,6 @@ func TestMermaidEscaping(t *testing.T) {
 			if strings.HasPrefix(strings.TrimSpace(line), "p1[") && strings.Count(line, `"`) != 2 {
 				t.Errorf("label with stray quotes: %s", line)
 			}
-		}
-	}
-	for _, tc := range []struct{ in, want string }{
-		{`a "b" [c]`, `a #quot;b#quot; #91;c#93;`},
-		{"x<y>&#z;", "x#lt;y#gt;#amp;#35;z#59;"},
-		{"line\nbreak", "line break"},
-	} {
-		if got := mermaidLabel(tc.in, 60); got != tc.want {
-			t.Errorf("mermaidLabel(%q) = %q, want %q", tc.in, got, tc.want)
 		}
 	}
 	for _, tc := range []struct{ in, want string }{
