@@ -76,6 +76,10 @@ var (
 	tableRe = regexp.MustCompile(`(?s)<table>(.*?)</table>`)
 	rowRe   = regexp.MustCompile(`(?s)<tr>(.*?)</tr>`)
 	cellRe  = regexp.MustCompile(`<t[hd][ >]`)
+	// issueRefRe finds what GitHub would link as an issue outside code
+	// (codeRe): '#' and a digit, not in a character reference.
+	issueRefRe = regexp.MustCompile(`(?:^|[^&])#[0-9]`)
+	codeRe     = regexp.MustCompile(`(?s)<pre.*?</pre>|<code>.*?</code>`)
 )
 
 // tableShapes returns, for each table in html, the cell count of each row.
@@ -129,6 +133,9 @@ func TestGoldmarkParsesGoldens(t *testing.T) {
 					if strings.Contains(html, bad) {
 						t.Errorf("untrusted text became %q in the rendering", bad)
 					}
+				}
+				if ref := issueRefRe.FindString(codeRe.ReplaceAllString(html, "")); ref != "" {
+					t.Errorf("untrusted text became the issue reference %q in the rendering", ref)
 				}
 				if strings.Contains(string(md), "```mermaid") && !strings.Contains(html, `<code class="language-mermaid">`) {
 					t.Error("mermaid block not parsed as a code block")
