@@ -125,7 +125,7 @@ func Build(root string, spec Spec, opts Options) (*Kit, error) {
 	}
 	if spec.Graph && len(opts.Phases) > 0 {
 		k.Phases = opts.Phases
-		k.Graph = Flowchart(opts.Phases)
+		k.Graph = flowchart(opts.Phases)
 	}
 	for _, as := range spec.Artefacts {
 		a, err := buildArtefact(root, as, opts)
