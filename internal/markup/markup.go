@@ -94,13 +94,20 @@ func Text(s string) string {
 
 func isWordRune(r rune) bool { return r == '_' || unicode.IsLetter(r) || unicode.IsDigit(r) }
 
-// Plural counts a noun whose plural adds an s: "1 file", "2 files",
-// "0 relative links".
+// Plural counts a noun: "1 file", "2 files", "0 relative links",
+// "3 leftover processes". The plural adds "es" after s, x, z, ch and sh,
+// else "s"; it knows no irregular noun, and none of ours is one.
 func Plural(n int, word string) string {
 	if n == 1 {
 		return "1 " + word
 	}
-	return strconv.Itoa(n) + " " + word + "s"
+	suffix := "s"
+	for _, end := range []string{"s", "x", "z", "ch", "sh"} {
+		if strings.HasSuffix(word, end) {
+			suffix = "es"
+		}
+	}
+	return strconv.Itoa(n) + " " + word + suffix
 }
 
 // Duration shows a duration as a person reads it, at the precision that

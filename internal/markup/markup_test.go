@@ -117,9 +117,23 @@ func TestTextRendersInert(t *testing.T) {
 }
 
 func TestPlural(t *testing.T) {
-	for n, want := range map[int]string{0: "0 files", 1: "1 file", 2: "2 files", 1000: "1000 files"} {
-		if got := Plural(n, "file"); got != want {
-			t.Errorf("Plural(%d) = %q, want %q", n, got, want)
+	for _, tc := range []struct {
+		n          int
+		word, want string
+	}{
+		{0, "file", "0 files"},
+		{1, "file", "1 file"},
+		{2, "file", "2 files"},
+		{1000, "relative link", "1000 relative links"},
+		{1, "leftover process", "1 leftover process"},
+		{3, "leftover process", "3 leftover processes"},
+		{2, "box", "2 boxes"},
+		{2, "match", "2 matches"},
+		{2, "crash", "2 crashes"},
+		{2, "phase", "2 phases"},
+	} {
+		if got := Plural(tc.n, tc.word); got != tc.want {
+			t.Errorf("Plural(%d, %q) = %q, want %q", tc.n, tc.word, got, tc.want)
 		}
 	}
 }
