@@ -2,7 +2,6 @@ package report
 
 import (
 	"bytes"
-	"flag"
 	"os"
 	"path/filepath"
 	"regexp"
@@ -15,31 +14,9 @@ import (
 	"github.com/yuin/goldmark/extension"
 
 	"github.com/helios-action/helios-action/internal/diff"
+	"github.com/helios-action/helios-action/internal/golden"
 	"github.com/helios-action/helios-action/internal/markup"
 )
-
-var update = flag.Bool("update", false, "rewrite the golden files under testdata/")
-
-func golden(t *testing.T, name, got string) {
-	t.Helper()
-	path := filepath.Join("testdata", name)
-	if *update {
-		if err := os.MkdirAll("testdata", 0o755); err != nil {
-			t.Fatal(err)
-		}
-		if err := os.WriteFile(path, []byte(got), 0o644); err != nil {
-			t.Fatal(err)
-		}
-		return
-	}
-	want, err := os.ReadFile(path)
-	if err != nil {
-		t.Fatalf("%v (run go test -update to create it)", err)
-	}
-	if got != string(want) {
-		t.Errorf("%s differs from the golden file (go test ./internal/report -update to accept):\n%s", name, got)
-	}
-}
 
 func sortedNames() []string {
 	var names []string
@@ -55,10 +32,10 @@ func TestGolden(t *testing.T) {
 	for _, name := range sortedNames() {
 		in := fx[name]
 		t.Run(name, func(t *testing.T) {
-			golden(t, name+".summary.md", Summary(in))
-			golden(t, name+".comment.md", Comment(in, Marker(in.missionName(), in.Key)))
+			golden.Assert(t, filepath.Join("testdata", name+".summary.md"), Summary(in))
+			golden.Assert(t, filepath.Join("testdata", name+".comment.md"), Comment(in, Marker(in.missionName(), in.Key)))
 			title, summary, text := CheckOutput(in)
-			golden(t, name+".check.md", "title: "+title+"\n\n--- summary ---\n"+summary+"\n--- text ---\n"+text)
+			golden.Assert(t, filepath.Join("testdata", name+".check.md"), "title: "+title+"\n\n--- summary ---\n"+summary+"\n--- text ---\n"+text)
 		})
 	}
 }
