@@ -11,6 +11,7 @@ import (
 	"time"
 
 	"github.com/helios-action/helios-action/internal/glob"
+	"github.com/helios-action/helios-action/internal/golden"
 	"github.com/helios-action/helios-action/internal/markup"
 )
 
@@ -21,7 +22,7 @@ func TestDefaultPlan(t *testing.T) {
 	if res.code != 0 {
 		t.Fatalf("exit %d\n%s", res.code, res.stderr)
 	}
-	golden(t, "default-plan.txt", []byte(res.stdout))
+	golden.Assert(t, filepath.Join("testdata", "default-plan.txt"), res.stdout)
 }
 
 // TestDefaultMissionOnUpstreamFixture runs the built-in drill end to end on
@@ -53,7 +54,7 @@ func TestDefaultMissionOnUpstreamFixture(t *testing.T) {
 		b.WriteString("== " + strings.TrimSuffix(filepath.Base(c), ".args") + "\n")
 		b.WriteString(strings.ReplaceAll(readFile(t, c), ws, "$WORKSPACE"))
 	}
-	golden(t, "default-calls.txt", []byte(b.String()))
+	golden.Assert(t, filepath.Join("testdata", "default-calls.txt"), b.String())
 
 	// The bundle's layout: upstream's, minus the logs whose names carry
 	// nothing new.
@@ -61,7 +62,7 @@ func TestDefaultMissionOnUpstreamFixture(t *testing.T) {
 	for _, l := range ledgerLines(t, root) {
 		names = append(names, l[66:])
 	}
-	golden(t, "default-bundle.txt", []byte(strings.Join(names, "\n")+"\n"))
+	golden.Assert(t, filepath.Join("testdata", "default-bundle.txt"), strings.Join(names, "\n")+"\n")
 
 	if _, err := os.Stat(filepath.Join(root, "asi-global/helios-asi-global-kit.json")); err != nil {
 		t.Errorf("the asi-global kit was not written (--output-name): %v", err)
