@@ -46,6 +46,8 @@ func Line(s string, max int) string {
 // Text makes untrusted text (a file name, an error, a phase name) safe as
 // Markdown prose or a GFM table cell on GitHub, after Line:
 //
+//   - Spaces at either end go: Markdown shows none, and four leading ones
+//     would make a code block, two trailing ones a line break.
 //   - HTML: '<', '>' and '&' become entities, so no tag or entity of the
 //     text is read as one.
 //   - Table cells: '|' becomes "&#124;". A GFM table splits rows on '|'
@@ -53,7 +55,11 @@ func Line(s string, max int) string {
 //     odd run of backslashes; a character reference is never a separator.
 //   - Markdown: every other ASCII punctuation character that CommonMark or
 //     GFM can read as syntax (emphasis, links, lists, headings, math,
-//     autolinks through ':' and '.') is backslash-escaped.
+//     autolinks through ':' and '.') is backslash-escaped, wherever it
+//     stands. A backslash before any ASCII punctuation is valid CommonMark,
+//     so this needs no reasoning about where a construct may start, and
+//     holds for any caller's context and any GFM parser; the cost is raw
+//     Markdown noisier than it needs to be ("plan\.json"), not rendering.
 //   - Mentions and references: GitHub links "@name", "#123" and "GH-123"
 //     in the rendered text, after Markdown has consumed its backslashes, so
 //     escaping cannot stop them, and a mention notifies the person or team
@@ -66,7 +72,7 @@ func Line(s string, max int) string {
 func Text(s string) string {
 	var b strings.Builder
 	var prev1, prev2, prev3 rune // the runes before r, to find a "GH-" that starts a word
-	for _, r := range Line(s, 0) {
+	for _, r := range strings.Trim(Line(s, 0), " ") {
 		switch {
 		case r == '|':
 			b.WriteString("&#124;")

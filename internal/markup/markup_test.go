@@ -2,6 +2,7 @@ package markup
 
 import (
 	"bytes"
+	"fmt"
 	"html"
 	"regexp"
 	"strings"
@@ -71,49 +72,70 @@ var (
 	tagRe  = regexp.MustCompile(`<[a-z]`)
 )
 
-// TestTextRendersInert renders Text in a GFM table cell and in prose with
-// goldmark, linkify included, and checks that the text reads back as itself
-// (less the word joiners), in one cell, with no element of its own and no
-// live mention or reference left.
+// inert renders Text(in) in a GFM table cell and in prose with goldmark,
+// linkify included, and reports how it fails to read back as itself (less
+// the word joiners), in one cell, with no element of its own and no live
+// mention or reference.
+func inert(in string) []string {
+	var buf bytes.Buffer
+	src := "| h |\n| --- |\n| " + Text(in) + " |\n\n" + Text(in) + "\n"
+	if err := goldmark.New(goldmark.WithExtensions(extension.GFM)).Convert([]byte(src), &buf); err != nil {
+		return []string{err.Error()}
+	}
+	out := buf.String()
+	cells := cellRe.FindAllStringSubmatch(out, -1)
+	if len(cells) != 1 {
+		return []string{fmt.Sprintf("%d cells, want 1:\n%s", len(cells), out)}
+	}
+	para := out[strings.Index(out, "</table>")+len("</table>"):]
+	para = strings.TrimSuffix(strings.TrimPrefix(strings.TrimSpace(para), "<p>"), "</p>")
+	want := strings.TrimSpace(Line(in, 0))
+	var bad []string
+	for _, where := range []struct{ name, html string }{{"cell", cells[0][1]}, {"prose", para}} {
+		if tagRe.MatchString(where.html) {
+			bad = append(bad, fmt.Sprintf("%s holds markup: %s", where.name, where.html))
+		}
+		text := html.UnescapeString(where.html)
+		if m := liveRe.FindString(text); m != "" {
+			bad = append(bad, fmt.Sprintf("%s holds a live %q: %q", where.name, m, text))
+		}
+		if text = strings.ReplaceAll(text, wj, ""); text != want {
+			bad = append(bad, fmt.Sprintf("%s reads %q, want %q", where.name, text, want))
+		}
+	}
+	return bad
+}
+
+// liveRe finds what GitHub would turn into a mention or a reference.
+var liveRe = regexp.MustCompile(`@[A-Za-z0-9]|#[0-9]|(?i:\bgh-[0-9])`)
+
+var hostile = []string{
+	"a|b", `back\|slash`, `odd\\\|run`, "<script>alert(1)</script>", "<b>x</b>", "&amp; &#124;",
+	"[link](https://evil.example) ![img](x.png)", "www.evil.example", "https://evil.example/x",
+	"**bold** _em_ `tick` ~~del~~", "@alice @org/team", "see #12, GH-7 and o/r#3", "# heading",
+	"1. item", "- item", "> quote", "$x^2$", "***", "<!-- c -->", "&lt;not a tag&gt;", "a\\", "\\",
+	"foo\nbar", "x  ", ":smile:", "[^1]", "[x]: http://evil", "mail a@b.example", "    indented",
+}
+
 func TestTextRendersInert(t *testing.T) {
-	md := goldmark.New(goldmark.WithExtensions(extension.GFM))
-	for _, in := range []string{
-		"a|b", `back\|slash`, `odd\\\|run`, "<script>alert(1)</script>", "<b>x</b>", "&amp; &#124;",
-		"[link](https://evil.example) ![img](x.png)", "www.evil.example", "https://evil.example/x",
-		"**bold** _em_ `tick` ~~del~~", "@alice @org/team", "see #12, GH-7 and o/r#3", "# heading",
-		"1. item", "- item", "> quote", "$x^2$", "***", "<!-- c -->", "&lt;not a tag&gt;", "a\\", "\\",
-		"foo\nbar", "x  ", ":smile:", "[^1]", "[x]: http://evil",
-	} {
+	for _, in := range hostile {
 		t.Run(in, func(t *testing.T) {
-			var buf bytes.Buffer
-			src := "| h |\n| --- |\n| " + Text(in) + " |\n\n" + Text(in) + "\n"
-			if err := md.Convert([]byte(src), &buf); err != nil {
-				t.Fatal(err)
-			}
-			out := buf.String()
-			cells := cellRe.FindAllStringSubmatch(out, -1)
-			if len(cells) != 1 {
-				t.Fatalf("%d cells, want 1:\n%s", len(cells), out)
-			}
-			para := out[strings.Index(out, "</table>")+len("</table>"):]
-			para = strings.TrimSuffix(strings.TrimPrefix(strings.TrimSpace(para), "<p>"), "</p>")
-			want := strings.TrimSpace(Line(in, 0))
-			for where, got := range map[string]string{"cell": cells[0][1], "prose": para} {
-				if tagRe.MatchString(got) {
-					t.Errorf("%s holds markup: %s", where, got)
-				}
-				text := html.UnescapeString(got)
-				for _, live := range []string{"@alice", "@org", "#12", "#3", "GH-7"} {
-					if strings.Contains(text, live) {
-						t.Errorf("%s holds a live %q: %q", where, live, text)
-					}
-				}
-				if text = strings.ReplaceAll(text, wj, ""); text != want {
-					t.Errorf("%s reads %q, want %q", where, text, want)
-				}
+			for _, b := range inert(in) {
+				t.Error(b)
 			}
 		})
 	}
+}
+
+func FuzzText(f *testing.F) {
+	for _, in := range hostile {
+		f.Add(in)
+	}
+	f.Fuzz(func(t *testing.T, in string) {
+		for _, b := range inert(in) {
+			t.Error(b)
+		}
+	})
 }
 
 func TestPlural(t *testing.T) {
