@@ -11,6 +11,8 @@ import (
 	"time"
 
 	"github.com/helios-action/helios-action/internal/glob"
+	"github.com/helios-action/helios-action/internal/golden"
+	"github.com/helios-action/helios-action/internal/markup"
 )
 
 // TestDefaultPlan keeps the resolved built-in drill, every command in
@@ -20,7 +22,7 @@ func TestDefaultPlan(t *testing.T) {
 	if res.code != 0 {
 		t.Fatalf("exit %d\n%s", res.code, res.stderr)
 	}
-	golden(t, "default-plan.txt", []byte(res.stdout))
+	golden.Assert(t, filepath.Join("testdata", "default-plan.txt"), res.stdout)
 }
 
 // TestDefaultMissionOnUpstreamFixture runs the built-in drill end to end on
@@ -52,7 +54,7 @@ func TestDefaultMissionOnUpstreamFixture(t *testing.T) {
 		b.WriteString("== " + strings.TrimSuffix(filepath.Base(c), ".args") + "\n")
 		b.WriteString(strings.ReplaceAll(readFile(t, c), ws, "$WORKSPACE"))
 	}
-	golden(t, "default-calls.txt", []byte(b.String()))
+	golden.Assert(t, filepath.Join("testdata", "default-calls.txt"), b.String())
 
 	// The bundle's layout: upstream's, minus the logs whose names carry
 	// nothing new.
@@ -60,14 +62,14 @@ func TestDefaultMissionOnUpstreamFixture(t *testing.T) {
 	for _, l := range ledgerLines(t, root) {
 		names = append(names, l[66:])
 	}
-	golden(t, "default-bundle.txt", []byte(strings.Join(names, "\n")+"\n"))
+	golden.Assert(t, filepath.Join("testdata", "default-bundle.txt"), strings.Join(names, "\n")+"\n")
 
 	if _, err := os.Stat(filepath.Join(root, "asi-global/helios-asi-global-kit.json")); err != nil {
 		t.Errorf("the asi-global kit was not written (--output-name): %v", err)
 	}
 	digest := readFile(t, filepath.Join(root, "governance-digest.md"))
 	for _, want := range []string{"chain/token-metadata.md", "owner/thermodynamics.md", "asi-global/helios-asi-global-kit.json"} {
-		if !strings.Contains(digest, want) {
+		if !strings.Contains(digest, markup.Text(want)) { // as the kit escapes it
 			t.Errorf("the governance digest does not list %s", want)
 		}
 	}
@@ -111,7 +113,7 @@ func TestDefaultMissionWithoutRPC(t *testing.T) {
 		t.Errorf("docs step: %+v, want 1 file checked, no problems", st)
 	}
 	digest := readFile(t, filepath.Join(root, "governance-digest.md"))
-	if !strings.Contains(digest, "owner/command-center-bundle") {
+	if !strings.Contains(digest, markup.Text("owner/command-center-bundle")) {
 		t.Errorf("the governance digest does not name the command-center bundle the runbook expects")
 	}
 

@@ -26,8 +26,6 @@ import (
 	"github.com/helios-action/helios-action/internal/manifest"
 )
 
-var update = flag.Bool("update", false, "rewrite golden files")
-
 // helios is the path of the binary under test.
 var helios string
 
@@ -184,27 +182,6 @@ func phaseStatus(m *manifest.Manifest) map[string]string {
 		out[p.Name] = p.Status
 	}
 	return out
-}
-
-func golden(t *testing.T, name string, got []byte) {
-	t.Helper()
-	path := filepath.Join("testdata", name)
-	if *update {
-		if err := os.MkdirAll(filepath.Dir(path), 0o755); err != nil {
-			t.Fatal(err)
-		}
-		if err := os.WriteFile(path, got, 0o644); err != nil {
-			t.Fatal(err)
-		}
-		return
-	}
-	want, err := os.ReadFile(path)
-	if err != nil {
-		t.Fatalf("%v (run go test ./e2e -update to create it)", err)
-	}
-	if !bytes.Equal(got, want) {
-		t.Errorf("%s differs from the golden file (go test ./e2e -update rewrites it)\n--- got\n%s\n--- want\n%s", name, got, want)
-	}
 }
 
 func mustJSON(t *testing.T, v any) string {

@@ -11,7 +11,7 @@ import (
 	"github.com/helios-action/helios-action/internal/diff"
 	"github.com/helios-action/helios-action/internal/ledger"
 	"github.com/helios-action/helios-action/internal/manifest"
-	"github.com/helios-action/helios-action/internal/mdtext"
+	"github.com/helios-action/helios-action/internal/markup"
 	"github.com/helios-action/helios-action/internal/mission"
 	"github.com/helios-action/helios-action/internal/regular"
 	"github.com/helios-action/helios-action/internal/report"
@@ -147,7 +147,7 @@ func (skipNotices) Run(_ context.Context, r *runner) error {
 			r.a.Noticef("%d more reasons for skipped steps are in manifest.json", len(reasons)-i)
 			return nil
 		}
-		r.a.Noticef("%s skipped: %s", mdtext.Plural(count[reason], "step"), reason)
+		r.a.Noticef("%s skipped: %s", markup.Plural(count[reason], "step"), reason)
 	}
 	return nil
 }

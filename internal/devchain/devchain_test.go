@@ -3,7 +3,6 @@ package devchain
 import (
 	"bytes"
 	"context"
-	"flag"
 	"math/big"
 	"os"
 	"path/filepath"
@@ -14,31 +13,20 @@ import (
 	"github.com/ethereum/go-ethereum/common"
 	"github.com/ethereum/go-ethereum/crypto"
 	"github.com/ethereum/go-ethereum/ethclient"
+
+	"github.com/helios-action/helios-action/internal/golden"
 )
 
-var update = flag.Bool("update", false, "rewrite testdata/example/config from the dev chain's configs")
-
 // TestExampleConfigs: the example mission's config/ is what the dev chain
-// writes for its base state, so the demo's checks pass.
+// writes for its base state, so the demo's checks pass; -update rewrites it.
 func TestExampleConfigs(t *testing.T) {
 	dir := filepath.Join("..", "..", "testdata", "example", "config")
-	if *update {
-		if _, err := WriteConfigs(dir, "hardhat", State{}); err != nil {
-			t.Fatal(err)
-		}
-	}
 	files, err := Configs("hardhat", State{})
 	if err != nil {
 		t.Fatal(err)
 	}
 	for name, want := range files {
-		got, err := os.ReadFile(filepath.Join(dir, name))
-		if err != nil {
-			t.Fatalf("%v (go test ./internal/devchain -update writes it)", err)
-		}
-		if !bytes.Equal(got, want) {
-			t.Errorf("testdata/example/config/%s differs from the dev chain's (go test ./internal/devchain -update rewrites it)", name)
-		}
+		golden.Assert(t, filepath.Join(dir, name), want)
 	}
 }
 

@@ -5,7 +5,6 @@ import (
 	"crypto/sha256"
 	"encoding/hex"
 	"encoding/json"
-	"flag"
 	"io/fs"
 	"maps"
 	"os"
@@ -15,10 +14,9 @@ import (
 	"testing"
 	"unicode/utf8"
 
+	"github.com/helios-action/helios-action/internal/golden"
 	"github.com/helios-action/helios-action/internal/ledger"
 )
-
-var update = flag.Bool("update", false, "rewrite the golden files under testdata/diff")
 
 // fixtures is the pair of bundles checked in for the golden tests.
 var fixtures = filepath.Join("..", "..", "testdata", "diff")
@@ -208,7 +206,7 @@ func TestGolden(t *testing.T) {
 			if err := f.write(r, &got); err != nil {
 				t.Fatal(err)
 			}
-			checkGolden(t, filepath.Join(fixtures, f.name+".golden"), got.Bytes())
+			golden.Assert(t, filepath.Join(fixtures, f.name+".golden"), got.Bytes())
 		})
 	}
 	t.Run("summary", func(t *testing.T) {
@@ -230,23 +228,6 @@ func TestGolden(t *testing.T) {
 			}
 		}
 	})
-}
-
-func checkGolden(t *testing.T, path string, got []byte) {
-	t.Helper()
-	if *update {
-		if err := os.WriteFile(path, got, 0o644); err != nil {
-			t.Fatal(err)
-		}
-		return
-	}
-	want, err := os.ReadFile(path)
-	if err != nil {
-		t.Fatalf("%v (run go test -update to create it)", err)
-	}
-	if !bytes.Equal(got, want) {
-		t.Errorf("output differs from %s (run go test -update and review):\n--- got ---\n%s\n--- want ---\n%s", path, got, want)
-	}
 }
 
 func TestLedgerFilesOnly(t *testing.T) {
@@ -555,7 +536,7 @@ func TestMarkdownEscaping(t *testing.T) {
 	if err := r.WriteMarkdown(&out); err != nil {
 		t.Fatal(err)
 	}
-	checkGolden(t, filepath.Join(fixtures, "escaping.md.golden"), out.Bytes())
+	golden.Assert(t, filepath.Join(fixtures, "escaping.md.golden"), out.Bytes())
 
 	for i, line := range strings.Split(out.String(), "\n") {
 		if strings.HasPrefix(line, "|") {

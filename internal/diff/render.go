@@ -8,6 +8,8 @@ import (
 	"strconv"
 	"strings"
 	"unicode/utf8"
+
+	"github.com/helios-action/helios-action/internal/markup"
 )
 
 // shortLen is how many hex digits of a sum the text and Markdown reports
@@ -79,7 +81,7 @@ func (r *Result) WriteText(w io.Writer) error {
 			writeTextChange(bw, c)
 		}
 		if more := s.total - len(s.changes); more > 0 {
-			fmt.Fprintf(bw, "  … and %d more %s not listed (--max-files)\n", more, plural(more, "file", "files"))
+			fmt.Fprintf(bw, "  … and %s not listed (--max-files)\n", markup.Plural(more, "more file"))
 		}
 	}
 	if err := bw.Flush(); err != nil {
@@ -109,7 +111,7 @@ func writeTextChange(w io.Writer, c Change) {
 		}
 	}
 	if c.JSONTruncated > 0 {
-		fmt.Fprintf(w, "      … %d more key %s not shown\n", c.JSONTruncated, plural(c.JSONTruncated, "change", "changes"))
+		fmt.Fprintf(w, "      … %s not shown\n", markup.Plural(c.JSONTruncated, "more key change"))
 	}
 	if c.Note != "" {
 		fmt.Fprintf(w, "      note: %s\n", display(c.Note))
@@ -122,13 +124,6 @@ func displayPointer(p string) string {
 		return "(whole document)"
 	}
 	return display(p)
-}
-
-func plural(n int, one, many string) string {
-	if n == 1 {
-		return one
-	}
-	return many
 }
 
 // WriteMarkdown writes a GitHub-flavoured Markdown report for a job summary
@@ -168,8 +163,8 @@ func (r *Result) WriteMarkdown(w io.Writer) error {
 	}
 
 	if n.Volatile > 0 {
-		fmt.Fprintf(bw, "\n<details><summary>%d volatile %s, expected to differ between runs</summary>\n\n",
-			n.Volatile, plural(n.Volatile, "file", "files"))
+		fmt.Fprintf(bw, "\n<details><summary>%s, expected to differ between runs</summary>\n\n",
+			markup.Plural(n.Volatile, "volatile file"))
 		fmt.Fprintf(bw, "| File | Change | Old | New |\n| --- | --- | --- | --- |\n")
 		for _, c := range r.Volatile {
 			fmt.Fprintf(bw, "| %s | %s | %s | %s |\n", mdCell(c.Name), c.Kind(), mdSum(c.Old), mdSum(c.New))
@@ -186,7 +181,7 @@ func (r *Result) WriteMarkdown(w io.Writer) error {
 // writeMarkdownMore ends a table cut short by Options.MaxFiles.
 func writeMarkdownMore(w io.Writer, more int) {
 	if more > 0 {
-		fmt.Fprintf(w, "\n…and %d more %s not listed.\n", more, plural(more, "file", "files"))
+		fmt.Fprintf(w, "\n…and %s not listed.\n", markup.Plural(more, "more file"))
 	}
 }
 
@@ -203,11 +198,13 @@ func writeMarkdownKeys(w io.Writer, c Change) {
 		}
 	}
 	if c.JSONTruncated > 0 {
-		fmt.Fprintf(w, "\n…and %d more key %s in %s not shown.\n",
-			c.JSONTruncated, plural(c.JSONTruncated, "change", "changes"), mdCode(c.Name))
+		fmt.Fprintf(w, "\n…and %s in %s not shown.\n",
+			markup.Plural(c.JSONTruncated, "more key change"), mdCode(c.Name))
 	}
 	if c.Note != "" {
-		fmt.Fprintf(w, "\nNote on %s: %s.\n", mdCode(c.Name), mdText(c.Note))
+		// A note may quote a JSON parser's message: Go-quoted when it holds
+		// control characters, as everywhere in this report, then escaped.
+		fmt.Fprintf(w, "\nNote on %s: %s.\n", mdCode(c.Name), markup.Text(display(c.Note)))
 	}
 }
 
@@ -267,25 +264,6 @@ func mdCell(s string) string {
 		b.WriteRune(r)
 	}
 	b.WriteString("</code>")
-	return b.String()
-}
-
-// mdText escapes prose (notes, which may quote a JSON parser's message):
-// Markdown punctuation is backslash-escaped, line breaks become spaces, and
-// a zero-width joiner after '@' keeps GitHub from reading a mention.
-func mdText(s string) string {
-	var b strings.Builder
-	for _, r := range display(s) {
-		switch {
-		case r == '@':
-			b.WriteString("@\u200d")
-		case strings.ContainsRune("\\`*_{}[]<>()#+!|~&$:", r):
-			b.WriteByte('\\')
-			b.WriteRune(r)
-		default:
-			b.WriteRune(r)
-		}
-	}
 	return b.String()
 }
 

@@ -9,6 +9,8 @@ import (
 	"strings"
 	"sync"
 	"time"
+
+	"github.com/helios-action/helios-action/internal/markup"
 )
 
 // Mode says how the console is drawn.
@@ -244,18 +246,7 @@ func (c *console) drawStatus() {
 		if i > 0 {
 			sb.WriteString("  ")
 		}
-		fmt.Fprintf(&sb, "⏳ %s %s", p.name, fmtDuration(c.now().Sub(p.started)))
+		fmt.Fprintf(&sb, "⏳ %s %s", p.name, markup.Duration(c.now().Sub(p.started)))
 	}
 	fmt.Fprint(c.w, sb.String())
-}
-
-func fmtDuration(d time.Duration) string {
-	switch {
-	case d < time.Second:
-		return fmt.Sprintf("%dms", d.Milliseconds())
-	case d < time.Minute:
-		return fmt.Sprintf("%.1fs", d.Seconds())
-	default:
-		return d.Truncate(time.Second).String()
-	}
 }

@@ -11,6 +11,7 @@ import (
 	"time"
 
 	"github.com/helios-action/helios-action/internal/manifest"
+	"github.com/helios-action/helios-action/internal/markup"
 	"github.com/helios-action/helios-action/internal/mission"
 	"github.com/helios-action/helios-action/internal/supervise"
 )
@@ -64,14 +65,14 @@ func (r *run) execRun(ctx context.Context, s *mission.Step, w io.Writer) (*int, 
 	}
 	pr.Close()
 	if res != nil && res.Leftover > 0 {
-		fmt.Fprintf(w, "helios: ended %s of step %q%s\n", processes(res.Leftover, "leftover "), displayName(s), inAll(res))
+		fmt.Fprintf(w, "helios: ended %s of step %q%s\n", markup.Plural(res.Leftover, "leftover process"), displayName(s), inAll(res))
 	}
 	if res == nil {
 		return nil, fmt.Errorf("supervise: %w", werr)
 	}
 
 	if res.Remaining > 0 {
-		r.unended.add(fmt.Sprintf("%s of step %q", processes(res.Remaining, ""), displayName(s)))
+		r.unended.add(fmt.Sprintf("%s of step %q", markup.Plural(res.Remaining, "process"), displayName(s)))
 	}
 	code := res.ExitCode
 	switch {
@@ -138,12 +139,4 @@ func (r *run) reportUnended(res *Result) {
 		reason += "; " + mf.Reason
 	}
 	mf.Reason = reason
-}
-
-// processes counts processes in words: "1 leftover process", "3 processes".
-func processes(n int, adj string) string {
-	if n == 1 {
-		return "1 " + adj + "process"
-	}
-	return fmt.Sprintf("%d %sprocesses", n, adj)
 }

@@ -11,6 +11,7 @@ import (
 	"time"
 
 	"github.com/helios-action/helios-action/internal/manifest"
+	"github.com/helios-action/helios-action/internal/markup"
 	"github.com/helios-action/helios-action/internal/mission"
 )
 
@@ -65,7 +66,7 @@ func (r *run) runPhase(ctx context.Context, pr *phaseRun) {
 	pr.rec.StartedAt, pr.rec.FinishedAt = start.UTC(), end.UTC()
 	pr.rec.DurationMs = end.Sub(start).Milliseconds()
 	pr.ok = status == manifest.Success || (status == manifest.Failure && p.ContinueOnError)
-	summary := fmt.Sprintf("%s %s: %s in %s", statusMark(status), p.Name, status, fmtDuration(end.Sub(start)))
+	summary := fmt.Sprintf("%s %s: %s in %s", statusMark(status), p.Name, status, markup.Duration(end.Sub(start)))
 	if n := skippedSteps(pr.rec.Steps); n > 0 {
 		// A phase whose checks skipped themselves succeeded, but should
 		// not read as if it had checked everything.

@@ -6,17 +6,13 @@ import (
 	"unicode/utf8"
 
 	"github.com/google/go-github/v66/github"
+
+	"github.com/helios-action/helios-action/internal/markup"
 )
 
-// Limits of the checks and statuses APIs, with GitHub's own words.
-const (
-	maxAnnotationsPerRequest = 50    // "No more than 50 items are allowed"
-	maxCheckOutputBytes      = 65535 // "summary exceeds a maximum bytesize of 65535"
-	maxCheckTitleChars       = 1000  // output.title; GitHub truncates nothing, keep it short
-	maxAnnotationTitleChars  = 255
-	maxAnnotationMsgChars    = 64 << 10 // "message": 64 KB
-	maxStatusDescription     = 140      // "description is too long (maximum is 140 characters)"
-)
+// maxCheckTitleChars bounds output.title, which GitHub does not cut; a
+// title is one line, kept short. GitHub's own limits are in markup.
+const maxCheckTitleChars = 1000
 
 // Annotation is one check-run annotation. It has the same fields as
 // report.Annotation, so a conversion ghapi.Annotation(a) turns one into the other.
@@ -57,10 +53,10 @@ func (c *Client) CreateCheckRun(ctx context.Context, owner, repo, name, headSHA,
 // (an empty one would rename the check and break branch protection).
 func (c *Client) CompleteCheckRun(ctx context.Context, owner, repo string, id int64, name, conclusion, title, summary, text string, annotations []Annotation) error {
 	title = clip(title, maxCheckTitleChars)
-	summary = clipBytes(summary, maxCheckOutputBytes)
-	text = clipBytes(text, maxCheckOutputBytes)
+	summary = clipBytes(summary, markup.MaxCheckOutputBytes)
+	text = clipBytes(text, markup.MaxCheckOutputBytes)
 	batch := func(from int) []*github.CheckRunAnnotation {
-		to := min(from+maxAnnotationsPerRequest, len(annotations))
+		to := min(from+markup.MaxAnnotationsPerRequest, len(annotations))
 		out := make([]*github.CheckRunAnnotation, 0, to-from)
 		for _, a := range annotations[from:to] {
 			end := max(a.EndLine, a.StartLine, 1)
@@ -69,10 +65,10 @@ func (c *Client) CompleteCheckRun(ctx context.Context, owner, repo string, id in
 				StartLine:       github.Int(max(a.StartLine, 1)),
 				EndLine:         github.Int(end),
 				AnnotationLevel: github.String(a.Level),
-				Message:         github.String(clip(a.Message, maxAnnotationMsgChars)),
+				Message:         github.String(clip(a.Message, markup.MaxAnnotationMessageChars)),
 			}
 			if a.Title != "" {
-				ann.Title = github.String(clip(a.Title, maxAnnotationTitleChars))
+				ann.Title = github.String(clip(a.Title, markup.MaxAnnotationTitleChars))
 			}
 			out = append(out, ann)
 		}
@@ -95,10 +91,10 @@ func (c *Client) CompleteCheckRun(ctx context.Context, owner, repo string, id in
 	if err != nil {
 		return wrap("complete check run", PermChecks, err)
 	}
-	for from := maxAnnotationsPerRequest; from < len(annotations); from += maxAnnotationsPerRequest {
+	for from := markup.MaxAnnotationsPerRequest; from < len(annotations); from += markup.MaxAnnotationsPerRequest {
 		_, _, err := c.gh.Checks.UpdateCheckRun(ctx, owner, repo, id, github.UpdateCheckRunOptions{Name: name, Output: output(from)})
 		if err != nil {
-			return wrap(fmt.Sprintf("add annotations %d–%d", from+1, min(from+maxAnnotationsPerRequest, len(annotations))), PermChecks, err)
+			return wrap(fmt.Sprintf("add annotations %d–%d", from+1, min(from+markup.MaxAnnotationsPerRequest, len(annotations))), PermChecks, err)
 		}
 	}
 	return nil
@@ -110,7 +106,7 @@ func (c *Client) SetStatus(ctx context.Context, owner, repo, sha, state, statusC
 	st := &github.RepoStatus{
 		State:       &state,
 		Context:     &statusContext,
-		Description: github.String(clip(description, maxStatusDescription)),
+		Description: github.String(clip(description, markup.MaxStatusDescriptionChars)),
 	}
 	if targetURL != "" {
 		st.TargetURL = &targetURL

@@ -2,15 +2,14 @@ package mission
 
 import (
 	"errors"
-	"flag"
 	"fmt"
 	"os"
 	"path/filepath"
 	"strings"
 	"testing"
-)
 
-var update = flag.Bool("update", false, "rewrite the golden files (.err, .out) from the parser's output")
+	"github.com/helios-action/helios-action/internal/golden"
+)
 
 // testBuiltins are the built-in step names the fixtures may use.
 var testBuiltins = []string{"helios/attest", "helios/token"}
@@ -36,24 +35,6 @@ func fixtures(t testing.TB, dir string) []string {
 	return files
 }
 
-// checkGolden compares got with the golden file, or rewrites it with -update.
-func checkGolden(t *testing.T, golden, got string) {
-	t.Helper()
-	if *update {
-		if err := os.WriteFile(golden, []byte(got), 0o644); err != nil {
-			t.Fatal(err)
-		}
-		return
-	}
-	want, err := os.ReadFile(golden)
-	if err != nil {
-		t.Fatalf("%v (run with -update to create it)", err)
-	}
-	if got != string(want) {
-		t.Errorf("output differs from %s (run with -update to accept):\n--- got\n%s--- want\n%s", golden, got, want)
-	}
-}
-
 // TestValidFixtures parses every valid fixture and compares a dump of the
 // result, so that a change in defaults, derived ids, env conversion or order
 // shows up in review.
@@ -69,7 +50,7 @@ func TestValidFixtures(t *testing.T) {
 				t.Fatalf("Parse: %v", err)
 			}
 			checkMission(t, m)
-			checkGolden(t, strings.TrimSuffix(file, ".yml")+".out", dump(m))
+			golden.Assert(t, strings.TrimSuffix(file, ".yml")+".out", dump(m))
 		})
 	}
 }
@@ -104,7 +85,7 @@ func TestInvalidFixtures(t *testing.T) {
 						t.Errorf("error %q has no line", e)
 					}
 				}
-				checkGolden(t, strings.TrimSuffix(file, ".yml")+".err", err.Error()+"\n")
+				golden.Assert(t, strings.TrimSuffix(file, ".yml")+".err", err.Error()+"\n")
 			})
 		}
 	}

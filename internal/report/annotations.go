@@ -5,6 +5,7 @@ import (
 	"strings"
 
 	"github.com/helios-action/helios-action/internal/manifest"
+	"github.com/helios-action/helios-action/internal/markup"
 )
 
 // Annotation is one check-run annotation. ghapi.Annotation has the same
@@ -45,7 +46,7 @@ func Annotations(in Input) []Annotation {
 			case s.ContinueOnError:
 				a.Level, verb = "warning", "failed (continue-on-error)"
 			}
-			a.Title = clean(fmt.Sprintf("Step %q of phase %q %s", name, p.Name, verb), 255)
+			a.Title = markup.Line(fmt.Sprintf("Step %q of phase %q %s", name, p.Name, verb), 255)
 			if line := in.StepLines[p.Name+"/"+s.ID]; line > 0 && in.MissionFile != "" {
 				a.Path, a.StartLine = in.MissionFile, line
 			} else if s.Log != "" {
@@ -62,16 +63,16 @@ func Annotations(in Input) []Annotation {
 			a.EndLine = a.StartLine
 			var msg []string
 			if s.Error != "" {
-				msg = append(msg, clean(s.Error, maxAnnotationMsg))
+				msg = append(msg, markup.Line(s.Error, maxAnnotationMsg))
 			}
 			if s.SkipReason != "" {
-				msg = append(msg, clean(s.SkipReason, maxAnnotationMsg))
+				msg = append(msg, markup.Line(s.SkipReason, maxAnnotationMsg))
 			}
 			if s.ExitCode != nil {
 				msg = append(msg, fmt.Sprintf("exit code %d", *s.ExitCode))
 			}
 			if s.Log != "" {
-				msg = append(msg, "log: "+clean(s.Log, 300))
+				msg = append(msg, "log: "+markup.Line(s.Log, 300))
 			}
 			if len(msg) == 0 {
 				msg = append(msg, a.Title)

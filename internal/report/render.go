@@ -10,22 +10,17 @@ import (
 
 	"github.com/helios-action/helios-action/internal/diff"
 	"github.com/helios-action/helios-action/internal/manifest"
+	"github.com/helios-action/helios-action/internal/markup"
 )
 
-// Limits, with GitHub's own words beside them.
+// Limits of our own; GitHub's and Mermaid's are in markup.
 const (
-	maxSummaryBytes   = 1 << 20 // AttachmentSizeLimit: above it GitHub drops the summary whole
-	maxCommentChars   = 65536   // "Body is too long"
-	maxCheckChars     = 65535   // "summary exceeds a maximum bytesize of 65535"
-	maxStatusChars    = 140     // "description is too long (maximum is 140 characters)"
-	maxCheckTitle     = 200     // the check's title line; GitHub shows about a line of it
-	maxMermaidChars   = 45000   // Mermaid's default maxTextSize is 50,000; beyond it nothing is drawn
-	maxGanttTasks     = 400     // past a few hundred bars a timeline is unreadable anyway
+	maxCheckTitle     = 200 // the check's title line; GitHub shows about a line of it
+	maxGanttTasks     = 400 // past a few hundred bars a timeline is unreadable anyway
 	maxFlowPhases     = 300
 	maxChainRows      = 300
 	nameChars         = 120 // a step or phase name in a table
 	valueChars        = 160 // a value (error, chain-check value) in a table
-	labelChars        = 60  // a Mermaid label
 	maxAnnotationMsg  = 4000
 	noteReserveChars  = 600 // room kept for the note that says where the rest is
 	gateBudgetSummary = 64 << 10
@@ -52,27 +47,6 @@ func status(s string) string {
 		icon = "❔"
 	}
 	return icon + " " + mdText(s, 40)
-}
-
-// duration shows milliseconds as a person reads them: 850 ms, 12.3 s, 2m 03s, 1h 02m.
-func duration(ms int64) string {
-	d := time.Duration(ms) * time.Millisecond
-	switch {
-	case d < time.Second:
-		return fmt.Sprintf("%d ms", ms)
-	case d < time.Minute:
-		return fmt.Sprintf("%.1f s", d.Seconds())
-	case d < time.Hour:
-		return fmt.Sprintf("%dm %02ds", int(d.Minutes()), int(d.Seconds())%60)
-	}
-	return fmt.Sprintf("%dh %02dm", int(d.Hours()), int(d.Minutes())%60)
-}
-
-func plural(n int, one, many string) string {
-	if n == 1 {
-		return fmt.Sprintf("%d %s", n, one)
-	}
-	return fmt.Sprintf("%d %s", n, many)
 }
 
 // where says where the full record is, for the notes on cut parts.
@@ -162,9 +136,9 @@ func (in *Input) header(level string) string {
 		for _, p := range in.Manifest.Phases {
 			steps += len(p.Steps)
 		}
-		facts = append(facts, plural(len(in.Manifest.Phases), "phase", "phases")+", "+plural(steps, "step", "steps"))
+		facts = append(facts, markup.Plural(len(in.Manifest.Phases), "phase")+", "+markup.Plural(steps, "step"))
 		if in.Manifest.DurationMs > 0 {
-			facts = append(facts, duration(in.Manifest.DurationMs))
+			facts = append(facts, markup.DurationMs(in.Manifest.DurationMs))
 		}
 		if in.Manifest.Network != "" {
 			facts = append(facts, "network "+mdCode(in.Manifest.Network, 40))
@@ -199,10 +173,10 @@ func (in *Input) skips() string {
 	var b strings.Builder
 	for i, r := range reasons {
 		if i == maxSkipReasons {
-			fmt.Fprintf(&b, "\n…and %s; each skipped step gives its own below.\n", plural(len(reasons)-i, "more reason", "more reasons"))
+			fmt.Fprintf(&b, "\n…and %s; each skipped step gives its own below.\n", markup.Plural(len(reasons)-i, "more reason"))
 			break
 		}
-		fmt.Fprintf(&b, "\n%s **%s skipped:** %s\n", statusIcons[manifest.Skipped], plural(count[r], "step", "steps"), mdText(r, 400))
+		fmt.Fprintf(&b, "\n%s **%s skipped:** %s\n", statusIcons[manifest.Skipped], markup.Plural(count[r], "step"), mdText(r, 400))
 	}
 	return b.String()
 }
@@ -213,7 +187,7 @@ func (in *Input) ledger() string {
 		return ""
 	}
 	return fmt.Sprintf("\n**Ledger:** %s in `SHA256SUMS`, digest `sha256:%s` (check with `sha256sum -c SHA256SUMS` in the bundle)\n",
-		plural(in.Files, "file", "files"), mdText(in.LedgerDigest, 64))
+		markup.Plural(in.Files, "file"), mdText(in.LedgerDigest, 64))
 }
 
 // links is the line of links to the artifact, the check run and the run.
@@ -259,7 +233,7 @@ func (in *Input) gate(m measure, budget int, heading string) string {
 			names = append(names, mdText(f, nameChars))
 		}
 		verdict = fmt.Sprintf("\n**The gate fails:** %s did not succeed (%s).\n",
-			plural(len(failed), "upstream job", "upstream jobs"), strings.Join(names, ", "))
+			markup.Plural(len(failed), "upstream job"), strings.Join(names, ", "))
 	}
 	head := fmt.Sprintf("\n%s CI summary gate\n\n| Job | Result |\n| --- | --- |\n", heading)
 	return cutRows(m, budget, head, rows, verdict, func(shown, total int) string {
@@ -281,10 +255,10 @@ func (in *Input) stepRows(failedOnly bool) (head string, rows []string) {
 		}
 		dur := "—"
 		if !p.StartedAt.IsZero() {
-			dur = duration(p.DurationMs)
+			dur = markup.DurationMs(p.DurationMs)
 		}
 		rows = append(rows, fmt.Sprintf("| **%s** | %s | %s | %s | | %s |\n",
-			mdText(p.Name, nameChars), plural(len(p.Steps), "step", "steps"), status(p.Status), dur, needs))
+			mdText(p.Name, nameChars), markup.Plural(len(p.Steps), "step"), status(p.Status), dur, needs))
 		for _, s := range p.Steps {
 			// The short form keeps the steps a reviewer must look at:
 			// those that failed or were cancelled, and those that skipped
@@ -302,7 +276,7 @@ func (in *Input) stepRows(failedOnly bool) (head string, rows []string) {
 			}
 			dur := "—"
 			if !s.StartedAt.IsZero() {
-				dur = duration(s.DurationMs)
+				dur = markup.DurationMs(s.DurationMs)
 			}
 			detail := ""
 			switch {
@@ -349,47 +323,18 @@ func (in *Input) flowchart(heading string) string {
 	}
 	if len(phases) > maxFlowPhases {
 		return fmt.Sprintf("\n%s Phase graph\n\n%s are too many to draw; the graph is in %s.\n",
-			heading, plural(len(phases), "phase", "phases"), in.where())
+			heading, markup.Plural(len(phases), "phase"), in.where())
 	}
-	var b strings.Builder
-	b.WriteString("flowchart LR\n")
-	id := map[string]string{}
+	graph := make([]markup.Phase, len(phases))
 	for i, p := range phases {
-		id[p.Name] = fmt.Sprintf("p%d", i)
+		graph[i] = markup.Phase{Name: p.Name, Needs: p.Needs, Status: p.Status}
 	}
-	for i, p := range phases {
-		fmt.Fprintf(&b, "  p%d[\"%s<br/>%s\"]\n", i, mermaidLabel(p.Name, labelChars), mermaidLabel(p.Status, 20))
-	}
-	for i, p := range phases {
-		for _, n := range p.Needs {
-			if from, ok := id[n]; ok {
-				fmt.Fprintf(&b, "  %s --> p%d\n", from, i)
-			}
-		}
-	}
-	byStatus := map[string][]string{}
-	for i, p := range phases {
-		class := p.Status
-		if _, ok := statusIcons[class]; !ok {
-			class = "unknown"
-		}
-		byStatus[class] = append(byStatus[class], fmt.Sprintf("p%d", i))
-	}
-	for _, c := range []string{manifest.Success, manifest.Failure, manifest.Cancelled, manifest.Skipped, "unknown"} {
-		if ids := byStatus[c]; len(ids) > 0 {
-			fmt.Fprintf(&b, "  class %s %s\n", strings.Join(ids, ","), c)
-		}
-	}
-	b.WriteString("  classDef success fill:#dafbe1,stroke:#1a7f37,color:#1f2328\n")
-	b.WriteString("  classDef failure fill:#ffebe9,stroke:#cf222e,color:#1f2328\n")
-	b.WriteString("  classDef cancelled fill:#fff8c5,stroke:#9a6700,color:#1f2328\n")
-	b.WriteString("  classDef skipped fill:#f6f8fa,stroke:#8c959f,color:#57606a,stroke-dasharray:4 3\n")
-	b.WriteString("  classDef unknown fill:#f6f8fa,stroke:#57606a,color:#1f2328\n")
-	if b.Len() > maxMermaidChars {
+	chart := markup.Flowchart(graph)
+	if len(chart) > markup.MaxMermaidChars {
 		return fmt.Sprintf("\n%s Phase graph\n\nThe graph of %s is too large for Mermaid; the phases are in %s.\n",
-			heading, plural(len(phases), "phase", "phases"), in.where())
+			heading, markup.Plural(len(phases), "phase"), in.where())
 	}
-	return fmt.Sprintf("\n%s Phase graph\n\n```mermaid\n%s```\n", heading, b.String())
+	return fmt.Sprintf("\n%s Phase graph\n\n```mermaid\n%s```\n", heading, chart)
 }
 
 // gantt is a Mermaid gantt of phase and step timings, in milliseconds from
@@ -428,21 +373,21 @@ func (in *Input) gantt(heading string) string {
 	line := func(name, status string, start, end time.Time) {
 		from := ms(start)
 		to := max(ms(end), from+1)
-		fmt.Fprintf(&b, "    %s :%s%d, %d\n", ganttLabel(name, labelChars), tag[status], from, to)
+		fmt.Fprintf(&b, "    %s :%s%d, %d\n", ganttLabel(name, markup.LabelChars), tag[status], from, to)
 		tasks++
 	}
 	for _, p := range in.phases() {
-		if p.StartedAt.IsZero() || tasks >= maxGanttTasks || b.Len() > maxMermaidChars-2000 {
+		if p.StartedAt.IsZero() || tasks >= maxGanttTasks || b.Len() > markup.MaxMermaidChars-2000 {
 			continue
 		}
-		fmt.Fprintf(&b, "  section %s\n", ganttLabel(p.Name, labelChars))
+		fmt.Fprintf(&b, "  section %s\n", ganttLabel(p.Name, markup.LabelChars))
 		end := p.FinishedAt
 		if end.IsZero() {
 			end = p.StartedAt
 		}
 		line("phase "+p.Name, p.Status, p.StartedAt, end)
 		for _, s := range p.Steps {
-			if s.StartedAt.IsZero() || tasks >= maxGanttTasks || b.Len() > maxMermaidChars-200 {
+			if s.StartedAt.IsZero() || tasks >= maxGanttTasks || b.Len() > markup.MaxMermaidChars-200 {
 				continue
 			}
 			name := s.Name
@@ -646,13 +591,13 @@ func Summary(in Input) string {
 	gantt := in.gantt("###")
 	chain := in.chain(m, 128<<10, "###", maxChainRows)
 	fixed := m(head) + m(gate) + m(flow) + m(gantt) + m(chain)
-	room := maxSummaryBytes - fixed - noteReserveChars
+	room := markup.MaxSummaryBytes - fixed - noteReserveChars
 	driftFull := in.drift(m, room, "###")
 	stepsBudget := max(room/2, room-m(driftFull))
 	steps := in.steps(m, stepsBudget, "###", false)
 	drift := in.drift(m, room-m(steps), "###")
 	out := head + gate + steps + flow + gantt + chain + drift
-	return clamp(m, maxSummaryBytes, out, in.where())
+	return clamp(m, markup.MaxSummaryBytes, out, in.where())
 }
 
 // compact is the short form shared by the comment and the check run:
@@ -679,8 +624,8 @@ func (in *Input) compact(m measure, limit int, withGraph bool) string {
 // compact report; at most 65,536 characters.
 func Comment(in Input, marker string) string {
 	m := measure(charsOf)
-	limit := maxCommentChars - m(marker) - 1
-	return clamp(m, maxCommentChars, marker+"\n"+in.compact(m, limit, true), in.where())
+	limit := markup.MaxCommentChars - m(marker) - 1
+	return clamp(m, markup.MaxCommentChars, marker+"\n"+in.compact(m, limit, true), in.where())
 }
 
 // CheckOutput renders the check run's output: a one-line title, the compact
@@ -688,13 +633,13 @@ func Comment(in Input, marker string) string {
 // 65,535 bytes (GitHub counts the check output in bytes, unlike comments).
 func CheckOutput(in Input) (title, summary, text string) {
 	m := measure(bytesOf)
-	title = clean(fmt.Sprintf("%s · %s", in.conclusion(), strings.TrimPrefix(statusLine(&in), in.conclusion()+" · ")), maxCheckTitle)
-	summary = clamp(m, maxCheckChars, in.compact(m, maxCheckChars, false), in.where())
-	room := maxCheckChars - noteReserveChars
+	title = markup.Line(fmt.Sprintf("%s · %s", in.conclusion(), strings.TrimPrefix(statusLine(&in), in.conclusion()+" · ")), maxCheckTitle)
+	summary = clamp(m, markup.MaxCheckOutputBytes, in.compact(m, markup.MaxCheckOutputBytes, false), in.where())
+	room := markup.MaxCheckOutputBytes - noteReserveChars
 	driftFull := in.drift(m, room, "###")
 	steps := in.steps(m, max(room/2, room-m(driftFull)), "###", false)
 	drift := in.drift(m, room-m(steps), "###")
-	text = clamp(m, maxCheckChars, strings.TrimPrefix(steps+drift, "\n"), in.where())
+	text = clamp(m, markup.MaxCheckOutputBytes, strings.TrimPrefix(steps+drift, "\n"), in.where())
 	return title, summary, text
 }
 
@@ -718,9 +663,9 @@ func statusLine(in *Input) string {
 			}
 		}
 		if failed > 0 {
-			parts = append(parts, fmt.Sprintf("%d of %s failed", failed, plural(steps, "step", "steps")))
+			parts = append(parts, fmt.Sprintf("%d of %s failed", failed, markup.Plural(steps, "step")))
 		} else {
-			parts = append(parts, plural(steps, "step", "steps"))
+			parts = append(parts, markup.Plural(steps, "step"))
 		}
 		if skipped > 0 {
 			parts = append(parts, fmt.Sprintf("%d skipped", skipped))
@@ -731,7 +676,7 @@ func statusLine(in *Input) string {
 		if len(d) > 12 {
 			d = d[:12]
 		}
-		parts = append(parts, plural(in.Files, "file", "files"), "sha256:"+clean(d, 12))
+		parts = append(parts, markup.Plural(in.Files, "file"), "sha256:"+markup.Line(d, 12))
 	}
 	if in.Drift != nil && in.Drift.Drift() {
 		parts = append(parts, "drift")
@@ -750,5 +695,5 @@ func statusLine(in *Input) string {
 
 // StatusDescription is the commit status description: at most 140 characters.
 func StatusDescription(in Input) string {
-	return clean(statusLine(&in), maxStatusChars)
+	return markup.Line(statusLine(&in), markup.MaxStatusDescriptionChars)
 }

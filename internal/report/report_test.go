@@ -2,7 +2,6 @@ package report
 
 import (
 	"bytes"
-	"flag"
 	"os"
 	"path/filepath"
 	"regexp"
@@ -15,30 +14,9 @@ import (
 	"github.com/yuin/goldmark/extension"
 
 	"github.com/helios-action/helios-action/internal/diff"
+	"github.com/helios-action/helios-action/internal/golden"
+	"github.com/helios-action/helios-action/internal/markup"
 )
-
-var update = flag.Bool("update", false, "rewrite the golden files under testdata/")
-
-func golden(t *testing.T, name, got string) {
-	t.Helper()
-	path := filepath.Join("testdata", name)
-	if *update {
-		if err := os.MkdirAll("testdata", 0o755); err != nil {
-			t.Fatal(err)
-		}
-		if err := os.WriteFile(path, []byte(got), 0o644); err != nil {
-			t.Fatal(err)
-		}
-		return
-	}
-	want, err := os.ReadFile(path)
-	if err != nil {
-		t.Fatalf("%v (run go test -update to create it)", err)
-	}
-	if got != string(want) {
-		t.Errorf("%s differs from the golden file (go test ./internal/report -update to accept):\n%s", name, got)
-	}
-}
 
 func sortedNames() []string {
 	var names []string
@@ -54,10 +32,10 @@ func TestGolden(t *testing.T) {
 	for _, name := range sortedNames() {
 		in := fx[name]
 		t.Run(name, func(t *testing.T) {
-			golden(t, name+".summary.md", Summary(in))
-			golden(t, name+".comment.md", Comment(in, Marker(in.missionName(), in.Key)))
+			golden.Assert(t, filepath.Join("testdata", name+".summary.md"), Summary(in))
+			golden.Assert(t, filepath.Join("testdata", name+".comment.md"), Comment(in, Marker(in.missionName(), in.Key)))
 			title, summary, text := CheckOutput(in)
-			golden(t, name+".check.md", "title: "+title+"\n\n--- summary ---\n"+summary+"\n--- text ---\n"+text)
+			golden.Assert(t, filepath.Join("testdata", name+".check.md"), "title: "+title+"\n\n--- summary ---\n"+summary+"\n--- text ---\n"+text)
 		})
 	}
 }
@@ -75,6 +53,10 @@ var (
 	tableRe = regexp.MustCompile(`(?s)<table>(.*?)</table>`)
 	rowRe   = regexp.MustCompile(`(?s)<tr>(.*?)</tr>`)
 	cellRe  = regexp.MustCompile(`<t[hd][ >]`)
+	// issueRefRe finds what GitHub would link as an issue outside code
+	// (codeRe): '#' and a digit, not in a character reference.
+	issueRefRe = regexp.MustCompile(`(?:^|[^&])#[0-9]`)
+	codeRe     = regexp.MustCompile(`(?s)<pre.*?</pre>|<code>.*?</code>`)
 )
 
 // tableShapes returns, for each table in html, the cell count of each row.
@@ -129,6 +111,9 @@ func TestGoldmarkParsesGoldens(t *testing.T) {
 						t.Errorf("untrusted text became %q in the rendering", bad)
 					}
 				}
+				if ref := issueRefRe.FindString(codeRe.ReplaceAllString(html, "")); ref != "" {
+					t.Errorf("untrusted text became the issue reference %q in the rendering", ref)
+				}
 				if strings.Contains(string(md), "```mermaid") && !strings.Contains(html, `<code class="language-mermaid">`) {
 					t.Error("mermaid block not parsed as a code block")
 				}
@@ -143,7 +128,7 @@ func TestFailureGoldenContent(t *testing.T) {
 	for _, want := range []string{
 		"<td>lint</td>",      // the gate table
 		"<td>❌ failure</td>", // a status cell
-		"Rehearse | &quot;quoted&quot; [x](http://evil) #1 @\u2060bob &lt;img src=x&gt; `tick`", // the escaped name, read back
+		"Rehearse | &quot;quoted&quot; [x](http://evil) #\u20601 @\u2060bob &lt;img src=x&gt; `tick`", // the escaped name, read back
 		"<td>⏭️ skipped</td>",
 		"<code>owner/plan.json</code>",
 		"<code>/thermostat/kp</code>",
@@ -184,23 +169,23 @@ func TestSkippedGoldenContent(t *testing.T) {
 func TestLimits(t *testing.T) {
 	in := huge()
 	s := Summary(in)
-	if len(s) > maxSummaryBytes {
-		t.Errorf("summary is %d bytes, over %d", len(s), maxSummaryBytes)
+	if len(s) > markup.MaxSummaryBytes {
+		t.Errorf("summary is %d bytes, over %d", len(s), markup.MaxSummaryBytes)
 	}
-	if len(s) < maxSummaryBytes/2 {
+	if len(s) < markup.MaxSummaryBytes/2 {
 		t.Errorf("summary is only %d bytes: the cut wastes the room", len(s))
 	}
 	c := Comment(in, Marker(in.missionName(), in.Key))
-	if n := utf8.RuneCountInString(c); n > maxCommentChars {
-		t.Errorf("comment is %d characters, over %d", n, maxCommentChars)
+	if n := utf8.RuneCountInString(c); n > markup.MaxCommentChars {
+		t.Errorf("comment is %d characters, over %d", n, markup.MaxCommentChars)
 	}
 	title, summary, text := CheckOutput(in)
 	for name, v := range map[string]string{"title": title, "summary": summary, "text": text} {
-		if n := utf8.RuneCountInString(v); n > maxCheckChars {
+		if n := utf8.RuneCountInString(v); n > markup.MaxCheckOutputBytes {
 			t.Errorf("check %s is %d characters", name, n)
 		}
 	}
-	if n := utf8.RuneCountInString(StatusDescription(in)); n > maxStatusChars {
+	if n := utf8.RuneCountInString(StatusDescription(in)); n > markup.MaxStatusDescriptionChars {
 		t.Errorf("status description is %d characters", n)
 	}
 	for name, md := range map[string]string{"summary": s, "comment": c, "check summary": summary, "check text": text} {
@@ -219,7 +204,7 @@ func TestLimits(t *testing.T) {
 			}
 		}
 		for _, block := range mermaidBlocks(md) {
-			if utf8.RuneCountInString(block) > maxMermaidChars {
+			if utf8.RuneCountInString(block) > markup.MaxMermaidChars {
 				t.Errorf("%s: a Mermaid block of %d characters", name, utf8.RuneCountInString(block))
 			}
 		}
@@ -249,15 +234,6 @@ func TestMermaidEscaping(t *testing.T) {
 			if strings.HasPrefix(strings.TrimSpace(line), "p1[") && strings.Count(line, `"`) != 2 {
 				t.Errorf("label with stray quotes: %s", line)
 			}
-		}
-	}
-	for _, tc := range []struct{ in, want string }{
-		{`a "b" [c]`, `a #quot;b#quot; #91;c#93;`},
-		{"x<y>&#z;", "x#lt;y#gt;#amp;#35;z#59;"},
-		{"line\nbreak", "line break"},
-	} {
-		if got := mermaidLabel(tc.in, 60); got != tc.want {
-			t.Errorf("mermaidLabel(%q) = %q, want %q", tc.in, got, tc.want)
 		}
 	}
 	for _, tc := range []struct{ in, want string }{

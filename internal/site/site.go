@@ -21,10 +21,10 @@ import (
 	"strings"
 	"time"
 
-	"github.com/helios-action/helios-action/internal/builtin/kit"
 	"github.com/helios-action/helios-action/internal/bundlefs"
 	"github.com/helios-action/helios-action/internal/ledger"
 	"github.com/helios-action/helios-action/internal/manifest"
+	"github.com/helios-action/helios-action/internal/markup"
 )
 
 // FileName is the page's name at the bundle root.
@@ -149,13 +149,13 @@ func buildPage(root *bundlefs.Dir, m *manifest.Manifest, files []ledger.Entry, o
 	if !m.StartedAt.IsZero() {
 		p.Started = m.StartedAt.UTC().Format(time.RFC3339)
 	}
-	p.Duration = duration(m.DurationMs)
-	var graph []kit.GraphPhase
+	p.Duration = markup.DurationMs(m.DurationMs)
+	var graph []markup.Phase
 	for _, ph := range m.Phases {
-		graph = append(graph, kit.GraphPhase{Name: ph.Name, Needs: ph.Needs, Status: ph.Status})
-		row := phaseRow{Name: ph.Name, Status: ph.Status, Duration: duration(ph.DurationMs), Needs: strings.Join(ph.Needs, ", ")}
+		graph = append(graph, markup.Phase{Name: ph.Name, Needs: ph.Needs, Status: ph.Status})
+		row := phaseRow{Name: ph.Name, Status: ph.Status, Duration: markup.DurationMs(ph.DurationMs), Needs: strings.Join(ph.Needs, ", ")}
 		for _, st := range ph.Steps {
-			sr := stepRow{ID: st.ID, Name: st.Name, Kind: st.Kind, Status: st.Status, Duration: duration(st.DurationMs), Error: st.Error, Log: st.Log}
+			sr := stepRow{ID: st.ID, Name: st.Name, Kind: st.Kind, Status: st.Status, Duration: markup.DurationMs(st.DurationMs), Error: st.Error, Log: st.Log}
 			if sr.Error == "" {
 				// Shown where an error would be: why the step did not run.
 				sr.Error = st.SkipReason
@@ -177,7 +177,7 @@ func buildPage(root *bundlefs.Dir, m *manifest.Manifest, files []ledger.Entry, o
 		p.Phases = append(p.Phases, row)
 	}
 	if len(graph) > 0 {
-		p.Graph = kit.Flowchart(graph)
+		p.Graph = markup.Flowchart(graph)
 	}
 
 	md := newMarkdown()
@@ -231,18 +231,6 @@ func href(name string) string {
 
 // display is a file name as text: invalid UTF-8 shown as U+FFFD.
 func display(name string) string { return strings.ToValidUTF8(name, "\uFFFD") }
-
-func duration(ms int64) string {
-	d := time.Duration(ms) * time.Millisecond
-	switch {
-	case d < time.Second:
-		return fmt.Sprintf("%d ms", ms)
-	case d < time.Minute:
-		return fmt.Sprintf("%.1f s", d.Seconds())
-	default:
-		return d.Round(time.Second).String()
-	}
-}
 
 // Written lists the files Write puts in a bundle.
 func Written() []string { return []string{FileName, MermaidJS, MermaidLicense} }

@@ -1,7 +1,6 @@
 package site
 
 import (
-	"bytes"
 	"context"
 	"crypto/sha256"
 	"flag"
@@ -12,16 +11,14 @@ import (
 	"time"
 
 	"github.com/helios-action/helios-action/internal/bundlefs"
+	"github.com/helios-action/helios-action/internal/golden"
 	"github.com/helios-action/helios-action/internal/ledger"
 	"github.com/helios-action/helios-action/internal/manifest"
 )
 
-var (
-	update = flag.Bool("update", false, "rewrite golden files")
-	// out keeps the sample bundle for a look in a browser:
-	// go test ./internal/site -run Golden -args -out=/tmp/bundle
-	out = flag.String("out", "", "write the sample bundle to this folder too")
-)
+// out keeps the sample bundle for a look in a browser:
+// go test ./internal/site -run Golden -args -out=/tmp/bundle
+var out = flag.String("out", "", "write the sample bundle to this folder too")
 
 // openBundle holds root as the engine does.
 func openBundle(t *testing.T, root string) *bundlefs.Dir {
@@ -129,16 +126,7 @@ func TestWriteGolden(t *testing.T) {
 	if err != nil {
 		t.Fatal(err)
 	}
-	p := filepath.Join("testdata", "index.html")
-	if *update {
-		if err := os.WriteFile(p, page, 0o644); err != nil {
-			t.Fatal(err)
-		}
-	} else if want, err := os.ReadFile(p); err != nil {
-		t.Fatalf("%v (go test -update creates it)", err)
-	} else if !bytes.Equal(page, want) {
-		t.Errorf("index.html differs from testdata/index.html (go test -update rewrites it):\n%s", page)
-	}
+	golden.Assert(t, filepath.Join("testdata", "index.html"), page)
 
 	s := string(page)
 	for _, bad := range []string{"<script>alert", "<img src=x", "javascript:", "<b>not html"} {

@@ -8,7 +8,7 @@ import (
 	"strings"
 
 	"github.com/helios-action/helios-action/internal/engine"
-	"github.com/helios-action/helios-action/internal/mdtext"
+	"github.com/helios-action/helios-action/internal/markup"
 )
 
 // JSON renders the report as indented JSON with a final newline.
@@ -41,32 +41,32 @@ func ReadReport(path string) (*Report, error) {
 func (r *Report) Markdown() []byte {
 	var b bytes.Buffer
 	b.WriteString("# Documentation check\n\n")
-	fmt.Fprintf(&b, "%s, %s checked: ", mdtext.Plural(r.Files, "Markdown file"), mdtext.Plural(r.Links, "relative link"))
+	fmt.Fprintf(&b, "%s, %s checked: ", markup.Plural(r.Files, "Markdown file"), markup.Plural(r.Links, "relative link"))
 	if len(r.Problems) == 0 {
 		b.WriteString("**no problems**.\n")
 	} else {
-		fmt.Fprintf(&b, "**%s**.\n\n", mdtext.Plural(len(r.Problems), "problem"))
+		fmt.Fprintf(&b, "**%s**.\n\n", markup.Plural(len(r.Problems), "problem"))
 		b.WriteString("| Where | Kind | Problem |\n|---|---|---|\n")
 		for _, p := range r.Problems {
-			fmt.Fprintf(&b, "| %s:%d | %s | %s |\n", mdtext.Escape(p.File), p.Line, p.Kind, mdtext.Escape(p.Message))
+			fmt.Fprintf(&b, "| %s:%d | %s | %s |\n", markup.Text(p.File), p.Line, p.Kind, markup.Text(p.Message))
 		}
 	}
 	if len(r.Bundles) > 0 {
 		names := make([]string, len(r.Bundles))
 		for i, d := range r.Bundles {
-			names[i] = mdtext.Escape(d)
+			names[i] = markup.Text(d)
 		}
-		fmt.Fprintf(&b, "\nNot checked: %s holding a helios report bundle (%s).\n", mdtext.Plural(len(r.Bundles), "folder"), strings.Join(names, ", "))
+		fmt.Fprintf(&b, "\nNot checked: %s holding a helios report bundle (%s).\n", markup.Plural(len(r.Bundles), "folder"), strings.Join(names, ", "))
 	}
 	b.WriteString("\n## External links\n\n")
 	if len(r.External) == 0 {
 		b.WriteString("None.\n")
 		return b.Bytes()
 	}
-	fmt.Fprintf(&b, "%s, listed and not fetched.\n\n", mdtext.Plural(len(r.External), "external link"))
+	fmt.Fprintf(&b, "%s, listed and not fetched.\n\n", markup.Plural(len(r.External), "external link"))
 	b.WriteString("| Where | URL |\n|---|---|\n")
 	for _, e := range r.External {
-		fmt.Fprintf(&b, "| %s:%d | %s |\n", mdtext.Escape(e.File), e.Line, mdtext.Escape(e.URL))
+		fmt.Fprintf(&b, "| %s:%d | %s |\n", markup.Text(e.File), e.Line, markup.Text(e.URL))
 	}
 	return b.Bytes()
 }

@@ -3,7 +3,7 @@ package docs
 import (
 	"context"
 	"fmt"
-	"github.com/helios-action/helios-action/internal/mdtext"
+	"github.com/helios-action/helios-action/internal/markup"
 	"path"
 	"path/filepath"
 	"strings"
@@ -178,7 +178,7 @@ func (*Step) Run(ctx context.Context, sc *engine.StepContext) error {
 		fmt.Fprintf(sc.Log, "%s:%d: %s [%s]\n", p.File, p.Line, p.Message, p.Kind)
 	}
 	if len(rep.Problems) > 0 && c.Fail {
-		return fmt.Errorf("%s in the documentation (report: %s.md)", mdtext.Plural(len(rep.Problems), "problem"), report)
+		return fmt.Errorf("%s in the documentation (report: %s.md)", markup.Plural(len(rep.Problems), "problem"), report)
 	}
 	return nil
 }

@@ -13,7 +13,7 @@ import (
 	"encoding/json"
 	"errors"
 	"fmt"
-	"github.com/helios-action/helios-action/internal/mdtext"
+	"github.com/helios-action/helios-action/internal/markup"
 	"io/fs"
 	"os"
 	"path"
@@ -125,7 +125,7 @@ func Build(root string, spec Spec, opts Options) (*Kit, error) {
 	}
 	if spec.Graph && len(opts.Phases) > 0 {
 		k.Phases = opts.Phases
-		k.Graph = Flowchart(opts.Phases)
+		k.Graph = flowchart(opts.Phases)
 	}
 	for _, as := range spec.Artefacts {
 		a, err := buildArtefact(root, as, opts)
@@ -272,9 +272,9 @@ func (k *Kit) JSON() ([]byte, error) {
 // mission or from file names is escaped.
 func (k *Kit) Markdown() []byte {
 	var b bytes.Buffer
-	fmt.Fprintf(&b, "# %s\n\n", mdtext.Escape(k.Title))
+	fmt.Fprintf(&b, "# %s\n\n", markup.Text(k.Title))
 	fmt.Fprintf(&b, "Governance kit %s of mission %s (%s, SHA-256 %s) on network %s.\n",
-		mdtext.Escape(k.Name), mdtext.Escape(k.Mission.Name), mdtext.Escape(k.Mission.File), k.Mission.SHA256, mdtext.Escape(k.Mission.Network))
+		markup.Text(k.Name), markup.Text(k.Mission.Name), markup.Text(k.Mission.File), k.Mission.SHA256, markup.Text(k.Mission.Network))
 	b.WriteString("Volatile files change on every run and are listed by name, without a hash.\n")
 
 	b.WriteString("\n## Artefacts\n\n")
@@ -290,16 +290,16 @@ func (k *Kit) Markdown() []byte {
 			case a.Type == TypeFile:
 				size, sum = strconv.FormatInt(*a.Size, 10), a.SHA256
 			case a.Type == TypeDirectory || a.Type == TypeFiles:
-				typ = fmt.Sprintf("%s, %s", a.Type, mdtext.Plural(len(a.Entries), "file"))
+				typ = fmt.Sprintf("%s, %s", a.Type, markup.Plural(len(a.Entries), "file"))
 			}
 			fmt.Fprintf(&b, "| %s | %s | %s | %s | %s | %s |\n",
-				mdtext.Escape(a.Key), mdtext.Escape(a.Path), typ, size, sum, mdtext.Escape(a.Description))
+				markup.Text(a.Key), markup.Text(a.Path), typ, size, sum, markup.Text(a.Description))
 		}
 		for _, a := range k.Artefacts {
 			if a.Type != TypeDirectory && a.Type != TypeFiles {
 				continue
 			}
-			fmt.Fprintf(&b, "\n### %s: %s\n\n", mdtext.Escape(a.Key), mdtext.Escape(a.Path))
+			fmt.Fprintf(&b, "\n### %s: %s\n\n", markup.Text(a.Key), markup.Text(a.Path))
 			if len(a.Entries) == 0 {
 				b.WriteString("No files.\n")
 				continue
@@ -307,9 +307,9 @@ func (k *Kit) Markdown() []byte {
 			b.WriteString("| Path | Size | SHA-256 |\n|---|---:|---|\n")
 			for _, e := range a.Entries {
 				if e.Volatile {
-					fmt.Fprintf(&b, "| %s |  | volatile |\n", mdtext.Escape(e.Path))
+					fmt.Fprintf(&b, "| %s |  | volatile |\n", markup.Text(e.Path))
 				} else {
-					fmt.Fprintf(&b, "| %s | %d | %s |\n", mdtext.Escape(e.Path), *e.Size, e.SHA256)
+					fmt.Fprintf(&b, "| %s | %d | %s |\n", markup.Text(e.Path), *e.Size, e.SHA256)
 				}
 			}
 		}
@@ -320,7 +320,7 @@ func (k *Kit) Markdown() []byte {
 		b.WriteString("None given.\n")
 	}
 	for _, c := range k.Checklist {
-		fmt.Fprintf(&b, "- [ ] %s\n", mdtext.Escape(c))
+		fmt.Fprintf(&b, "- [ ] %s\n", markup.Text(c))
 	}
 
 	b.WriteString("\n## References\n\n")
@@ -328,7 +328,7 @@ func (k *Kit) Markdown() []byte {
 		b.WriteString("None given.\n")
 	}
 	for _, r := range k.References {
-		fmt.Fprintf(&b, "- [%s](<%s>)\n", mdtext.Escape(r.Title), linkDest(r.URL))
+		fmt.Fprintf(&b, "- [%s](<%s>)\n", markup.Text(r.Title), linkDest(r.URL))
 	}
 
 	if k.Graph != "" {

@@ -229,27 +229,3 @@ func TestMissingArtefactFails(t *testing.T) {
 		t.Fatalf("error = %v", err)
 	}
 }
-
-func TestFlowchart(t *testing.T) {
-	tests := []struct {
-		name   string
-		phases []GraphPhase
-		want   string
-	}{
-		{"edges from needs", []GraphPhase{{Name: "prep"}, {Name: "plan", Needs: []string{"prep"}}},
-			"flowchart LR\n  p1[\"prep\"]\n  p2[\"plan\"]\n  p1 --> p2\n"},
-		{"labels escaped", []GraphPhase{{Name: `a "b" <c> #d`}},
-			"flowchart LR\n  p1[\"a #34;b#34; #60;c#62; #35;d\"]\n"},
-		{"status classes", []GraphPhase{{Name: "a", Status: "success"}, {Name: "b", Status: "failure"}, {Name: "c", Status: "success"}},
-			"flowchart LR\n  p1[\"a\"]\n  p2[\"b\"]\n  p3[\"c\"]\n" +
-				"  classDef success fill:#dafbe1,stroke:#1a7f37,color:#1f2328\n  class p1,p3 success\n" +
-				"  classDef failure fill:#ffebe9,stroke:#cf222e,color:#1f2328\n  class p2 failure\n"},
-	}
-	for _, tt := range tests {
-		t.Run(tt.name, func(t *testing.T) {
-			if got := Flowchart(tt.phases); got != tt.want {
-				t.Errorf("got:\n%s\nwant:\n%s", got, tt.want)
-			}
-		})
-	}
-}
