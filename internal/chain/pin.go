@@ -8,14 +8,12 @@ import (
 
 	"github.com/ethereum/go-ethereum/common"
 	"github.com/ethereum/go-ethereum/common/hexutil"
-	"github.com/ethereum/go-ethereum/rpc"
 )
 
-// blockHashParam is the EIP-1898 block parameter. It is spelled out because
-// go-ethereum's rpc.BlockNumberOrHash marshals to the bare hash, dropping
-// requireCanonical, and ethclient's …AtHash calls send it as false: a node
-// would then still answer from the pinned block after a reorg left it on a
-// side chain.
+// blockHashParam is the EIP-1898 block parameter, with requireCanonical
+// set: without it (go-ethereum's rpc.BlockNumberOrHash marshals to the bare
+// hash, and ethclient's …AtHash calls send it as false) a node would still
+// answer from the pinned block after a reorg left it on a side chain.
 type blockHashParam struct {
 	BlockHash        common.Hash `json:"blockHash"`
 	RequireCanonical bool        `json:"requireCanonical"`
@@ -75,15 +73,15 @@ func (c *Client) readRaw(ctx context.Context, result any, call string, addr comm
 	cctx, cancel := c.callContext(ctx)
 	defer cancel()
 	params := append(append(make([]any, 0, len(args)+1), args...), block)
-	if raw = c.rpc.CallContext(cctx, result, method, params...); raw != nil {
+	if raw = c.rpc.call(cctx, result, method, params...); raw != nil {
 		return raw, c.classify(cctx, call, addr, raw)
 	}
 	return nil, nil
 }
 
 func isInvalidParams(err error) bool {
-	var re rpc.Error
-	return errors.As(err, &re) && re.ErrorCode() == invalidParams
+	var re *rpcError
+	return errors.As(err, &re) && re.Code == invalidParams
 }
 
 // replacedWords are how nodes say a block hash names no canonical block:
@@ -94,7 +92,7 @@ func isInvalidParams(err error) bool {
 var replacedWords = []string{"header not found", "header for hash not found", "block not found", "unknown block", "not currently canonical", "not canonical", "invalid block hash"}
 
 func replaced(err error) bool {
-	var re rpc.Error
+	var re *rpcError
 	if !errors.As(err, &re) {
 		return false
 	}
