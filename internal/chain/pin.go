@@ -10,10 +10,11 @@ import (
 	"github.com/ethereum/go-ethereum/common/hexutil"
 )
 
-// blockHashParam is the EIP-1898 block parameter, with requireCanonical
-// set: without it (go-ethereum's rpc.BlockNumberOrHash marshals to the bare
-// hash, and ethclient's …AtHash calls send it as false) a node would still
-// answer from the pinned block after a reorg left it on a side chain.
+// blockHashParam is the EIP-1898 block parameter. It is spelled out because
+// go-ethereum's rpc.BlockNumberOrHash marshals to the bare hash, dropping
+// requireCanonical, and ethclient's …AtHash calls send it as false: a node
+// would then still answer from the pinned block after a reorg left it on a
+// side chain.
 type blockHashParam struct {
 	BlockHash        common.Hash `json:"blockHash"`
 	RequireCanonical bool        `json:"requireCanonical"`
