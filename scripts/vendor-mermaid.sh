@@ -2,7 +2,12 @@
 # Fetches Mermaid's UMD build for the browsable bundle (index.html) from the
 # npm registry and stores it, with its licence, in internal/site/assets/,
 # where go:embed puts it into the helios binary. Run it to change the pinned
-# version, then commit both files. It needs npm and tar.
+# version, then commit the four files. It needs npm, tar, gzip and sha256sum.
+#
+# The script is stored gzipped (mermaid.min.js.gz: 3.4 MiB are 0.9 MiB so)
+# and helios inflates it when it writes a bundle; mermaid.min.js.sha256
+# records the npm package's bytes, which the bundles get and the tests
+# check.
 #
 # The UMD build (dist/mermaid.min.js) is a classic script that defines the
 # global `mermaid`: ES modules do not load from file://, and the bundle is
@@ -27,8 +32,15 @@ tail -c 200 "$tmp/package/dist/mermaid.min.js" | grep -q 'globalThis\["mermaid"\
   { echo "vendor-mermaid: mermaid@$version dist/mermaid.min.js does not define the global mermaid" >&2; exit 1; }
 
 mkdir -p "$dest"
-cp "$tmp/package/dist/mermaid.min.js" "$dest/mermaid.min.js"
+# -n: no name or time in the header, so the same input gives the same file.
+gzip -9 -n -c "$tmp/package/dist/mermaid.min.js" > "$dest/mermaid.min.js.gz"
+(cd "$tmp/package/dist" && sha256sum mermaid.min.js) > "$dest/mermaid.min.js.sha256"
+gzip -d -c "$dest/mermaid.min.js.gz" | sha256sum -c <(sed 's/ mermaid\.min\.js$/ -/' "$dest/mermaid.min.js.sha256") >/dev/null ||
+  { echo "vendor-mermaid: mermaid.min.js.gz does not inflate to mermaid.min.js" >&2; exit 1; }
+rm -f "$dest/mermaid.min.js" # the uncompressed copy of older versions of this script
 cp "$tmp/package/LICENSE" "$dest/mermaid.LICENSE"
 printf '%s\n' "$version" > "$dest/mermaid.version"
 echo "vendor-mermaid: mermaid@$version → $dest"
-(cd "$dest" && sha256sum mermaid.min.js mermaid.LICENSE && wc -c mermaid.min.js)
+cat "$dest/mermaid.min.js.sha256"
+(cd "$dest" && sha256sum mermaid.LICENSE)
+echo "mermaid.min.js: $(wc -c < "$tmp/package/dist/mermaid.min.js") bytes, $(wc -c < "$dest/mermaid.min.js.gz") gzipped"

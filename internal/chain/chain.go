@@ -23,8 +23,6 @@ import (
 
 	"github.com/ethereum/go-ethereum/common"
 	"github.com/ethereum/go-ethereum/common/hexutil"
-	"github.com/ethereum/go-ethereum/ethclient"
-	"github.com/ethereum/go-ethereum/rpc"
 )
 
 // DefaultTimeout bounds each JSON-RPC request; upstream's token check gives
@@ -69,8 +67,7 @@ const (
 
 // Client reads one endpoint at one pinned block.
 type Client struct {
-	rpc     *rpc.Client
-	eth     *ethclient.Client
+	rpc     *rpcClient
 	timeout time.Duration
 	pin     Pin
 	block   *big.Int
@@ -104,15 +101,15 @@ func open(ctx context.Context, url string, timeout time.Duration, retry retryPol
 	if timeout <= 0 {
 		timeout = DefaultTimeout
 	}
-	rc, err := rpc.DialOptions(ctx, url, rpc.WithHTTPClient(&http.Client{Transport: newRetryTransport(retry)}))
+	rc, err := dialHTTP(url, newRetryTransport(retry))
 	if err != nil {
 		// The URL is left out: it may hold an API key.
 		return nil, &Error{Kind: RPCDown, Msg: "cannot use the RPC endpoint: " + scrub(err)}
 	}
-	c := &Client{rpc: rc, eth: ethclient.NewClient(rc), timeout: timeout, code: &codeCache{has: map[common.Address]bool{}}, mode: new(atomic.Int32)}
+	c := &Client{rpc: rc, timeout: timeout, code: &codeCache{has: map[common.Address]bool{}}, mode: new(atomic.Int32)}
 	id, err := c.chainID(ctx)
 	if err != nil {
-		rc.Close()
+		rc.close()
 		return nil, err
 	}
 	var head struct {
@@ -121,14 +118,13 @@ func open(ctx context.Context, url string, timeout time.Duration, retry retryPol
 	}
 	cctx, cancel := c.callContext(ctx)
 	defer cancel()
-	// The raw block rather than ethclient's header, whose hash is recomputed
-	// locally and so depends on the node's header fields.
-	if err := rc.CallContext(cctx, &head, "eth_getBlockByNumber", "latest", false); err != nil {
-		rc.Close()
+	// The raw block's own hash, not one recomputed from its header fields.
+	if err := rc.call(cctx, &head, "eth_getBlockByNumber", "latest", false); err != nil {
+		rc.close()
 		return nil, c.classify(cctx, "eth_getBlockByNumber", common.Address{}, err)
 	}
 	if head.Number == nil || head.Hash == nil {
-		rc.Close()
+		rc.close()
 		return nil, &Error{Kind: Malformed, Call: "eth_getBlockByNumber", Msg: "the latest block has no number or hash"}
 	}
 	c.block = new(big.Int).Set(head.Number.ToInt())
@@ -148,7 +144,7 @@ func (c *Client) WithTimeout(d time.Duration) *Client {
 }
 
 // Close releases the connection.
-func (c *Client) Close() { c.rpc.Close() }
+func (c *Client) Close() { c.rpc.close() }
 
 // Pin is the block the client reads at.
 func (c *Client) Pin() Pin { return c.pin }
@@ -170,10 +166,11 @@ func (c *Client) CheckChainID(want uint64, network string) error {
 func (c *Client) chainID(ctx context.Context) (uint64, error) {
 	cctx, cancel := c.callContext(ctx)
 	defer cancel()
-	id, err := c.eth.ChainID(cctx)
-	if err != nil {
+	var raw hexutil.Big
+	if err := c.rpc.call(cctx, &raw, "eth_chainId"); err != nil {
 		return 0, c.classify(cctx, "eth_chainId", common.Address{}, err)
 	}
+	id := raw.ToInt()
 	if !id.IsUint64() {
 		return 0, &Error{Kind: Malformed, Call: "eth_chainId", Msg: "chain id out of range: " + id.String()}
 	}
@@ -213,7 +210,7 @@ func (c *Client) Call(ctx context.Context, addr common.Address, m *Method, args 
 	if err != nil {
 		return nil, &Error{Kind: BadArgs, Call: m.Sig, Addr: addr, Msg: err.Error()}
 	}
-	// The call object ethclient's CallContract sends.
+	// The call object go-ethereum's ethclient sends for CallContract.
 	arg := map[string]any{"from": common.Address{}, "to": &addr, "input": hexutil.Bytes(data)}
 	var out hexutil.Bytes
 	if err := c.pinned(ctx, &out, m.Sig, addr, "eth_call", arg); err != nil {
@@ -251,9 +248,8 @@ func (c *Client) callContext(ctx context.Context) (context.Context, context.Canc
 // kind, without the endpoint's URL.
 func (c *Client) classify(ctx context.Context, call string, addr common.Address, err error) error {
 	e := &Error{Call: call, Addr: addr}
-	var de rpc.DataError
-	var he rpc.HTTPError
-	var re rpc.Error
+	var re *rpcError
+	var he *httpStatusError
 	var ge *gaveUpError
 	switch {
 	case errors.Is(ctx.Err(), context.Canceled) || (ctx.Err() == nil && errors.Is(err, context.Canceled)):
@@ -271,15 +267,12 @@ func (c *Client) classify(ctx context.Context, call string, addr common.Address,
 		if ge.status == http.StatusTooManyRequests {
 			e.Kind = RateLimited
 		}
-	case errors.As(err, &de) && isRevert(err, de):
-		e.Kind, e.Msg = Revert, revertMessage(ctx, err)
+	case errors.As(err, &re) && isRevert(re):
+		e.Kind, e.Msg = Revert, revertMessage(ctx, re)
 	case errors.As(err, &he):
 		e.Kind, e.Msg = RPCDown, fmt.Sprintf("the RPC endpoint answered HTTP %d", he.StatusCode)
 	case errors.As(err, &re):
-		e.Kind, e.Msg = RPC, fmt.Sprintf("JSON-RPC error %d: %s", re.ErrorCode(), re.Error())
-		if strings.Contains(strings.ToLower(re.Error()), "revert") {
-			e.Kind, e.Msg = Revert, revertMessage(ctx, err)
-		}
+		e.Kind, e.Msg = RPC, fmt.Sprintf("JSON-RPC error %d: %s", re.Code, re.Error())
 	case isTransport(err):
 		e.Kind, e.Msg = RPCDown, "the RPC endpoint is unreachable: "+scrub(err)
 	default:

@@ -9,7 +9,6 @@ import (
 	"syscall"
 
 	"github.com/ethereum/go-ethereum/common"
-	"github.com/ethereum/go-ethereum/rpc"
 )
 
 // Kind says what went wrong with a chain read.
@@ -97,15 +96,14 @@ func scrub(err error) string {
 // older Nethermind only in `data` ("Reverted 0x…", or "err: 0x… (supplied
 // gas …)" under "VM execution error."), and Hardhat 2 may put the revert
 // data in a `data` object under a generic message.
-func isRevert(err error, de rpc.DataError) bool {
-	var re rpc.Error
-	if errors.As(err, &re) && re.ErrorCode() == 3 {
+func isRevert(re *rpcError) bool {
+	if re.Code == 3 {
 		return true
 	}
-	if strings.Contains(strings.ToLower(err.Error()), "revert") {
+	if strings.Contains(strings.ToLower(re.Error()), "revert") {
 		return true
 	}
-	switch d := de.ErrorData().(type) {
+	switch d := re.Data.(type) {
 	case string:
 		return strings.Contains(strings.ToLower(d), "revert") || hexAfter.MatchString(d)
 	case map[string]any:

@@ -18,7 +18,7 @@ func Unanswered(err error) bool {
 	return false
 }
 
-// notJSONRPC reports whether err is go-ethereum failing to decode an HTTP
+// notJSONRPC reports whether err is the client failing to decode an HTTP
 // 200 answer: a truncated or empty body, or one that is not JSON of the
 // JSON-RPC shape, or longer than helios reads.
 func notJSONRPC(err error) bool {

@@ -8,7 +8,6 @@ import (
 
 	"github.com/ethereum/go-ethereum/common"
 	"github.com/ethereum/go-ethereum/common/hexutil"
-	"github.com/ethereum/go-ethereum/rpc"
 )
 
 // blockHashParam is the EIP-1898 block parameter. It is spelled out because
@@ -75,15 +74,15 @@ func (c *Client) readRaw(ctx context.Context, result any, call string, addr comm
 	cctx, cancel := c.callContext(ctx)
 	defer cancel()
 	params := append(append(make([]any, 0, len(args)+1), args...), block)
-	if raw = c.rpc.CallContext(cctx, result, method, params...); raw != nil {
+	if raw = c.rpc.call(cctx, result, method, params...); raw != nil {
 		return raw, c.classify(cctx, call, addr, raw)
 	}
 	return nil, nil
 }
 
 func isInvalidParams(err error) bool {
-	var re rpc.Error
-	return errors.As(err, &re) && re.ErrorCode() == invalidParams
+	var re *rpcError
+	return errors.As(err, &re) && re.Code == invalidParams
 }
 
 // replacedWords are how nodes say a block hash names no canonical block:
@@ -94,7 +93,7 @@ func isInvalidParams(err error) bool {
 var replacedWords = []string{"header not found", "header for hash not found", "block not found", "unknown block", "not currently canonical", "not canonical", "invalid block hash"}
 
 func replaced(err error) bool {
-	var re rpc.Error
+	var re *rpcError
 	if !errors.As(err, &re) {
 		return false
 	}

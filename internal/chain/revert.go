@@ -2,7 +2,6 @@ package chain
 
 import (
 	"context"
-	"errors"
 	"fmt"
 	"math/big"
 	"regexp"
@@ -12,7 +11,6 @@ import (
 
 	"github.com/ethereum/go-ethereum/accounts/abi"
 	"github.com/ethereum/go-ethereum/common/hexutil"
-	"github.com/ethereum/go-ethereum/rpc"
 )
 
 // maxReason bounds a decoded revert string: it comes from a contract, so
@@ -83,19 +81,16 @@ func knownErrors(ctx context.Context) Errors {
 
 // revertMessage is the text of a revert: the decoded revert data when the
 // node sent any, else what its message says. It never holds the endpoint.
-func revertMessage(ctx context.Context, err error) string {
-	if data, ok := revertData(err); ok {
+func revertMessage(ctx context.Context, re *rpcError) string {
+	if data, ok := revertData(re); ok {
 		return decodeRevert(data, knownErrors(ctx))
 	}
 	// No data: an older node that says only "execution reverted" or
 	// "execution reverted: reason" (the reason already decoded by the node).
-	var re rpc.Error
-	if errors.As(err, &re) {
-		msg := re.Error()
-		if i := strings.Index(strings.ToLower(msg), "reverted:"); i >= 0 {
-			if reason := strings.TrimSpace(msg[i+len("reverted:"):]); reason != "" {
-				return "reverted: " + sanitize(reason)
-			}
+	msg := re.Error()
+	if i := strings.Index(strings.ToLower(msg), "reverted:"); i >= 0 {
+		if reason := strings.TrimSpace(msg[i+len("reverted:"):]); reason != "" {
+			return "reverted: " + sanitize(reason)
 		}
 	}
 	return "reverted (the node sent no revert data)"
@@ -108,14 +103,11 @@ var hexAfter = regexp.MustCompile(`(?i)(?:reverted|err:|return data:)\s*(0x[0-9a
 
 // revertData finds the revert data in a node's error answer; ok is false
 // when the answer carries none (which is not the same as empty data).
-func revertData(err error) (data []byte, ok bool) {
-	var de rpc.DataError
-	if errors.As(err, &de) {
-		if b, ok := dataOf(de.ErrorData()); ok {
-			return b, true
-		}
+func revertData(re *rpcError) (data []byte, ok bool) {
+	if b, ok := dataOf(re.Data); ok {
+		return b, true
 	}
-	return hexIn(err.Error())
+	return hexIn(re.Error())
 }
 
 // dataOf reads an error's `data` member: geth, anvil, Erigon and newer

@@ -11,7 +11,6 @@ package site
 
 import (
 	"bytes"
-	_ "embed"
 	"encoding/hex"
 	"fmt"
 	"html/template"
@@ -29,18 +28,6 @@ import (
 
 // FileName is the page's name at the bundle root.
 const FileName = "index.html"
-
-// Mermaid's UMD build and its licence, fetched by scripts/vendor-mermaid.sh.
-// A classic script rather than the ES module build: browsers do not load
-// modules from file:// URLs.
-var (
-	//go:embed assets/mermaid.min.js
-	mermaidJS []byte
-	//go:embed assets/mermaid.LICENSE
-	mermaidLicense []byte
-	//go:embed assets/mermaid.version
-	mermaidVersion string
-)
 
 // Asset names in the bundle.
 const (
@@ -89,10 +76,14 @@ func Write(root *bundlefs.Dir, m *manifest.Manifest, entries []ledger.Entry, opt
 		}
 		files = append(files, e)
 	}
+	js, err := mermaidJS()
+	if err != nil {
+		return err
+	}
 	for _, a := range []struct {
 		name string
 		b    []byte
-	}{{MermaidJS, mermaidJS}, {MermaidLicense, mermaidLicense}} {
+	}{{MermaidJS, js}, {MermaidLicense, mermaidLicense}} {
 		if err := root.WriteFile(a.name, a.b, 0o644); err != nil {
 			return err // it names the file
 		}
