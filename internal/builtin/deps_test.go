@@ -8,7 +8,8 @@ import (
 
 // TestActionDoesNotImportTheSimulatedBackend keeps the production binary
 // free of go-ethereum's simulated backend (and so of the dev chain): it
-// would add about 30 MB. The chain built-ins use ethclient over JSON-RPC.
+// would add about 30 MB. The chain client speaks JSON-RPC itself
+// (internal/chain), and scripts/size-action.sh bounds the whole binary.
 func TestActionDoesNotImportTheSimulatedBackend(t *testing.T) {
 	if _, err := exec.LookPath("go"); err != nil {
 		t.Skip("the go command is not on PATH")

@@ -31,7 +31,7 @@ const (
 	// maxRequestBody bounds the request body kept to send again; helios's
 	// requests are a few hundred bytes, so anything larger goes once.
 	maxRequestBody = 1 << 20
-	// maxResponseBody bounds what is read of an answer. go-ethereum's client
+	// maxResponseBody bounds what is read of an answer. Many clients
 	// reads answers without a bound; its server refuses bodies over
 	// defaultBodyLimit = 5 * 1024 * 1024, the size taken here, far above
 	// what eth_getCode of a 24 KiB contract (EIP-170) or a block without its
