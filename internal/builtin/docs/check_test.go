@@ -2,7 +2,6 @@ package docs
 
 import (
 	"context"
-	"flag"
 	"fmt"
 	"os"
 	"path/filepath"
@@ -11,30 +10,11 @@ import (
 	"testing"
 
 	"github.com/helios-action/helios-action/internal/engine"
+	"github.com/helios-action/helios-action/internal/golden"
 )
-
-var update = flag.Bool("update", false, "rewrite golden files")
 
 // fixture is the docs tree with every kind of good and broken link.
 const fixture = "../../../testdata/docs"
-
-func golden(t *testing.T, name string, got []byte) {
-	t.Helper()
-	p := filepath.Join("testdata", name)
-	if *update {
-		if err := os.WriteFile(p, got, 0o644); err != nil {
-			t.Fatal(err)
-		}
-		return
-	}
-	want, err := os.ReadFile(p)
-	if err != nil {
-		t.Fatalf("%v (run go test -update to create it)", err)
-	}
-	if string(got) != string(want) {
-		t.Errorf("%s differs from the golden file (go test -update rewrites it):\n--- got\n%s\n--- want\n%s", name, got, want)
-	}
-}
 
 func TestCheckFixtureGolden(t *testing.T) {
 	rep, err := Check(context.Background(), Options{Root: fixture})
@@ -45,8 +25,8 @@ func TestCheckFixtureGolden(t *testing.T) {
 	if err != nil {
 		t.Fatal(err)
 	}
-	golden(t, "fixture-report.json", js)
-	golden(t, "fixture-report.md", rep.Markdown())
+	golden.Assert(t, filepath.Join("testdata", "fixture-report.json"), js)
+	golden.Assert(t, filepath.Join("testdata", "fixture-report.md"), rep.Markdown())
 }
 
 func TestGitHubSlugs(t *testing.T) {

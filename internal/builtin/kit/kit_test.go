@@ -4,7 +4,6 @@ import (
 	"bytes"
 	"context"
 	"encoding/json"
-	"flag"
 	"os"
 	"path/filepath"
 	"strings"
@@ -14,28 +13,9 @@ import (
 
 	"github.com/helios-action/helios-action/internal/bundlefs"
 	"github.com/helios-action/helios-action/internal/engine"
+	"github.com/helios-action/helios-action/internal/golden"
 	"github.com/helios-action/helios-action/internal/mission"
 )
-
-var update = flag.Bool("update", false, "rewrite golden files")
-
-func golden(t *testing.T, name string, got []byte) {
-	t.Helper()
-	p := filepath.Join("testdata", name)
-	if *update {
-		if err := os.WriteFile(p, got, 0o644); err != nil {
-			t.Fatal(err)
-		}
-		return
-	}
-	want, err := os.ReadFile(p)
-	if err != nil {
-		t.Fatalf("%v (run go test -update to create it)", err)
-	}
-	if !bytes.Equal(got, want) {
-		t.Errorf("%s differs from the golden file (go test -update rewrites it):\n--- got\n%s\n--- want\n%s", name, got, want)
-	}
-}
 
 // bundle writes a report root as the phases before a kit leave it.
 func bundle(t *testing.T) string {
@@ -154,8 +134,8 @@ func TestRunGolden(t *testing.T) {
 		return string(js), string(md)
 	}
 	js, md := run()
-	golden(t, "kit.json", []byte(js))
-	golden(t, "kit.md", []byte(md))
+	golden.Assert(t, filepath.Join("testdata", "kit.json"), []byte(js))
+	golden.Assert(t, filepath.Join("testdata", "kit.md"), []byte(md))
 
 	// A rerun after the volatile files changed gives the same bytes.
 	if err := os.WriteFile(filepath.Join(root, "asi-takeoff", "logs", "rehearsal.log"), []byte("took 15ms\n"), 0o644); err != nil {
