@@ -1,6 +1,6 @@
 #!/usr/bin/env bash
 # mermaid-check.sh: render every ```mermaid block of the report golden files
-# (internal/report/testdata/*.md) with the real Mermaid, through mermaid-cli
+# (internal/report/testdata/*.md) and of docs/architecture.md with the real Mermaid, through mermaid-cli
 # from npm and Debian's chromium, and fail on any block that does not render.
 #
 #   scripts/mermaid-check.sh                 # the golden files
@@ -37,7 +37,7 @@ if [[ $# -gt 0 ]]; then
 	files=("$@")
 else
 	shopt -s nullglob
-	files=("$repo"/internal/report/testdata/*.md)
+	files=("$repo"/internal/report/testdata/*.md "$repo"/docs/architecture.md)
 fi
 if [[ ${#files[@]} -eq 0 ]]; then
 	say "no Markdown files to check"
