@@ -20,6 +20,10 @@ var (
 
 const durationMsg = `must be a duration such as "90s" or "10m"`
 
+// dayRE matches a duration written with days, which Go's durations do not
+// have, such as "1d" or "2d12h".
+var dayRE = regexp.MustCompile(`^[0-9.]+d`)
+
 // Keys each mapping accepts, in the order the documentation lists them; the
 // order is also the one unknown-key suggestions are tried in.
 var (
@@ -349,6 +353,13 @@ func (p *parser) unknownKey(e entry, what string, known []string) {
 	hint := ""
 	if s, ok := synonyms[strings.ToLower(e.name)]; ok && contains(known, s) {
 		hint = s
+		// Actions' "timeout-minutes: 30" is "timeout: 30m" here: say so
+		// whole, or the next run says a number needs a unit.
+		if s == "timeout" && typeName(e.val) == "number" {
+			if _, err := time.ParseDuration(e.val.Value + "m"); err == nil {
+				hint = "timeout: " + e.val.Value + "m"
+			}
+		}
 	} else {
 		hint = suggest(e.name, known)
 	}
@@ -421,7 +432,11 @@ func (p *parser) duration(e entry) (time.Duration, bool) {
 	}
 	d, err := time.ParseDuration(v.Value)
 	if err != nil {
-		p.errAt(v, KindValue, "%s %s, got %s", quote(e.name), durationMsg, quote(v.Value))
+		if dayRE.MatchString(v.Value) {
+			p.errAt(v, KindValue, `%s %s, got %s; there is no unit "d": use "24h" for a day`, quote(e.name), durationMsg, quote(v.Value))
+		} else {
+			p.errAt(v, KindValue, "%s %s, got %s", quote(e.name), durationMsg, quote(v.Value))
+		}
 		return 0, false
 	}
 	if d <= 0 {

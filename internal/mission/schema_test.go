@@ -361,6 +361,7 @@ func TestValueForms(t *testing.T) {
 		{name: "a number", key: "timeout", value: "90", wantErr: `got the number 90; add a unit`},
 		{name: "a float", key: "timeout", value: "1.5", wantErr: `got the number 1.5; add a unit`},
 		{name: "a word", key: "timeout", value: "ten", wantErr: `got "ten"`},
+		{name: "days", key: "timeout", value: "1d", wantErr: `there is no unit "d": use "24h" for a day`},
 		{name: "upper-case unit", key: "timeout", value: "5M", wantErr: `got "5M"`},
 		{name: "space inside", key: "timeout", value: `"5 m"`, wantErr: `got "5 m"`},
 		{name: "clock time", key: "timeout", value: "1:30", wantErr: `got "1:30"`},
@@ -371,6 +372,7 @@ func TestValueForms(t *testing.T) {
 		{name: "null", key: "timeout", value: "~", wantErr: `got null`},
 		{name: "overflow", key: "timeout", value: "9999999999h", wantErr: `got "9999999999h"`, parserOnly: true},
 		{name: "under a nanosecond", key: "timeout", value: "0.5ns", wantErr: `must be positive`, parserOnly: true},
+		{name: "Actions' timeout-minutes", key: "timeout-minutes", value: "30", wantErr: `unknown key "timeout-minutes" in step (did you mean "timeout: 30m"?)`},
 		{name: "timeout-minutes not a number", key: "timeout-minutes", value: "soon", wantErr: `unknown key "timeout-minutes" in step (did you mean "timeout"?)`},
 
 		// Shells: GitHub Actions' names on Linux, or a command with {0}.
