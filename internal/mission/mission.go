@@ -184,10 +184,13 @@ func (s *Step) ShellCommand() string {
 }
 
 // ShellWords splits a shell command into the words of its argv. It is
-// split at white space only: Parse refuses quotes and backslashes in
-// "shell", so that no word means something other than what it shows.
+// split at ASCII white space only (what the schema's \s matches): Parse
+// refuses quotes and backslashes in "shell", so that no word means
+// something other than what it shows.
 func ShellWords(command string) []string {
-	return strings.Fields(command)
+	return strings.FieldsFunc(command, func(r rune) bool {
+		return r == ' ' || r == '\t' || r == '\n' || r == '\r' || r == '\f'
+	})
 }
 
 // CollectSpec copies files from the workspace into the report.
