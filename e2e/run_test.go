@@ -70,11 +70,13 @@ func TestExampleMission(t *testing.T) {
 	if st.ExitCode == nil || *st.ExitCode != 0 || st.Log != "logs/plan/asi-takeoff-rehearsal.log" || len(st.LogSHA256) != 64 {
 		t.Errorf("receipt %+v", st)
 	}
-	if !slices.Equal(st.Command, []string{"sh", "-e", "-c", "sh scripts/rehearse.sh asi-takeoff .helios-work/asi-takeoff"}) {
-		t.Errorf("argv %q", st.Command)
+	// The default shell, as GitHub Actions' on Linux: the script goes to a
+	// file, {0}, run with bash -e.
+	if !slices.Equal(st.Command, []string{"bash", "-e", "{0}"}) || st.Script != "sh scripts/rehearse.sh asi-takeoff .helios-work/asi-takeoff" {
+		t.Errorf("argv %q, script %q", st.Command, st.Script)
 	}
 	log := readFile(t, filepath.Join(root, st.Log))
-	for _, want := range []string{"# plan / asi-takeoff rehearsal\n", "Command: sh -e -c 'sh scripts/rehearse.sh asi-takeoff .helios-work/asi-takeoff'\n", "Exit code: 0\n", "Duration: ", "## Output\n", "rehearsal asi-takeoff complete\n"} {
+	for _, want := range []string{"# plan / asi-takeoff rehearsal\n", "Run: sh scripts/rehearse.sh asi-takeoff .helios-work/asi-takeoff\nShell: bash -e {0}\n", "Exit code: 0\n", "Duration: ", "## Output\n", "rehearsal asi-takeoff complete\n"} {
 		if !strings.Contains(log, want) {
 			t.Errorf("log lacks %q:\n%s", want, log)
 		}

@@ -4,7 +4,6 @@ import (
 	"context"
 	"encoding/hex"
 	"errors"
-	"flag"
 	"fmt"
 	"io/fs"
 	"os"
@@ -27,7 +26,7 @@ func unreadableLedger(err error) bool {
 }
 
 func (c *Command) dirArg(name string, args []string) (string, error) {
-	fset := flag.NewFlagSet(name, flag.ContinueOnError)
+	fset := newFlags(name)
 	pos, err := parse(fset, args)
 	if err != nil {
 		return "", err
@@ -111,10 +110,10 @@ func (c *Command) diff(ctx context.Context, args []string) error {
 	var format string
 	var failOnDrift bool
 	var maxFiles int
-	fset := flag.NewFlagSet("diff", flag.ContinueOnError)
-	fset.StringVar(&format, "format", "text", "text, markdown or json")
-	fset.BoolVar(&failOnDrift, "fail-on-drift", false, "exit 1 when anything but volatile files changed")
-	fset.IntVar(&maxFiles, "max-files", 1000, "files listed per kind of change; -1 lists all")
+	fset := newFlags("diff")
+	fset.StringVar(&format, "format", "text", "output `FORMAT`: text, markdown or json (default text)")
+	fset.BoolVar(&failOnDrift, "fail-on-drift", false, "exit 1 when a file other than the volatile ones was added, removed or changed")
+	fset.IntVar(&maxFiles, "max-files", 1000, "list at most `N` files per kind of change; -1 lists all (default 1000)")
 	pos, err := parse(fset, args)
 	if err != nil {
 		return err
@@ -141,7 +140,7 @@ func (c *Command) diff(ctx context.Context, args []string) error {
 		if ctx.Err() == nil && unreadableLedger(err) {
 			// The bundles are at fault, not the tool: exit 1 like a
 			// bundle that does not verify.
-			return &exitError{exitcode.Failure, err}
+			return &exitError{code: exitcode.Failure, err: err}
 		}
 		return err
 	}

@@ -8,16 +8,15 @@ import (
 	"errors"
 	"flag"
 	"fmt"
-	"github.com/helios-action/helios-action/internal/site"
 	"io"
 	"os"
 	"path/filepath"
-	"strings"
 
 	"github.com/helios-action/helios-action/internal/action"
 	"github.com/helios-action/helios-action/internal/engine"
 	"github.com/helios-action/helios-action/internal/exitcode"
 	"github.com/helios-action/helios-action/internal/mission"
+	"github.com/helios-action/helios-action/internal/site"
 )
 
 // Command is one invocation of helios, with everything it touches of the
@@ -46,6 +45,9 @@ Usage:
   helios diff   OLD NEW [--format text|markdown|json] [--fail-on-drift] [--max-files N]
   helios action                                  the GitHub Action's entrypoint (reads INPUT_*; see action.yml)
   helios version
+  helios help [COMMAND]                          this text, or a command's usage and flags
+
+"helios COMMAND --help" prints that command's usage and flags.
 
 Without --mission, helios runs ./helios.yml when it exists, else the built-in
 Helios Omniversal Symphony drill (see "helios plan"). A relative --mission is
@@ -64,16 +66,32 @@ func (c *Command) Main(ctx context.Context, args []string) int {
 		fmt.Fprint(c.Stderr, usage)
 		return exitcode.Usage
 	}
-	sub, rest := args[1], args[2:]
-	var err error
+	sub := args[1]
 	switch sub {
+	case "-h", "-help", "--help":
+		sub = "help"
+	case "--version":
+		sub = "version"
+	}
+	err := c.dispatch(ctx, sub, args[2:])
+	var ee *exitError
+	if _, known := verbs[sub]; known && sub != "help" && errors.As(err, &ee) && ee.code == exitcode.Usage {
+		ee.verb = sub
+	}
+	return c.exit(err)
+}
+
+// dispatch runs one verb. Each parses its flags before it does anything
+// else, so that --help never runs the verb.
+func (c *Command) dispatch(ctx context.Context, verb string, args []string) error {
+	switch verb {
 	case "run":
-		err = c.run(ctx, rest)
+		return c.run(ctx, args)
 	case "action":
-		if len(rest) > 0 {
-			return c.exit(usageErrorf("action takes no arguments: it reads the action's inputs (INPUT_*)"))
+		if err := noArgs(verb, args, "it reads the action's inputs (INPUT_*)"); err != nil {
+			return err
 		}
-		return action.Main(ctx, action.Env{
+		code := action.Main(ctx, action.Env{
 			Getenv:       c.Getenv,
 			Environ:      c.Environ,
 			Stdout:       c.Stdout,
@@ -83,40 +101,70 @@ func (c *Command) Main(ctx context.Context, args []string) int {
 			BeforeLedger: IndexPage,
 			Reserved:     site.Written(),
 		})
+		if code == exitcode.OK {
+			return nil
+		}
+		// The action has reported why, in its own annotations.
+		return &exitError{code: code}
 	case "plan":
-		err = c.plan(rest)
+		return c.plan(args)
 	case "digest":
-		err = c.digest(ctx, rest)
+		return c.digest(ctx, args)
 	case "verify":
-		err = c.verify(ctx, rest)
+		return c.verify(ctx, args)
 	case "diff":
-		err = c.diff(ctx, rest)
-	case "version", "--version":
-		fmt.Fprintf(c.Stdout, "helios %s\n", c.Version)
-	case "help", "-h", "--help":
-		fmt.Fprint(c.Stdout, usage)
-	default:
-		err = usageErrorf("unknown command %q", sub)
+		return c.diff(ctx, args)
+	case "version":
+		if err := noArgs(verb, args, ""); err != nil {
+			return err
+		}
+		_, err := fmt.Fprintf(c.Stdout, "helios %s\n", c.Version)
+		return err
+	case "help":
+		return c.help(ctx, args)
 	}
-	return c.exit(err)
+	return usageErrorf("unknown command %q", verb)
 }
 
-// exitError carries an exit code other than Internal out of a command.
+// noArgs parses the arguments of a verb that takes none: only --help.
+func noArgs(verb string, args []string, why string) error {
+	pos, err := parse(newFlags(verb), args)
+	if err != nil {
+		return err
+	}
+	if len(pos) > 0 {
+		if why != "" {
+			return usageErrorf("%s takes no arguments: %s", verb, why)
+		}
+		return usageErrorf("%s takes no arguments, got %q", verb, pos[0])
+	}
+	return nil
+}
+
+// exitError carries an exit code other than Internal out of a command. err
+// is nil when there is nothing left to print (the action reported itself).
 type exitError struct {
 	code int
 	err  error
+	// verb, for a usage error, names the command whose --help to point at.
+	verb string
 }
 
-func (e *exitError) Error() string { return e.err.Error() }
+func (e *exitError) Error() string {
+	if e.err == nil {
+		return fmt.Sprintf("exit code %d", e.code)
+	}
+	return e.err.Error()
+}
 func (e *exitError) Unwrap() error { return e.err }
 
 func usageErrorf(format string, args ...any) error {
-	return &exitError{exitcode.Usage, fmt.Errorf(format, args...)}
+	return &exitError{code: exitcode.Usage, err: fmt.Errorf(format, args...)}
 }
 
 // failed is a result the user acts on (a failed mission, a mismatch), not
 // an error of the tool; its message has already been printed.
-var errFailed = &exitError{exitcode.Failure, errors.New("failed")}
+var errFailed = &exitError{code: exitcode.Failure, err: errors.New("failed")}
 
 func (c *Command) exit(err error) int {
 	if err == nil {
@@ -142,11 +190,26 @@ func (c *Command) exit(err error) int {
 		fmt.Fprintf(c.Stderr, "helios: cancelled: %v\n", err)
 		return exitcode.Failure
 	}
+	var hr *helpRequest
+	if errors.As(err, &hr) {
+		if err := writeUsage(c.Stdout, hr.verb, hr.fs); err != nil {
+			fmt.Fprintf(c.Stderr, "helios: %v\n", err)
+			return exitcode.Internal
+		}
+		return exitcode.OK
+	}
 	var ee *exitError
 	if errors.As(err, &ee) {
+		if ee.err == nil {
+			return ee.code
+		}
 		fmt.Fprintf(c.Stderr, "helios: %v\n", ee.err)
 		if ee.code == exitcode.Usage {
-			fmt.Fprintln(c.Stderr, "Run 'helios help' for usage.")
+			if ee.verb != "" {
+				fmt.Fprintf(c.Stderr, "Run 'helios %s --help' for usage.\n", ee.verb)
+			} else {
+				fmt.Fprintln(c.Stderr, "Run 'helios help' for usage.")
+			}
 		}
 		return ee.code
 	}
@@ -155,16 +218,17 @@ func (c *Command) exit(err error) int {
 }
 
 // parse parses flags that may come before or after the positional
-// arguments ("helios diff a b --format json" works as users expect).
+// arguments ("helios diff a b --format json" works as users expect). -h,
+// -help and --help anywhere before "--" ask for the verb's usage.
 func parse(fs *flag.FlagSet, args []string) ([]string, error) {
 	fs.SetOutput(io.Discard)
 	var pos []string
 	for {
 		if err := fs.Parse(args); err != nil {
 			if errors.Is(err, flag.ErrHelp) {
-				return nil, usageErrorf("%s: flags: %s", fs.Name(), flagList(fs))
+				return nil, &helpRequest{fs.Name(), fs}
 			}
-			return nil, usageErrorf("%s: %v", fs.Name(), err)
+			return nil, usageErrorf("%s: %s", fs.Name(), flagProblem(err))
 		}
 		args = fs.Args()
 		if len(args) == 0 {
@@ -176,12 +240,6 @@ func parse(fs *flag.FlagSet, args []string) ([]string, error) {
 		pos = append(pos, args[0])
 		args = args[1:]
 	}
-}
-
-func flagList(fs *flag.FlagSet) string {
-	var names []string
-	fs.VisitAll(func(f *flag.Flag) { names = append(names, "--"+f.Name) })
-	return strings.Join(names, " ")
 }
 
 // workspace is dir (from -C) made absolute, or the current folder.

@@ -54,17 +54,17 @@ type runFlags struct {
 }
 
 func (f *runFlags) register(fs *flag.FlagSet, getenv func(string) string) {
-	fs.StringVar(&f.workspace, "C", "", "run in this folder instead of the current one (the workspace)")
-	fs.StringVar(&f.mission, "mission", "", "mission file, absolute or relative to the workspace (default ./helios.yml, else the built-in drill)")
-	fs.StringVar(&f.reportRoot, "report-root", "", "report folder, relative to the workspace (default: the mission's)")
-	fs.StringVar(&f.network, "network", "", "network name (default: the mission's)")
-	fs.StringVar(&f.rpcURL, "rpc-url", getenv("HELIOS_RPC_URL"), "JSON-RPC endpoint, passed to steps as HELIOS_RPC_URL (default $HELIOS_RPC_URL)")
-	fs.IntVar(&f.jobs, "jobs", 0, "phases run side by side (default: the number of CPUs)")
+	fs.StringVar(&f.workspace, "C", "", "run in `DIR` instead of the current folder: the workspace")
+	fs.StringVar(&f.mission, "mission", "", "mission `FILE`, absolute or relative to the workspace (default ./helios.yml, else the built-in drill)")
+	fs.StringVar(&f.reportRoot, "report-root", "", "report `DIR`, relative to the workspace (default: the mission's report-root)")
+	fs.StringVar(&f.network, "network", "", "network `NAME`, passed to steps as HELIOS_NETWORK (default: the mission's)")
+	fs.StringVar(&f.rpcURL, "rpc-url", getenv("HELIOS_RPC_URL"), "JSON-RPC endpoint `URL`, passed to steps as HELIOS_RPC_URL and masked (default $HELIOS_RPC_URL)")
+	fs.IntVar(&f.jobs, "jobs", 0, "run at most `N` phases side by side (default: the number of CPUs)")
 }
 
 func (c *Command) run(ctx context.Context, args []string) error {
 	var f runFlags
-	fset := flag.NewFlagSet("run", flag.ContinueOnError)
+	fset := newFlags("run")
 	f.register(fset, c.Getenv)
 	pos, err := parse(fset, args)
 	if err != nil {
@@ -122,9 +122,9 @@ func (c *Command) run(ctx context.Context, args []string) error {
 
 func (c *Command) plan(args []string) error {
 	var file, dir string
-	fset := flag.NewFlagSet("plan", flag.ContinueOnError)
-	fset.StringVar(&dir, "C", "", "the workspace (default: the current folder)")
-	fset.StringVar(&file, "mission", "", "mission file, absolute or relative to the workspace (default ./helios.yml, else the built-in drill)")
+	fset := newFlags("plan")
+	fset.StringVar(&dir, "C", "", "plan in `DIR` instead of the current folder: the workspace")
+	fset.StringVar(&file, "mission", "", "mission `FILE`, absolute or relative to the workspace (default ./helios.yml, else the built-in drill)")
 	pos, err := parse(fset, args)
 	if err != nil {
 		return err

@@ -104,6 +104,7 @@ type run struct {
 	commit          string
 	sourceDateEpoch int64
 	tmp             string
+	scripts         *scripts
 
 	shared  shared
 	phases  map[string]*phaseRun
@@ -140,10 +141,15 @@ func Run(ctx context.Context, m *mission.Mission, opts Options) (*Result, error)
 		if r.bundle != nil {
 			r.bundle.Close()
 		}
+		if r.tmp != "" {
+			os.RemoveAll(r.tmp)
+		}
+		r.scripts.close()
 		return nil, err
 	}
 	defer r.bundle.Close()
 	defer os.RemoveAll(r.tmp)
+	defer r.scripts.close()
 
 	start := opts.Now()
 	r.con = newConsole(opts.Console, opts.Mode, opts.Now)
@@ -207,6 +213,9 @@ func (r *run) prepare(ctx context.Context) error {
 		return fmt.Errorf("temp dir: %w", err)
 	}
 	if err := r.prepareStepUser(); err != nil {
+		return err
+	}
+	if r.scripts, err = openScripts(r.user != nil); err != nil {
 		return err
 	}
 	r.warnPersistedCredentials(ctx)

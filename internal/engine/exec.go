@@ -19,8 +19,9 @@ import (
 // execRun runs a `run:` step under its own supervisor (internal/supervise):
 // when the step ends, or is cancelled, everything it started ends with it,
 // processes that left its process group included, before helios goes on to
-// seal a bundle they could still write to.
-func (r *run) execRun(ctx context.Context, s *mission.Step, w io.Writer) (*int, error) {
+// seal a bundle they could still write to. The script is written to a file
+// (see scripts) that shellCmd runs as {0}, and removed after.
+func (r *run) execRun(ctx context.Context, s *mission.Step, shellCmd string, w io.Writer) (*int, error) {
 	dir := r.workspace
 	if s.WorkingDirectory != "" {
 		dir = filepath.Join(r.workspace, filepath.FromSlash(s.WorkingDirectory))
@@ -30,6 +31,13 @@ func (r *run) execRun(ctx context.Context, s *mission.Step, w io.Writer) (*int, 
 			return nil, err
 		}
 	}
+	script, err := r.scripts.write(s.Run, scriptExt(shellCmd))
+	if err != nil {
+		return nil, fmt.Errorf("write the script: %w", err)
+	}
+	// Only once the supervisor has ended whatever the step left running,
+	// which might still read it.
+	defer r.scripts.remove(script)
 	// One pipe for stdout and stderr keeps their lines in the order the
 	// process wrote them. We own the read end, so Wait does not block on a
 	// grandchild that keeps the pipe open.
@@ -38,7 +46,7 @@ func (r *run) execRun(ctx context.Context, s *mission.Step, w io.Writer) (*int, 
 		return nil, fmt.Errorf("pipe: %w", err)
 	}
 	p, err := supervise.Start(ctx, supervise.Options{
-		Argv:      append(append([]string{}, shell...), s.Run),
+		Argv:      scriptArgv(shellCmd, r.scripts.path(script)),
 		Dir:       dir,
 		Env:       r.stepEnv(s),
 		Stdout:    pw,

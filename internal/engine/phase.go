@@ -110,10 +110,20 @@ func displayName(s *mission.Step) string {
 
 // stepRecord is the receipt of a step that did not run.
 func (r *run) stepRecord(p *mission.Phase, s *mission.Step, status string) manifest.Step {
+	return r.receipt(s, status, r.shellCommand(s))
+}
+
+// receipt is a step's receipt before it runs. A run step's command is its
+// shell's, with {0} where the script file's path goes (the path is a
+// temporary name that says nothing), and the script is recorded beside it.
+func (r *run) receipt(s *mission.Step, status, shellCmd string) manifest.Step {
 	rec := manifest.Step{ID: s.ID, Name: r.masker.String(displayName(s)), Kind: s.Kind.String(), Status: status, ContinueOnError: s.ContinueOnError}
 	switch s.Kind {
 	case mission.Run:
-		rec.Command = r.argv(s)
+		for _, w := range mission.ShellWords(shellCmd) {
+			rec.Command = append(rec.Command, r.masker.String(w))
+		}
+		rec.Script = r.masker.String(s.Run)
 		rec.WorkingDirectory = s.WorkingDirectory
 	case mission.Uses:
 		rec.Uses = s.Uses
@@ -123,17 +133,12 @@ func (r *run) stepRecord(p *mission.Phase, s *mission.Step, status string) manif
 	return rec
 }
 
-// shell is how run steps are started: errexit, like make's recipes.
-var shell = []string{"sh", "-e", "-c"}
-
-func (r *run) argv(s *mission.Step) []string {
-	return append(append([]string{}, shell...), r.masker.String(s.Run))
-}
-
 // runStep runs one step with its log. pctx carries the phase's timeout, rctx
 // is the run's own context (cancelled by a signal).
 func (r *run) runStep(pctx, rctx context.Context, p *mission.Phase, s *mission.Step, out io.Writer) manifest.Step {
-	rec := r.stepRecord(p, s, manifest.Success)
+	// Decided once, so that the receipt says what ran.
+	shellCmd := r.shellCommand(s)
+	rec := r.receipt(s, manifest.Success, shellCmd)
 	ctx := pctx
 	if s.Timeout > 0 {
 		var cancel context.CancelFunc
@@ -157,7 +162,7 @@ func (r *run) runStep(pctx, rctx context.Context, p *mission.Phase, s *mission.S
 	sc := &StepContext{Mission: r.m, Phase: p, Step: s, Workspace: r.workspace, ReportRoot: r.reportRoot, Bundle: r.bundle, Network: r.network, RPCURL: r.opts.RPCURL, Log: w, Masker: r.masker, shared: &r.shared}
 	switch s.Kind {
 	case mission.Run:
-		exit, runErr = r.execRun(ctx, s, w)
+		exit, runErr = r.execRun(ctx, s, shellCmd, w)
 	case mission.Collect:
 		runErr = r.collect(ctx, s, sc)
 	case mission.Uses:
@@ -243,7 +248,14 @@ func (r *run) writeLog(rel string, p *mission.Phase, s *mission.Step, rec *manif
 	fmt.Fprintf(&hdr, "# %s / %s\n\n", p.Name, r.masker.String(displayName(s)))
 	switch s.Kind {
 	case mission.Run:
-		fmt.Fprintf(&hdr, "Command: %s\n", shellQuote(rec.Command))
+		// As the mission file writes it, and the shell as GitHub
+		// Actions prints it.
+		if script := strings.TrimRight(rec.Script, "\n"); strings.Contains(script, "\n") {
+			fmt.Fprintf(&hdr, "Run: |\n  %s\n", strings.ReplaceAll(script, "\n", "\n  "))
+		} else {
+			fmt.Fprintf(&hdr, "Run: %s\n", script)
+		}
+		fmt.Fprintf(&hdr, "Shell: %s\n", strings.Join(rec.Command, " "))
 		if s.WorkingDirectory != "" {
 			fmt.Fprintf(&hdr, "Working directory: %s\n", s.WorkingDirectory)
 		}
@@ -273,20 +285,4 @@ func (r *run) writeLog(rel string, p *mission.Phase, s *mission.Step, rec *manif
 		return fmt.Errorf("write log: %w", err)
 	}
 	return f.Close()
-}
-
-// shellQuote renders argv the way a reader would paste it into a shell.
-func shellQuote(argv []string) string {
-	q := make([]string, len(argv))
-	for i, a := range argv {
-		if a != "" && strings.IndexFunc(a, func(r rune) bool {
-			return !(r == '-' || r == '_' || r == '.' || r == '/' || r == ':' || r == '=' || r == ',' || r == '@' || r == '+' ||
-				(r >= '0' && r <= '9') || (r >= 'a' && r <= 'z') || (r >= 'A' && r <= 'Z'))
-		}) < 0 {
-			q[i] = a
-			continue
-		}
-		q[i] = "'" + strings.ReplaceAll(a, "'", `'\''`) + "'"
-	}
-	return strings.Join(q, " ")
 }

@@ -18,6 +18,10 @@ func Plan(m *mission.Mission) string {
 		// say rpc read as they always have.
 		b.WriteString("rpc: optional (without an RPC endpoint the chain steps are skipped, not failed)\n")
 	}
+	if defaultShell(m) {
+		// Decided when each step starts, from the PATH it gets.
+		fmt.Fprintf(&b, "shell: %s, or %s where bash is not on PATH (unless a step says shell:)\n", mission.DefaultShell, mission.FallbackShell)
+	}
 	if len(m.PassEnv) > 0 {
 		var names []string
 		for _, p := range m.PassEnv {
@@ -50,6 +54,9 @@ func Plan(m *mission.Mission) string {
 					dir = " (in " + s.WorkingDirectory + ")"
 				}
 				fmt.Fprintf(&b, "        $ %s%s\n", oneLine(s.Run), dir)
+				if s.Shell != "" {
+					fmt.Fprintf(&b, "        shell: %s\n", s.ShellCommand())
+				}
 			case mission.Collect:
 				opt := ""
 				if s.Collect.Optional {
@@ -63,6 +70,18 @@ func Plan(m *mission.Mission) string {
 	}
 	b.WriteString("\nthen: manifest.json, then SHA256SUMS over every file (the ledger)\n")
 	return b.String()
+}
+
+// defaultShell says whether a run step of m has no shell of its own.
+func defaultShell(m *mission.Mission) bool {
+	for _, p := range m.Phases {
+		for _, s := range p.Steps {
+			if s.Kind == mission.Run && s.Shell == "" {
+				return true
+			}
+		}
+	}
+	return false
 }
 
 // oneLine shows a multi-line script on one line, its line breaks marked.

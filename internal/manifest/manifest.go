@@ -79,8 +79,11 @@ type Step struct {
 	Name string `json:"name"`
 	Kind string `json:"kind"`
 	Uses string `json:"uses,omitempty"`
-	// Command is the argv the step ran, secrets masked.
-	Command          []string  `json:"command,omitempty"`
+	// Command is the argv the step ran, secrets masked: for a run step,
+	// its shell's, with "{0}" for the file its Script was written to.
+	Command []string `json:"command,omitempty"`
+	// Script is a run step's script, secrets masked.
+	Script           string    `json:"script,omitempty"`
 	WorkingDirectory string    `json:"workingDirectory,omitempty"`
 	Status           string    `json:"status"`
 	ContinueOnError  bool      `json:"continueOnError,omitempty"`

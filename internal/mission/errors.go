@@ -24,9 +24,10 @@ type Error struct {
 	Kind      Kind
 }
 
-// Error formats the problem like a compiler or actionlint does, so that
-// editors and GitHub's problem matchers can jump to it:
-// "helios.yml:12:5: phase "kits" needs unknown phase "plans"".
+// Error formats the problem as actionlint does, so that editors and
+// GitHub's problem matchers can jump to it and a reader can tell the kinds
+// apart: "helios.yml:12:5: phase "kits" needs unknown phase "plans"
+// [unknown-needs]". An Error without a kind has no brackets.
 func (e *Error) Error() string {
 	var b strings.Builder
 	b.WriteString(e.File)
@@ -44,6 +45,9 @@ func (e *Error) Error() string {
 		b.WriteString(": ")
 	}
 	b.WriteString(e.Msg)
+	if e.Kind != "" {
+		fmt.Fprintf(&b, " [%s]", e.Kind)
+	}
 	return b.String()
 }
 

@@ -134,7 +134,13 @@ func dump(m *Mission) string {
 				s.ID, s.Name, s.Kind, s.Pos.Line, s.Pos.Col, s.Timeout, s.ContinueOnError)
 			switch s.Kind {
 			case Run:
-				fmt.Fprintf(&b, "    run %q working-directory=%q\n", s.Run, s.WorkingDirectory)
+				fmt.Fprintf(&b, "    run %q working-directory=%q", s.Run, s.WorkingDirectory)
+				if s.Shell != "" {
+					// Only when set, so fixtures without one keep
+					// their goldens.
+					fmt.Fprintf(&b, " shell=%q command=%q", s.Shell, s.ShellCommand())
+				}
+				b.WriteString("\n")
 			case Collect:
 				fmt.Fprintf(&b, "    collect from=%q to=%q optional=%v\n", s.Collect.From, s.Collect.To, s.Collect.Optional)
 			case Uses:

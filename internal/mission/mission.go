@@ -129,6 +129,10 @@ type Step struct {
 	// Kind Run.
 	Run              string
 	WorkingDirectory string // cleaned, relative to the workspace; "" for the workspace itself
+	// Shell is the step's "shell": a name of Shells, or a command with
+	// {0} with its words one space apart; "" when absent (see
+	// ShellCommand).
+	Shell string
 
 	// Env applies to Run steps and is passed to built-ins for Uses steps.
 	Env []EnvVar
@@ -143,6 +147,50 @@ type Step struct {
 	Timeout         time.Duration // 0: none
 	ContinueOnError bool
 	Pos             Pos // position of the step's first key
+}
+
+// The commands a run step's script runs with, as GitHub Actions runs `run:`
+// on Linux. {0} stands for the file the script is written to.
+const (
+	// DefaultShell is for a step without "shell" where bash is on the
+	// step's PATH when it starts; FallbackShell where it is not.
+	DefaultShell  = "bash -e {0}"
+	FallbackShell = "sh -e {0}"
+	// ScriptArg is what the commands' words hold in place of the
+	// script file's path.
+	ScriptArg = "{0}"
+)
+
+// Shells are the names "shell" takes, with the command each stands for.
+// Any other value must be a command holding {0}, such as "perl {0}".
+var Shells = map[string]string{
+	"bash":   "bash --noprofile --norc -eo pipefail {0}",
+	"sh":     "sh -e {0}",
+	"python": "python {0}",
+}
+
+// shellNames are the keys of Shells, in the order messages list them.
+var shellNames = []string{"bash", "sh", "python"}
+
+// ShellCommand is the command the step's script runs with, {0} standing
+// for the script file: the command its "shell" names or is, or "" when it
+// has none, for the runner to choose DefaultShell or FallbackShell when the
+// step starts.
+func (s *Step) ShellCommand() string {
+	if c, ok := Shells[s.Shell]; ok {
+		return c
+	}
+	return s.Shell
+}
+
+// ShellWords splits a shell command into the words of its argv. It is
+// split at ASCII white space only (what the schema's \s matches): Parse
+// refuses quotes and backslashes in "shell", so that no word means
+// something other than what it shows.
+func ShellWords(command string) []string {
+	return strings.FieldsFunc(command, func(r rune) bool {
+		return r == ' ' || r == '\t' || r == '\n' || r == '\r' || r == '\f'
+	})
 }
 
 // CollectSpec copies files from the workspace into the report.

@@ -308,9 +308,9 @@ func TestEnvRejects(t *testing.T) {
 	tests := []struct {
 		name, yaml, want string
 	}{
-		{"null", "", `helios.yml:4:5: env X must be a string, number or boolean, got null`},
-		{"list", "[a]", `helios.yml:4:6: env X must be a string, number or boolean, got list`},
-		{"mapping", "{a: b}", `helios.yml:4:6: env X must be a string, number or boolean, got mapping`},
+		{"null", "", `helios.yml:4:5: env X must be a string, number or boolean, got null [type]`},
+		{"list", "[a]", `helios.yml:4:6: env X must be a string, number or boolean, got list [type]`},
+		{"mapping", "{a: b}", `helios.yml:4:6: env X must be a string, number or boolean, got mapping [type]`},
 	}
 	for _, tt := range tests {
 		t.Run(tt.name, func(t *testing.T) {
@@ -383,19 +383,19 @@ func TestRPC(t *testing.T) {
 		{name: "optional", line: "rpc: optional", want: RPCOptional},
 		{name: "quoted", line: `rpc: "optional"`, want: RPCOptional},
 		{name: "typo", line: "rpc: optinal", kind: KindValue,
-			wantErr: `helios.yml:2:6: "rpc" must be "required" or "optional", got "optinal" (did you mean "optional"?)`},
+			wantErr: `helios.yml:2:6: "rpc" must be "required" or "optional", got "optinal" (did you mean "optional"?) [value]`},
 		{name: "capitalised", line: "rpc: Required", kind: KindValue,
-			wantErr: `helios.yml:2:6: "rpc" must be "required" or "optional", got "Required" (did you mean "required"?)`},
+			wantErr: `helios.yml:2:6: "rpc" must be "required" or "optional", got "Required" (did you mean "required"?) [value]`},
 		{name: "no near value", line: "rpc: sometimes", kind: KindValue,
-			wantErr: `helios.yml:2:6: "rpc" must be "required" or "optional", got "sometimes"`},
+			wantErr: `helios.yml:2:6: "rpc" must be "required" or "optional", got "sometimes" [value]`},
 		{name: "a URL is not a policy", line: "rpc: http://127.0.0.1:8545", kind: KindValue,
-			wantErr: `helios.yml:2:6: "rpc" must be "required" or "optional", got "http://127.0.0.1:8545"`},
+			wantErr: `helios.yml:2:6: "rpc" must be "required" or "optional", got "http://127.0.0.1:8545" [value]`},
 		{name: "boolean", line: "rpc: false", kind: KindType,
-			wantErr: `helios.yml:2:6: "rpc" must be "required" or "optional", got boolean`},
+			wantErr: `helios.yml:2:6: "rpc" must be "required" or "optional", got boolean [type]`},
 		{name: "empty", line: "rpc:", kind: KindType,
-			wantErr: `helios.yml:2:5: "rpc" must be "required" or "optional", got null`},
+			wantErr: `helios.yml:2:5: "rpc" must be "required" or "optional", got null [type]`},
 		{name: "mistyped key", line: "rpcs: optional", kind: KindUnknownKey,
-			wantErr: `helios.yml:2:1: unknown key "rpcs" in mission (did you mean "rpc"?)`},
+			wantErr: `helios.yml:2:1: unknown key "rpcs" in mission (did you mean "rpc"?) [unknown-key]`},
 	}
 	for _, tt := range tests {
 		t.Run(tt.name, func(t *testing.T) {
@@ -537,85 +537,85 @@ func TestMessages(t *testing.T) {
 		{
 			name: "unknown key suggestion",
 			src:  "version: 1\nphase: {}\n",
-			want: "helios.yml:1:1: missing required key \"phases\" in mission\nhelios.yml:2:1: unknown key \"phase\" in mission (did you mean \"phases\"?)",
+			want: "helios.yml:1:1: missing required key \"phases\" in mission [missing]\nhelios.yml:2:1: unknown key \"phase\" in mission (did you mean \"phases\"?) [unknown-key]",
 			kind: KindMissing,
 		},
 		{
 			name: "needs points at the list item",
 			src:  withPhases("  plan:\n    steps: [{run: x}]\n  kits:\n    needs: [plan, plans]\n    steps: [{run: x}]\n"),
-			want: `helios.yml:6:19: phase "kits" needs unknown phase "plans" (did you mean "plan"?)`,
+			want: `helios.yml:6:19: phase "kits" needs unknown phase "plans" (did you mean "plan"?) [unknown-needs]`,
 			kind: KindUnknownNeeds,
 		},
 		{
 			name: "duration value",
 			src:  withPhases("  p:\n    timeout: ten\n    steps: [{run: x}]\n"),
-			want: `helios.yml:4:14: "timeout" must be a duration such as "90s" or "10m", got "ten"`,
+			want: `helios.yml:4:14: "timeout" must be a duration such as "90s" or "10m", got "ten" [value]`,
 			kind: KindValue,
 		},
 		{
 			name: "cycle at the first phase",
 			src:  withPhases("  a:\n    needs: b\n    steps: [{run: x}]\n  b:\n    needs: a\n    steps: [{run: x}]\n"),
-			want: `helios.yml:3:3: phases form a cycle: a -> b -> a`,
+			want: `helios.yml:3:3: phases form a cycle: a -> b -> a [cycle]`,
 			kind: KindCycle,
 		},
 		{
 			name: "cycle named from its earliest phase",
 			src:  withPhases("  entry:\n    needs: b\n    steps: [{run: x}]\n  a:\n    needs: b\n    steps: [{run: x}]\n  b:\n    needs: a\n    steps: [{run: x}]\n"),
-			want: `helios.yml:6:3: phases form a cycle: a -> b -> a`,
+			want: `helios.yml:6:3: phases form a cycle: a -> b -> a [cycle]`,
 			kind: KindCycle,
 		},
 		{
 			name: "duplicate phase key",
 			src:  withPhases("  a:\n    steps: [{run: x}]\n  a:\n    steps: [{run: y}]\n"),
-			want: `helios.yml:5:3: phase "a" is defined twice (first at line 3)`,
+			want: `helios.yml:5:3: phase "a" is defined twice (first at line 3) [duplicate]`,
 			kind: KindDuplicate,
 		},
 		{
 			name: "steps type",
 			src:  withPhases("  a:\n    steps: \"x\"\n"),
-			want: `helios.yml:4:12: "steps" must be a list, got string`,
+			want: `helios.yml:4:12: "steps" must be a list, got string [type]`,
 			kind: KindType,
 		},
 		{
 			name: "no built-ins",
 			src:  withPhases("  a:\n    steps: [{uses: helios/token}]\n"),
-			want: `helios.yml:4:20: unknown built-in step "helios/token"; no built-in steps are available`,
+			want: `helios.yml:4:20: unknown built-in step "helios/token"; no built-in steps are available [value]`,
 			kind: KindValue,
 		},
 		{
 			name: "merge of a scalar",
 			src:  withPhases("  a:\n    <<: 1\n    steps: [{run: x}]\n"),
-			want: `helios.yml:4:9: a merge ("<<") must be a mapping or a list of mappings, got number`,
+			want: `helios.yml:4:9: a merge ("<<") must be a mapping or a list of mappings, got number [type]`,
 			kind: KindType,
 		},
 		{
 			name: "non-scalar key",
 			src:  withPhases("  ? [a]\n  : {steps: [{run: x}]}\n  b:\n    steps: [{run: x}]\n"),
-			want: `helios.yml:3:5: keys in phases must be strings, got list`,
+			want: `helios.yml:3:5: keys in phases must be strings, got list [type]`,
 			kind: KindType,
 		},
 		{
 			name: "phases that only merge an empty mapping",
 			src:  "version: 1\nphases: {<<: {}}\n",
-			want: `helios.yml:2:9: "phases" must not be empty`,
+			want: `helios.yml:2:9: "phases" must not be empty [empty]`,
 			kind: KindEmpty,
 		},
 		{
 			name: "anchor that contains itself",
 			src:  "version: 1\nenv: &e\n  A: 1\n  <<: *e\nphases: {a: {steps: [{run: x}]}}\n",
-			want: `helios.yml:4:7: invalid YAML: anchor "e" value contains itself`,
+			want: `helios.yml:4:7: invalid YAML: anchor "e" value contains itself [syntax]`,
 			kind: KindSyntax,
 		},
 		{
 			name: "version float other than 1",
 			src:  "version: 1.5\nphases: {a: {steps: [{run: x}]}}\n",
-			want: `helios.yml:1:10: unsupported mission version 1.5; this helios reads version 1`,
+			want: `helios.yml:1:10: unsupported mission version 1.5; this helios reads version 1 [value]`,
 			kind: KindValue,
 		},
 		{
 			name: "network pattern",
 			src:  "version: 1\nnetwork: my network\nphases: {a: {steps: [{run: x}]}}\n",
-			want: `helios.yml:2:10: "network" must be a network name such as "hardhat" or "sepolia" (letters, digits, '.', '_' and '-'), got "my network"`,
+			want: `helios.yml:2:10: "network" must be a network name such as "hardhat" or "sepolia" (letters, digits, '.', '_' and '-'), got "my network" [value]`,
 			kind: KindValue,
 		},
 	}
@@ -692,16 +692,19 @@ func TestSyntaxErrorLines(t *testing.T) {
 	}
 }
 
+// TestErrorFormat: errors read as actionlint's do, "file:line:col: message
+// [kind]", leaving out what is unknown.
 func TestErrorFormat(t *testing.T) {
 	tests := []struct {
 		name string
 		err  *Error
 		want string
 	}{
-		{"full", &Error{File: "helios.yml", Line: 12, Col: 5, Msg: "m"}, "helios.yml:12:5: m"},
-		{"no column", &Error{File: "helios.yml", Line: 3, Msg: "m"}, "helios.yml:3: m"},
-		{"no line", &Error{File: "helios.yml", Col: 7, Msg: "m"}, "helios.yml: m"},
-		{"no file", &Error{Line: 2, Col: 1, Msg: "m"}, "2:1: m"},
+		{"full", &Error{File: "helios.yml", Line: 12, Col: 5, Msg: "m", Kind: KindUnknownNeeds}, "helios.yml:12:5: m [unknown-needs]"},
+		{"no column", &Error{File: "helios.yml", Line: 3, Msg: "m", Kind: KindSyntax}, "helios.yml:3: m [syntax]"},
+		{"no line", &Error{File: "helios.yml", Col: 7, Msg: "m", Kind: KindValue}, "helios.yml: m [value]"},
+		{"no file", &Error{Line: 2, Col: 1, Msg: "m", Kind: KindType}, "2:1: m [type]"},
+		{"no kind", &Error{File: "helios.yml", Line: 12, Col: 5, Msg: "m"}, "helios.yml:12:5: m"},
 		{"nothing", &Error{Msg: "m"}, "m"},
 	}
 	for _, tt := range tests {
@@ -710,6 +713,10 @@ func TestErrorFormat(t *testing.T) {
 				t.Errorf("Error() = %q, want %q", got, tt.want)
 			}
 		})
+	}
+	es := Errors{{File: "a.yml", Line: 1, Col: 1, Msg: "x", Kind: KindMissing}, {File: "a.yml", Line: 2, Col: 3, Msg: "y", Kind: KindType}}
+	if got, want := es.Error(), "a.yml:1:1: x [missing]\na.yml:2:3: y [type]"; got != want {
+		t.Errorf("Errors.Error() = %q, want %q", got, want)
 	}
 }
 
@@ -764,8 +771,8 @@ func TestNodeError(t *testing.T) {
 		node *yaml.Node
 		want string
 	}{
-		{"positioned", amount, "helios.yml:2:11: amount must be positive, got -1"},
-		{"nil node", nil, "helios.yml: amount must be positive, got -1"},
+		{"positioned", amount, "helios.yml:2:11: amount must be positive, got -1 [value]"},
+		{"nil node", nil, "helios.yml: amount must be positive, got -1 [value]"},
 	}
 	for _, tt := range tests {
 		t.Run(tt.name, func(t *testing.T) {

@@ -20,12 +20,16 @@ var (
 
 const durationMsg = `must be a duration such as "90s" or "10m"`
 
+// dayRE matches a duration written with days, which Go's durations do not
+// have, such as "1d" or "2d12h".
+var dayRE = regexp.MustCompile(`^[0-9.]+d`)
+
 // Keys each mapping accepts, in the order the documentation lists them; the
 // order is also the one unknown-key suggestions are tried in.
 var (
 	missionKeys = []string{"version", "name", "report-root", "network", "rpc", "env", "pass-env", "volatile", "phases"}
 	phaseKeys   = []string{"needs", "timeout", "continue-on-error", "steps"}
-	stepKeys    = []string{"name", "id", "run", "collect", "uses", "with", "env", "working-directory", "timeout", "continue-on-error"}
+	stepKeys    = []string{"name", "id", "run", "collect", "uses", "with", "env", "working-directory", "shell", "timeout", "continue-on-error"}
 	collectKeys = []string{"from", "to", "optional"}
 	passEnvKeys = []string{"name", "public"}
 )
@@ -349,6 +353,13 @@ func (p *parser) unknownKey(e entry, what string, known []string) {
 	hint := ""
 	if s, ok := synonyms[strings.ToLower(e.name)]; ok && contains(known, s) {
 		hint = s
+		// Actions' "timeout-minutes: 30" is "timeout: 30m" here: say so
+		// whole, or the next run says a number needs a unit.
+		if s == "timeout" && typeName(e.val) == "number" {
+			if _, err := time.ParseDuration(e.val.Value + "m"); err == nil {
+				hint = "timeout: " + e.val.Value + "m"
+			}
+		}
 	} else {
 		hint = suggest(e.name, known)
 	}
@@ -421,7 +432,11 @@ func (p *parser) duration(e entry) (time.Duration, bool) {
 	}
 	d, err := time.ParseDuration(v.Value)
 	if err != nil {
-		p.errAt(v, KindValue, "%s %s, got %s", quote(e.name), durationMsg, quote(v.Value))
+		if dayRE.MatchString(v.Value) {
+			p.errAt(v, KindValue, `%s %s, got %s; there is no unit "d": use "24h" for a day`, quote(e.name), durationMsg, quote(v.Value))
+		} else {
+			p.errAt(v, KindValue, "%s %s, got %s", quote(e.name), durationMsg, quote(v.Value))
+		}
 		return 0, false
 	}
 	if d <= 0 {
@@ -886,7 +901,7 @@ func (p *parser) step(item *yaml.Node) (s *Step, idNode, nameNode *yaml.Node) {
 		return nil, nil, nil
 	}
 	s = &Step{Pos: pos(item)}
-	var kindKey, envKey, wdKey, withKey *yaml.Node
+	var kindKey, envKey, wdKey, withKey, shellKey *yaml.Node
 	setKind := func(kv entry, k StepKind) {
 		if kindKey != nil {
 			p.errAt(kv.key, KindValue, `a step does one thing, but this one has both %s and %s; split it into two steps`, quote(resolve(kindKey).Value), quote(kv.name))
@@ -930,6 +945,9 @@ func (p *parser) step(item *yaml.Node) (s *Step, idNode, nameNode *yaml.Node) {
 		case "working-directory":
 			wdKey = kv.key
 			s.WorkingDirectory, _ = p.relPath(kv, true)
+		case "shell":
+			shellKey = kv.key
+			s.Shell = p.shell(kv)
 		case "timeout":
 			s.Timeout, _ = p.duration(kv)
 		case "continue-on-error":
@@ -949,10 +967,48 @@ func (p *parser) step(item *yaml.Node) (s *Step, idNode, nameNode *yaml.Node) {
 	if wdKey != nil && s.Kind != Run {
 		p.errAt(wdKey, KindValue, `"working-directory" only applies to "run" steps`)
 	}
+	if shellKey != nil && s.Kind != Run {
+		p.errAt(shellKey, KindValue, `"shell" only applies to "run" steps`)
+	}
 	if envKey != nil && s.Kind == Collect {
 		p.errAt(envKey, KindValue, `"env" does not apply to "collect" steps`)
 	}
 	return s, idNode, nameNode
+}
+
+// shell reads "shell": one of Shells, or a command that names the
+// script file as {0}, as GitHub Actions takes it. The command is split at
+// spaces (see ShellWords), so quotes and backslashes, which would read as
+// if they grouped or escaped something, are refused.
+func (p *parser) shell(e entry) string {
+	s, ok := p.nonEmptyStr(e)
+	if !ok {
+		return ""
+	}
+	if _, named := Shells[s]; named {
+		return s
+	}
+	const want = `"shell" must be %s, or a command with {0} for the script file such as "perl {0}"`
+	names := quoteList(shellNames, "or")
+	if !strings.Contains(s, ScriptArg) {
+		if hint := suggest(strings.TrimSpace(s), shellNames); hint != "" {
+			p.errAt(e.val, KindValue, want+", got %s (did you mean %s?)", names, quote(s), quote(hint))
+		} else {
+			p.errAt(e.val, KindValue, want+", got %s", names, quote(s))
+		}
+		return ""
+	}
+	if strings.ContainsAny(s, `"'\`) {
+		p.errAt(e.val, KindValue, `"shell" is split at spaces and takes no quotes or backslashes, got %s`, quote(s))
+		return ""
+	}
+	words := ShellWords(s)
+	if strings.Contains(words[0], ScriptArg) {
+		p.errAt(e.val, KindValue, `"shell" must start with the command that runs the script, such as "perl {0}", got %s`, quote(s))
+		return ""
+	}
+	// One space between words, as the plan and the receipts show it.
+	return strings.Join(words, " ")
 }
 
 func firstLine(s string) string {

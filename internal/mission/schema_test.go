@@ -9,6 +9,7 @@ import (
 	"os"
 	"path/filepath"
 	"sort"
+	"strings"
 	"testing"
 
 	"github.com/santhosh-tekuri/jsonschema/v6"
@@ -330,4 +331,99 @@ func TestSchemaDescriptions(t *testing.T) {
 		}
 	}
 	walk("#", doc)
+}
+
+// TestValueForms lists the forms "timeout" and "shell" take and checks that
+// the parser and the schema (what an editor shows) agree on each, and that
+// the parser reads each as documented. parserOnly marks what the schema
+// cannot see: there the schema accepts and the parser refuses.
+func TestValueForms(t *testing.T) {
+	sch := compileSchema(t)
+	tests := []struct {
+		name, key, value string
+		// want is what the parser makes of the value: the duration
+		// (timeout) or the command (shell); "" when it refuses it, with
+		// wantErr in its message.
+		want, wantErr string
+		parserOnly    bool
+	}{
+		// Durations: Go's, positive, with a unit.
+		{name: "seconds", key: "timeout", value: "90s", want: "1m30s"},
+		{name: "minutes", key: "timeout", value: "10m", want: "10m0s"},
+		{name: "hours and minutes", key: "timeout", value: "1h30m", want: "1h30m0s"},
+		{name: "fraction", key: "timeout", value: "1.5h", want: "1h30m0s"},
+		{name: "leading point", key: "timeout", value: ".5h", want: "30m0s"},
+		{name: "milliseconds", key: "timeout", value: "500ms", want: "500ms"},
+		{name: "microseconds", key: "timeout", value: "250us", want: "250µs"},
+		{name: "micro sign", key: "timeout", value: "250µs", want: "250µs"},
+		{name: "plus sign", key: "timeout", value: "+5m", want: "5m0s"},
+		{name: "quoted", key: "timeout", value: `"5m"`, want: "5m0s"},
+		{name: "a number", key: "timeout", value: "90", wantErr: `got the number 90; add a unit`},
+		{name: "a float", key: "timeout", value: "1.5", wantErr: `got the number 1.5; add a unit`},
+		{name: "a word", key: "timeout", value: "ten", wantErr: `got "ten"`},
+		{name: "days", key: "timeout", value: "1d", wantErr: `there is no unit "d": use "24h" for a day`},
+		{name: "upper-case unit", key: "timeout", value: "5M", wantErr: `got "5M"`},
+		{name: "space inside", key: "timeout", value: `"5 m"`, wantErr: `got "5 m"`},
+		{name: "clock time", key: "timeout", value: "1:30", wantErr: `got "1:30"`},
+		{name: "zero", key: "timeout", value: "0s", wantErr: `must be positive`},
+		{name: "bare zero", key: "timeout", value: `"0"`, wantErr: `must be positive`},
+		{name: "negative", key: "timeout", value: "-5m", wantErr: `must be positive`},
+		{name: "boolean", key: "timeout", value: "true", wantErr: `got boolean`},
+		{name: "null", key: "timeout", value: "~", wantErr: `got null`},
+		{name: "overflow", key: "timeout", value: "9999999999h", wantErr: `got "9999999999h"`, parserOnly: true},
+		{name: "under a nanosecond", key: "timeout", value: "0.5ns", wantErr: `must be positive`, parserOnly: true},
+		{name: "Actions' timeout-minutes", key: "timeout-minutes", value: "30", wantErr: `unknown key "timeout-minutes" in step (did you mean "timeout: 30m"?)`},
+		{name: "timeout-minutes not a number", key: "timeout-minutes", value: "soon", wantErr: `unknown key "timeout-minutes" in step (did you mean "timeout"?)`},
+
+		// Shells: GitHub Actions' names on Linux, or a command with {0}.
+		{name: "bash", key: "shell", value: "bash", want: "bash --noprofile --norc -eo pipefail {0}"},
+		{name: "sh", key: "shell", value: "sh", want: "sh -e {0}"},
+		{name: "python", key: "shell", value: "python", want: "python {0}"},
+		{name: "custom", key: "shell", value: "perl {0}", want: "perl {0}"},
+		{name: "custom with options", key: "shell", value: "bash -x -e {0}", want: "bash -x -e {0}"},
+		{name: "custom inside a word", key: "shell", value: "sh -e --file={0}", want: "sh -e --file={0}"},
+		{name: "custom spaced", key: "shell", value: `"  sh \t -eu {0} "`, want: "sh -eu {0}"},
+		{name: "not an ASCII space", key: "shell", value: "\"sh\u00a0{0}\"", wantErr: `must start with the command`},
+		{name: "typo", key: "shell", value: "bsh", wantErr: `got "bsh" (did you mean "bash"?)`},
+		{name: "Windows shell", key: "shell", value: "pwsh", wantErr: `got "pwsh"`},
+		{name: "capitalised", key: "shell", value: "Bash", wantErr: `got "Bash" (did you mean "bash"?)`},
+		{name: "command without {0}", key: "shell", value: "perl", wantErr: `got "perl"`},
+		{name: "only {0}", key: "shell", value: `"{0}"`, wantErr: `must start with the command`},
+		{name: "{0} as the command", key: "shell", value: "./{0} -v", wantErr: `must start with the command`},
+		{name: "quotes", key: "shell", value: `sh -c ". '{0}'"`, wantErr: `takes no quotes or backslashes`},
+		{name: "backslash", key: "shell", value: `sh -e \{0}`, wantErr: `takes no quotes or backslashes`},
+		{name: "empty", key: "shell", value: `""`, wantErr: `must not be empty`},
+		{name: "list", key: "shell", value: "[bash]", wantErr: `got list`},
+	}
+	for _, tt := range tests {
+		t.Run(tt.key+"/"+tt.name, func(t *testing.T) {
+			src := "version: 1\nphases:\n  p:\n    steps:\n      - run: x\n        " + tt.key + ": " + tt.value + "\n"
+			m, err := Parse("helios.yml", []byte(src), Options{})
+			switch {
+			case tt.want == "" && err == nil:
+				t.Errorf("parser accepts %s", tt.value)
+			case tt.want == "" && !strings.Contains(err.Error(), tt.wantErr):
+				t.Errorf("parser: %v\nwant a message with %q", err, tt.wantErr)
+			case tt.want != "" && err != nil:
+				t.Errorf("parser refuses %s: %v", tt.value, err)
+			case tt.want != "":
+				s := m.Phases[0].Steps[0]
+				got := s.ShellCommand()
+				if tt.key == "timeout" {
+					got = s.Timeout.String()
+				}
+				if got != tt.want {
+					t.Errorf("parser reads %s as %q, want %q", tt.value, got, tt.want)
+				}
+			}
+			inst, err := yamlToJSON([]byte(src))
+			if err != nil {
+				t.Fatal(err)
+			}
+			schemaOK := sch.Validate(inst) == nil
+			if want := tt.want != "" || tt.parserOnly; schemaOK != want {
+				t.Errorf("schema accepts %s: %v, want %v", tt.value, schemaOK, want)
+			}
+		})
+	}
 }
