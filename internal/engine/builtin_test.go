@@ -40,7 +40,7 @@ func TestCheckPositions(t *testing.T) {
 			if !ok || len(es) != 1 {
 				t.Fatalf("error %v, want one mission error", err)
 			}
-			if es[0].Error() != tt.want || es[0].Kind != tt.kind {
+			if es[0].Error() != tt.want+" ["+string(tt.kind)+"]" || es[0].Kind != tt.kind {
 				t.Errorf("got %q [%s], want %q [%s]", es[0], es[0].Kind, tt.want, tt.kind)
 			}
 		})
