@@ -20,11 +20,6 @@ type checkRun struct {
 	url string
 }
 
-var (
-	_ reporter = (*checkRun)(nil)
-	_ urgent   = (*checkRun)(nil)
-)
-
 func (c *checkRun) String() string { return "check run" }
 
 // Skip: a check run that was never created (or is complete) is not
@@ -74,7 +69,7 @@ func (c *checkRun) End(ctx context.Context, r *runner) {
 		return
 	}
 	in := report.Input{Conclusion: r.conclusion, Key: r.in.Key, Mission: r.m.Name, RunURL: r.runURL}
-	r.reportErr(c, c.complete(ctx, r, in))
+	r.reportErr(c.String(), c.complete(ctx, r, in))
 }
 
 func (c *checkRun) complete(ctx context.Context, r *runner, in report.Input) error {

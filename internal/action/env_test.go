@@ -155,9 +155,9 @@ func (tr *testRun) sealed() *runner {
 }
 
 // run runs one reporter as the pipeline does.
-func runReporter(t *testing.T, r *runner, rep reporter) {
+func runReporter[R reporter](t *testing.T, r *runner, rep R) {
 	t.Helper()
-	r.report(context.Background(), []reporter{rep})
+	r.report(context.Background(), []stage{{rep.String(), rep.Skip, rep.Run, nil}})
 }
 
 // outs are the outputs written to GITHUB_OUTPUT (name<<delimiter form).

@@ -22,19 +22,31 @@ import (
 // run, and Run does it. A reporter prints its own findings; an error it
 // returns is a report that could not be made (see runner.apiProblem),
 // which never changes the mission's conclusion nor stops the others.
+//
+// The pipeline holds each reporter as its method values (a stage), never
+// as an interface value, nor through a generic function, whose dictionary
+// counts as one. Once html/template's method lookup is in the
+// binary, the linker keeps every exported method of every type reachable
+// from a type converted to an interface; a reporter's methods take a
+// *runner, which holds the GitHub client, so one conversion kept all of
+// go-github's API: 1.7 MB of the production binary.
 type reporter interface {
 	String() string
 	Skip(r *runner) bool
 	Run(ctx context.Context, r *runner) error
 }
 
-// urgent is a reporter that something waits on: a required check stays
-// pending until the check run completes. On a cancelled run the runner
-// kills the container about 10 s after SIGINT, so RunFirst runs it ahead
-// of every other reporter, with what the ledger says (the gate, the
-// baseline and the upload have not run), instead of Run in its place.
-type urgent interface {
-	RunFirst(ctx context.Context, r *runner) error
+// stage is a reporter as the pipeline runs it. first, when set, makes it
+// urgent: something waits on it (a required check stays pending until
+// the check run completes), and on a cancelled run the runner kills the
+// container about 10 s after SIGINT, so first runs it ahead of every other
+// stage with what the ledger says (the gate, the baseline and the upload
+// have not run), instead of run in its place.
+type stage struct {
+	name  string
+	skip  func(*runner) bool
+	run   func(context.Context, *runner) error
+	first func(context.Context, *runner) error
 }
 
 // pipeline is the reporting, in order. Each reporter reads what the
@@ -42,47 +54,59 @@ type urgent interface {
 // success into a failure, so they come before anything that shows the
 // conclusion, and the upload before the summary and the comment, which
 // link the artifact.
-func pipeline(check *checkRun) []reporter {
-	return []reporter{
-		annotations{},      // the built-ins' findings on the files of the pull request
-		skipNotices{},      // why steps skipped themselves, in the run's annotations
-		bundleOutputs{},    // ledger-digest, report-root, sha256sums, manifest, files, base64-subjects
-		gate{},             // the needs input: an upstream job that failed fails the conclusion
-		baseline{},         // the drift output; with fail-on-drift, drift fails the conclusion
-		conclusionOutput{}, // the conclusion output, final from here on
-		upload{},           // the bundle as a workflow artifact
-		summary{},          // the job summary
-		comment{},          // the sticky pull request comment
-		check,              // the check run (started before the mission ran)
-		status{},           // the commit status
+func pipeline(check *checkRun) []stage {
+	var (
+		an annotations
+		sn skipNotices
+		bo bundleOutputs
+		ga gate
+		bl baseline
+		co conclusionOutput
+		up upload
+		su summary
+		cm comment
+		st status
+	)
+	return []stage{
+		{an.String(), an.Skip, an.Run, nil},                     // the built-ins' findings on the files of the pull request
+		{sn.String(), sn.Skip, sn.Run, nil},                     // why steps skipped themselves, in the run's annotations
+		{bo.String(), bo.Skip, bo.Run, nil},                     // ledger-digest, report-root, sha256sums, manifest, files, base64-subjects
+		{ga.String(), ga.Skip, ga.Run, nil},                     // the needs input: an upstream job that failed fails the conclusion
+		{bl.String(), bl.Skip, bl.Run, nil},                     // the drift output; with fail-on-drift, drift fails the conclusion
+		{co.String(), co.Skip, co.Run, nil},                     // the conclusion output, final from here on
+		{up.String(), up.Skip, up.Run, nil},                     // the bundle as a workflow artifact
+		{su.String(), su.Skip, su.Run, nil},                     // the job summary
+		{cm.String(), cm.Skip, cm.Run, nil},                     // the sticky pull request comment
+		{check.String(), check.Skip, check.Run, check.RunFirst}, // the check run (started before the mission ran); urgent
+		{st.String(), st.Skip, st.Run, nil},                     // the commit status
 	}
 }
 
-// report runs the reporters in order; on a cancelled run the urgent ones
-// first (see urgent).
-func (r *runner) report(ctx context.Context, reporters []reporter) {
+// report runs the stages in order; on a cancelled run the urgent ones
+// first (see stage).
+func (r *runner) report(ctx context.Context, stages []stage) {
 	cancelled := r.cancelled()
-	var rest []reporter
-	for _, rep := range reporters {
-		if u, ok := rep.(urgent); ok && cancelled {
-			if !rep.Skip(r) {
-				r.reportErr(rep, u.RunFirst(ctx, r))
+	var rest []stage
+	for _, st := range stages {
+		if st.first != nil && cancelled {
+			if !st.skip(r) {
+				r.reportErr(st.name, st.first(ctx, r))
 			}
 			continue
 		}
-		rest = append(rest, rep)
+		rest = append(rest, st)
 	}
-	for _, rep := range rest {
-		if !rep.Skip(r) {
-			r.reportErr(rep, rep.Run(ctx, r))
+	for _, st := range rest {
+		if !st.skip(r) {
+			r.reportErr(st.name, st.run(ctx, r))
 		}
 	}
 }
 
 // reportErr says what a reporter could not do, if anything.
-func (r *runner) reportErr(rep reporter, err error) {
+func (r *runner) reportErr(name string, err error) {
 	if err != nil {
-		r.apiProblem(rep.String(), err)
+		r.apiProblem(name, err)
 	}
 }
 
