@@ -275,6 +275,7 @@ func (r *runner) runBundle(ctx context.Context) (*bundleInfo, error) {
 	}
 	res, err := engine.Run(ctx, r.m, engine.Options{
 		Workspace:    r.dir,
+		Repo:         r.ws,
 		ReportRoot:   in.ReportRoot,
 		Network:      in.Network,
 		RPCURL:       in.RPCURL,

@@ -21,8 +21,8 @@ const maxGitConfig = 1 << 20
 // workspace owner, who can read that file, and no isolation of helios's
 // own can keep the token from them. helios itself needs no git
 // credentials.
-func (r *run) warnPersistedCredentials(ctx context.Context) {
-	if !hasRunSteps(r.m) || !persistedCredentials(ctx, r.workspace) {
+func (r *run) warnPersistedCredentials(ctx context.Context, repo string) {
+	if !hasRunSteps(r.m) || !persistedCredentials(ctx, repo) {
 		return
 	}
 	msg := "helios: .git/config holds the checkout's token (an http extraheader, actions/checkout's persist-credentials): every run: step of the mission can read it. Give actions/checkout `persist-credentials: false`; helios needs no git credentials"

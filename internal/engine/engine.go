@@ -24,8 +24,14 @@ import (
 
 // Options configure one run.
 type Options struct {
-	// Workspace is the repository the mission runs in; steps start there.
+	// Workspace is the folder the mission runs in; steps start there.
 	Workspace string
+	// Repo is the root of the repository's checkout, where .git is, when
+	// it is not Workspace (the action's working-directory names a
+	// subfolder): the commit and the checkout's credentials are read
+	// there. git trusts only the folder it is told is safe, so reading
+	// them from a subfolder of a checkout another user owns fails.
+	Repo string
 	// ReportRoot, Network override the mission's values when set.
 	ReportRoot string
 	Network    string
@@ -218,8 +224,14 @@ func (r *run) prepare(ctx context.Context) error {
 	if r.scripts, err = openScripts(r.user != nil); err != nil {
 		return err
 	}
-	r.warnPersistedCredentials(ctx)
-	r.commit, r.sourceDateEpoch = gitInfo(ctx, ws, r.hostEnv)
+	repo := ws
+	if r.opts.Repo != "" {
+		if repo, err = filepath.Abs(r.opts.Repo); err != nil {
+			return fmt.Errorf("repository: %w", err)
+		}
+	}
+	r.warnPersistedCredentials(ctx, repo)
+	r.commit, r.sourceDateEpoch = gitInfo(ctx, repo, r.hostEnv)
 	r.masker = mask.New(append(r.secrets(), r.opts.Secrets...)...)
 	r.base = r.baseEnv()
 	return nil
