@@ -132,8 +132,10 @@ func TestCheckRunLifecycle(t *testing.T) {
 		if p != "the annotator broke" {
 			t.Fatalf("recovered %v", p)
 		}
+		// The mission passed, but the action stopped before it reported:
+		// a required check must not pass on that.
 		runs := gh.CheckRuns()
-		if len(runs) != 1 || runs[0].Status != "completed" || runs[0].Updates != 1 {
+		if len(runs) != 1 || runs[0].Status != "completed" || runs[0].Updates != 1 || runs[0].Conclusion != "failure" {
 			t.Fatalf("check runs %+v", runs)
 		}
 	})

@@ -6,6 +6,7 @@ import (
 	"fmt"
 
 	"github.com/helios-action/helios-action/internal/ghapi"
+	"github.com/helios-action/helios-action/internal/manifest"
 	"github.com/helios-action/helios-action/internal/report"
 )
 
@@ -62,13 +63,19 @@ func (c *checkRun) RunFirst(ctx context.Context, r *runner) error {
 }
 
 // End completes the check run if nothing else did: the mission could not
-// run, or something panicked. It knows the conclusion so far (failure
-// until the mission has one), and nothing of the bundle.
+// run, or something panicked, maybe in a reporter after the mission had
+// its conclusion. Either way the action stopped before it reported, so a
+// required check must not pass on it: the conclusion is failure (or
+// cancelled, for a cancelled run), whatever the mission's was.
 func (c *checkRun) End(ctx context.Context, r *runner) {
 	if c.id == 0 {
 		return
 	}
-	in := report.Input{Conclusion: r.conclusion, Key: r.in.Key, Mission: r.m.Name, RunURL: r.runURL}
+	conclusion := manifest.Failure
+	if r.conclusion == manifest.Cancelled {
+		conclusion = manifest.Cancelled
+	}
+	in := report.Input{Conclusion: conclusion, Key: r.in.Key, Mission: r.m.Name, RunURL: r.runURL}
 	r.reportErr(c.String(), c.complete(ctx, r, in))
 }
 
