@@ -23,7 +23,7 @@ type annotations struct{}
 func (annotations) String() string      { return "annotations" }
 func (annotations) Skip(r *runner) bool { return false }
 
-func (annotations) Run(_ context.Context, r *runner) error {
+func (annotations) Run(ctx context.Context, r *runner) error {
 	// The annotators' paths are relative to the folder the mission ran in;
 	// GitHub reads them relative to the workspace.
 	prefix := relToWorkspace(r.ws, r.dir)
@@ -40,7 +40,7 @@ func (annotations) Run(_ context.Context, r *runner) error {
 			}
 			// With run: false the manifest comes from another run: the
 			// annotator trusts no path in its data.
-			found, err := an.Annotations(r.bundle.root, st.Data)
+			found, err := an.Annotations(ctx, r.bundle.root, st.Data)
 			if err != nil {
 				r.a.Warningf("%s: %v", st.Uses, err)
 				continue

@@ -269,7 +269,7 @@ func (f *finder) Run(_ context.Context, sc *engine.StepContext) error {
 	return nil
 }
 
-func (f *finder) Annotations(root string, data map[string]any) ([]engine.Annotation, error) {
+func (f *finder) Annotations(_ context.Context, root string, data map[string]any) ([]engine.Annotation, error) {
 	if data["panic"] == true {
 		panic("the annotator broke")
 	}

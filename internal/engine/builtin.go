@@ -42,9 +42,10 @@ type Annotation struct {
 // registry entry a step's `uses:` names, so no reporter names a built-in.
 // root is the report bundle and data the step's manifest data, which can
 // come from another run (the action's run: false): paths in it are not
-// trusted.
+// trusted, and what they name is read only inside root, without
+// following a link out of it, only if regular, and bounded.
 type Annotator interface {
-	Annotations(root string, data map[string]any) ([]Annotation, error)
+	Annotations(ctx context.Context, root string, data map[string]any) ([]Annotation, error)
 	// FindingsNoun names the findings in the note on those past the
 	// runner's cap on annotations, such as "documentation problems".
 	FindingsNoun() string

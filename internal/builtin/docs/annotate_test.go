@@ -1,6 +1,7 @@
 package docs
 
 import (
+	"context"
 	"os"
 	"path/filepath"
 	"reflect"
@@ -55,12 +56,24 @@ func TestStepAnnotations(t *testing.T) {
 		{name: "a report above the bundle", data: map[string]any{"report": "../outside.json"}},
 		{name: "a report that climbs out", data: map[string]any{"report": "docs/../../bundle-sibling/r.json"}},
 		{name: "an absolute report", data: map[string]any{"report": filepath.ToSlash(filepath.Join(dir, "outside.json"))}},
-		{name: "a missing report", data: map[string]any{"report": "docs/none.json"}, wantErr: "docs report docs/none.json: open "},
-		{name: "a report that is not JSON", data: map[string]any{"report": "docs/broken.json"}, wantErr: "docs report docs/broken.json: " + filepath.Join(root, "docs", "broken.json") + ": unexpected end of JSON input"},
+		{name: "a missing report", data: map[string]any{"report": "docs/none.json"}, wantErr: "docs report docs/none.json: "},
+		{name: "a report that is not JSON", data: map[string]any{"report": "docs/broken.json"}, wantErr: "docs report docs/broken.json: unexpected end of JSON input"},
+		// Links a bundle from another run can hold (its ledger lists no
+		// links): none is followed out of the bundle, and what is not a
+		// regular file is not read, so /dev/zero cannot hang the job.
+		{name: "a link that leads out of the bundle", data: map[string]any{"report": "docs/out.json"}, wantErr: "docs report docs/out.json: "},
+		{name: "a link to a device", data: map[string]any{"report": "docs/zero.json"}, wantErr: "docs report docs/zero.json: "},
+		{name: "a folder", data: map[string]any{"report": "docs"}, wantErr: "docs report docs: "},
+	}
+	if err := os.Symlink(filepath.Join(dir, "outside.json"), filepath.Join(root, "docs", "out.json")); err != nil {
+		t.Fatal(err)
+	}
+	if err := os.Symlink("/dev/zero", filepath.Join(root, "docs", "zero.json")); err != nil {
+		t.Fatal(err)
 	}
 	for _, tt := range tests {
 		t.Run(tt.name, func(t *testing.T) {
-			got, err := New().Annotations(root, tt.data)
+			got, err := New().Annotations(context.Background(), root, tt.data)
 			if tt.wantErr != "" {
 				if err == nil || !strings.HasPrefix(err.Error(), tt.wantErr) {
 					t.Fatalf("error %v, want one starting %q", err, tt.wantErr)
