@@ -20,7 +20,9 @@ import (
 // rename or remove anything in it, so what a shell reads is what the
 // mission says, whatever other phases' steps do meanwhile. Files are
 // created and removed through the folder's descriptor (os.Root), never
-// through a path a link could redirect.
+// through a path a link could redirect. That holds against steps that run
+// as another user (Step isolation); steps that run as helios's own user
+// can do anything helios can, so nothing here separates them.
 type scripts struct {
 	dir  string
 	root *os.Root

@@ -25,7 +25,7 @@ const nogroup = 65534
 // no capabilities, so they cannot use the Docker socket or read a root
 // process's /proc/<pid>/environ. nil means helios's own user: helios is not
 // root (there is nothing to drop), or the workspace belongs to root (there is
-// no other user to drop to; see README, "Step isolation").
+// no other user to drop to; see docs/security.md, "Step isolation").
 func (r *run) stepUser() (*supervise.User, error) {
 	if os.Geteuid() != 0 {
 		return nil, nil
@@ -71,7 +71,7 @@ func (r *run) prepareStepUser() error {
 	r.user = u
 	if u == nil {
 		if os.Geteuid() == 0 {
-			msg := "helios: the workspace is owned by root, so steps run as root: they are not separated from helios (see README, Step isolation)"
+			msg := "helios: the workspace is owned by root, so steps run as root: they are not separated from helios (see docs/security.md, Step isolation)"
 			if r.opts.Mode == GitHub {
 				msg = "::notice title=helios::" + msg
 			}
