@@ -775,6 +775,34 @@ func TestAct(t *testing.T) {
 		}
 	})
 
+	t.Run("working-directory: a mission in a subfolder", func(t *testing.T) {
+		// A monorepo's mission in services/bridge: it runs there, the path
+		// outputs are relative to the workspace as later steps use them,
+		// and the commit is read at the checkout's root, which the runner's
+		// user owns while helios is root in the container.
+		gh := ghtest.NewServer(t)
+		mission := "version: 1\nname: bridge\nreport-root: reports/bridge\nphases:\n  build:\n    steps:\n      - name: Where\n        run: pwd > \"$HELIOS_REPORT_ROOT/cwd.txt\"\n"
+		ws := h.workspace(t, wsOptions{extra: map[string]string{"services/bridge/helios.yml": mission}, workflow: actWorkflow("push", "working-directory: services/bridge")})
+		res := h.run(t, ws, "subfolder", actRunOptions{event: "push", payload: map[string]any{"ref": "refs/heads/main", "after": ws.head}, env: ghEnv(gh)})
+		if res.code != 0 || res.outputs["conclusion"] != "success" {
+			res.fatalf(t, "act exit %d, outputs %v", res.code, res.outputs)
+		}
+		if got := res.outputs["report-root"]; got != "services/bridge/reports/bridge" {
+			t.Errorf("report-root output %q, want services/bridge/reports/bridge", got)
+		}
+		root := checkBundle(t, ws, res)
+		if cwd := strings.TrimSpace(readFile(t, filepath.Join(root, "cwd.txt"))); !strings.HasSuffix(cwd, "/services/bridge") {
+			t.Errorf("the step ran in %q, want the working-directory", cwd)
+		}
+		m := readManifest(t, root)
+		if m.Git.Commit != ws.head || m.Git.SourceDateEpoch == 0 {
+			t.Errorf("manifest git %+v, want the checkout's head %s and its time", m.Git, ws.head)
+		}
+		if st := stepByID(m, "build", "where"); st == nil || len(st.Command) == 0 || st.Command[0] != "bash" {
+			t.Errorf("step %+v, want the default shell, bash, as on GitHub's runners", st)
+		}
+	})
+
 	t.Run("README usage workflow", func(t *testing.T) {
 		gh := ghtest.NewServer(t)
 		ws := h.workspace(t, wsOptions{fixture: "example", workflow: readmeWorkflow(t, "usage-workflow")})
