@@ -1,9 +1,7 @@
 package report
 
 import (
-	"strconv"
 	"strings"
-	"unicode/utf8"
 
 	"github.com/helios-action/helios-action/internal/markup"
 )
@@ -31,29 +29,6 @@ func mdCode(s string, max int) string {
 		return mdText(s, max)
 	}
 	return "`" + s + "`"
-}
-
-// ganttKeywords start a directive when a gantt line begins with them.
-var ganttKeywords = []string{
-	"title", "section", "dateformat", "axisformat", "tickinterval", "excludes",
-	"includes", "todaymarker", "weekday", "weekend", "inclusiveenddates", "topaxis",
-	"acctitle", "accdescr", "displaymode", "click",
-}
-
-// ganttLabel escapes untrusted text for a gantt task or section name: the
-// same entity codes as markup.MermaidLabel (':' would end the name, '#' and '%'
-// start comments), and a first letter encoded when the name starts with a
-// keyword that would make the line a directive.
-func ganttLabel(s string, max int) string {
-	l := strings.TrimSpace(markup.MermaidLabel(markup.Line(strings.TrimSpace(s), max)))
-	lower := strings.ToLower(l)
-	for _, k := range ganttKeywords {
-		if strings.HasPrefix(lower, k) {
-			r, size := utf8.DecodeRuneInString(l)
-			return "#" + strconv.Itoa(int(r)) + ";" + l[size:]
-		}
-	}
-	return l
 }
 
 // EscapeText makes text from an error or a file safe as Markdown prose

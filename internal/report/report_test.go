@@ -236,15 +236,6 @@ func TestMermaidEscaping(t *testing.T) {
 			}
 		}
 	}
-	for _, tc := range []struct{ in, want string }{
-		{"title: x", "#116;itle#58; x"},
-		{"Section 2", "#83;ection 2"},
-		{"deploy", "deploy"},
-	} {
-		if got := ganttLabel(tc.in, 60); got != tc.want {
-			t.Errorf("ganttLabel(%q) = %q, want %q", tc.in, got, tc.want)
-		}
-	}
 }
 
 func TestMarkdownEscaping(t *testing.T) {
