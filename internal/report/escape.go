@@ -16,19 +16,14 @@ func mdText(s string, max int) string {
 	return markup.Text(s)
 }
 
-// mdCode sets untrusted text in a code span, where Markdown, HTML and
-// mentions are inert; text that a code span cannot hold safely (a backtick
-// or a pipe, which splits a GFM table row even inside a span) falls back to
-// mdText.
+// mdCode is markup.Code for the report: cut to max characters, and "—"
+// for blank text, as mdText.
 func mdCode(s string, max int) string {
 	s = markup.Line(s, max)
 	if strings.TrimSpace(s) == "" {
 		return "—"
 	}
-	if strings.ContainsAny(s, "`|") || strings.HasPrefix(s, " ") || strings.HasSuffix(s, " ") {
-		return mdText(s, max)
-	}
-	return "`" + s + "`"
+	return markup.Code(s)
 }
 
 // EscapeText makes text from an error or a file safe as Markdown prose

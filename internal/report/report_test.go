@@ -256,11 +256,16 @@ func TestMarkdownEscaping(t *testing.T) {
 	if got := mdText(strings.Repeat("é", 300), 10); utf8.RuneCountInString(got) != 10 || !strings.HasSuffix(got, "…") {
 		t.Errorf("mdText cut = %q", got)
 	}
-	if got := mdCode("a|b", 50); got != "a&#124;b" {
-		t.Errorf("mdCode with a pipe = %q", got)
-	}
-	if got := mdCode("owner/plan.json", 50); got != "`owner/plan.json`" {
-		t.Errorf("mdCode = %q", got)
+	for _, tc := range []struct{ in, want string }{
+		{"owner/plan.json", "`owner/plan.json`"},
+		{"a|b", "<code>a&#124;b</code>"},
+		{"new `file`", "`` new `file` ``"},
+		{"  ", "—"},
+		{strings.Repeat("x", 60), "`" + strings.Repeat("x", 49) + "…`"},
+	} {
+		if got := mdCode(tc.in, 50); got != tc.want {
+			t.Errorf("mdCode(%q, 50) = %q, want %q", tc.in, got, tc.want)
+		}
 	}
 }
 
@@ -398,6 +403,22 @@ func TestDriftCountsBeyondTheLists(t *testing.T) {
 	for _, want := range []string{"1500 changed, 1200 added, 7 removed", "| … | 2705 more files not listed | | |"} {
 		if !strings.Contains(s, want) {
 			t.Errorf("summary lacks %q:\n%s", want, s)
+		}
+	}
+}
+
+func TestSafeURL(t *testing.T) {
+	for _, tc := range []struct{ in, want string }{
+		{"https://github.com/o/r/actions/runs/1", "https://github.com/o/r/actions/runs/1"},
+		{" http://ghes.example/o/r ", "http://ghes.example/o/r"},
+		{"https://github.com/o/r/a(b)|c", "https://github.com/o/r/a%28b%29%7Cc"},
+		{"/o/r/actions/runs/1", ""},
+		{"javascript:alert(1)", ""},
+		{"https:///no-host", ""},
+		{"", ""},
+	} {
+		if got := safeURL(tc.in); got != tc.want {
+			t.Errorf("safeURL(%q) = %q, want %q", tc.in, got, tc.want)
 		}
 	}
 }
