@@ -1,5 +1,6 @@
 // Package markup holds the one rule for each piece of text helios renders
-// for people: untrusted text in Markdown and in Mermaid labels, the phase
+// for people: untrusted text in Markdown (prose and table cells, code, link
+// destinations) and in Mermaid (flowchart labels, gantt names), the phase
 // flowchart, durations, counted nouns, and GitHub's limits on what it
 // accepts. The job summary, the pull-request comment, the check run, the
 // built-ins' reports, the bundle diff and index.html all use it, so the same
@@ -111,11 +112,12 @@ func Text(s string) string {
 //     punctuation character as a numeric character reference. A GFM table
 //     splits its rows on '|' before it reads code spans, so in a cell a
 //     code span must write the pipe as "\|", and in prose that backslash
-//     would show; a character reference is never a cell separator, and
-//     neither Markdown syntax, an autolink nor a mention inside <code>. It
-//     reads the same as a span on GitHub; a renderer that drops raw HTML
-//     (the bundle's index.html) shows the text, still inert, without the
-//     code font.
+//     would show. A character reference is never a cell separator; with
+//     every punctuation character so written, nothing inside the element
+//     is Markdown syntax or an autolink, and GitHub links no mention in
+//     code. It reads the same as a span on GitHub; a renderer that drops
+//     raw HTML (the bundle's index.html) shows the text, still inert,
+//     without the code font.
 //   - Empty text is an empty <code></code>: a code span cannot be empty.
 func Code(s string) string {
 	s = Line(s, 0)
