@@ -8,6 +8,7 @@ import (
 	"strings"
 
 	"github.com/helios-action/helios-action/internal/engine"
+	"github.com/helios-action/helios-action/internal/markup"
 )
 
 // maxStepAnnotations: the runner shows 10 error annotations per step and
@@ -51,7 +52,7 @@ func (annotations) Run(ctx context.Context, r *runner) error {
 						order = append(order, st.Uses)
 					}
 					more[st.Uses]++
-					nouns[st.Uses] = cmp.Or(an.FindingsNoun(), "problems")
+					nouns[st.Uses] = cmp.Or(an.FindingsNoun(), "problem")
 					continue
 				}
 				shown++
@@ -64,7 +65,8 @@ func (annotations) Run(ctx context.Context, r *runner) error {
 		}
 	}
 	for _, uses := range order {
-		r.a.Warningf("%d more %s are in the %s report of the bundle", more[uses], nouns[uses], strings.TrimPrefix(uses, "helios/"))
+		n := more[uses]
+		r.a.Warningf("%s %s in the %s report of the bundle", markup.Plural(n, "more "+nouns[uses]), markup.IsAre(n), strings.TrimPrefix(uses, "helios/"))
 	}
 	return nil
 }

@@ -238,7 +238,7 @@ func readFile(t *testing.T, path string) string {
 // helios/skip skips itself with the reason in `with: {reason: …}`.
 func testBuiltins() []engine.Builtin {
 	return []engine.Builtin{
-		&finder{name: "helios/lint", noun: "lint findings"},
+		&finder{name: "helios/lint", noun: "lint finding"},
 		&finder{name: "helios/vet"},
 		skipper{},
 	}

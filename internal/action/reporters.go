@@ -168,7 +168,8 @@ func (skipNotices) Run(_ context.Context, r *runner) error {
 	reasons, count := manifest.SkipReasons(r.bundle.manifest.Phases)
 	for i, reason := range reasons {
 		if i == maxStepAnnotations {
-			r.a.Noticef("%d more reasons for skipped steps are in manifest.json", len(reasons)-i)
+			n := len(reasons) - i
+			r.a.Noticef("%s for skipped steps %s in manifest.json", markup.Plural(n, "more reason"), markup.IsAre(n))
 			return nil
 		}
 		r.a.Noticef("%s skipped: %s", markup.Plural(count[reason], "step"), reason)

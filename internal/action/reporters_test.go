@@ -8,6 +8,7 @@ import (
 	"os"
 	"path/filepath"
 	"slices"
+	"strconv"
 	"strings"
 	"testing"
 
@@ -50,9 +51,10 @@ func TestAnnotations(t *testing.T) {
 		{"none", 0, 0, 0, nil},
 		{"under the cap", 6, 4, 10, nil},
 		{"past the cap, in the annotator's words", 12, 0, 10, []string{"::warning::2 more lint findings are in the lint report of the bundle"}},
-		{"past the cap, in general words", 0, 11, 10, []string{"::warning::1 more problems are in the vet report of the bundle"}},
+		{"past the cap, in general words", 0, 11, 10, []string{"::warning::1 more problem is in the vet report of the bundle"}},
+		{"past the cap, counted", 0, 13, 10, []string{"::warning::3 more problems are in the vet report of the bundle"}},
 		{"past the cap, a note per built-in", 11, 3, 10, []string{
-			"::warning::1 more lint findings are in the lint report of the bundle",
+			"::warning::1 more lint finding is in the lint report of the bundle",
 			"::warning::3 more problems are in the vet report of the bundle",
 		}},
 	} {
@@ -98,22 +100,32 @@ phases:
 }
 
 func TestSkipNotices(t *testing.T) {
-	var steps strings.Builder
-	for i := range 12 {
-		fmt.Fprintf(&steps, "      - uses: helios/skip\n        with: {reason: reason %02d}\n", i)
-	}
-	steps.WriteString("      - uses: helios/skip\n        with: {reason: reason 00}\n")
-	tr := newTestRun(t, "push", nil).mission("helios.yml", "version: 1\nreport-root: out\nphases:\n  p:\n    steps:\n"+steps.String())
-	r := tr.sealed()
-	runReporter(t, r, skipNotices{})
-	got := tr.lines("::notice::")
-	want := []string{"::notice::2 steps skipped: reason 00"}
-	for i := 1; i < 10; i++ {
-		want = append(want, fmt.Sprintf("::notice::1 step skipped: reason %02d", i))
-	}
-	want = append(want, "::notice::2 more reasons for skipped steps are in manifest.json")
-	if !slices.Equal(got, want) {
-		t.Errorf("notices\n%s\nwant\n%s", strings.Join(got, "\n"), strings.Join(want, "\n"))
+	for _, tc := range []struct {
+		reasons int
+		last    string
+	}{
+		{11, "::notice::1 more reason for skipped steps is in manifest.json"},
+		{12, "::notice::2 more reasons for skipped steps are in manifest.json"},
+	} {
+		t.Run(strconv.Itoa(tc.reasons), func(t *testing.T) {
+			var steps strings.Builder
+			for i := range tc.reasons {
+				fmt.Fprintf(&steps, "      - uses: helios/skip\n        with: {reason: reason %02d}\n", i)
+			}
+			steps.WriteString("      - uses: helios/skip\n        with: {reason: reason 00}\n")
+			tr := newTestRun(t, "push", nil).mission("helios.yml", "version: 1\nreport-root: out\nphases:\n  p:\n    steps:\n"+steps.String())
+			r := tr.sealed()
+			runReporter(t, r, skipNotices{})
+			got := tr.lines("::notice::")
+			want := []string{"::notice::2 steps skipped: reason 00"}
+			for i := 1; i < 10; i++ {
+				want = append(want, fmt.Sprintf("::notice::1 step skipped: reason %02d", i))
+			}
+			want = append(want, tc.last)
+			if !slices.Equal(got, want) {
+				t.Errorf("notices\n%s\nwant\n%s", strings.Join(got, "\n"), strings.Join(want, "\n"))
+			}
+		})
 	}
 }
 

@@ -13,6 +13,7 @@ import (
 	"syscall"
 	"time"
 
+	"github.com/helios-action/helios-action/internal/markup"
 	"github.com/helios-action/helios-action/internal/retry"
 )
 
@@ -105,14 +106,11 @@ type gaveUpError struct {
 }
 
 func (e *gaveUpError) Error() string {
-	tries := "attempts"
-	if e.attempts == 1 {
-		tries = "attempt"
-	}
+	tries := markup.Plural(e.attempts, "attempt")
 	if e.status == http.StatusTooManyRequests {
-		return fmt.Sprintf("the RPC endpoint kept answering HTTP 429 (rate limited) after %d %s", e.attempts, tries)
+		return "the RPC endpoint kept answering HTTP 429 (rate limited) after " + tries
 	}
-	return fmt.Sprintf("the RPC endpoint answered HTTP %d after %d %s", e.status, e.attempts, tries)
+	return fmt.Sprintf("the RPC endpoint answered HTTP %d after %s", e.status, tries)
 }
 
 // errTooLarge ends an answer longer than maxResponseBody.

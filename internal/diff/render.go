@@ -154,7 +154,7 @@ func (r *Result) WriteMarkdown(w io.Writer) error {
 		fmt.Fprintf(bw, "\n#### %s (%d)\n\n", s.title, s.total)
 		fmt.Fprintf(bw, "| File | Old | New |\n| --- | --- | --- |\n")
 		for _, c := range s.changes {
-			fmt.Fprintf(bw, "| %s | %s | %s |\n", mdCell(c.Name), mdSum(c.Old), mdSum(c.New))
+			fmt.Fprintf(bw, "| %s | %s | %s |\n", mdCode(c.Name), mdSum(c.Old), mdSum(c.New))
 		}
 		writeMarkdownMore(bw, s.total-len(s.changes))
 		for _, c := range s.changes {
@@ -167,7 +167,7 @@ func (r *Result) WriteMarkdown(w io.Writer) error {
 			markup.Plural(n.Volatile, "volatile file"))
 		fmt.Fprintf(bw, "| File | Change | Old | New |\n| --- | --- | --- | --- |\n")
 		for _, c := range r.Volatile {
-			fmt.Fprintf(bw, "| %s | %s | %s | %s |\n", mdCell(c.Name), c.Kind(), mdSum(c.Old), mdSum(c.New))
+			fmt.Fprintf(bw, "| %s | %s | %s | %s |\n", mdCode(c.Name), c.Kind(), mdSum(c.Old), mdSum(c.New))
 		}
 		writeMarkdownMore(bw, n.Volatile-len(r.Volatile))
 		fmt.Fprintf(bw, "\n</details>\n")
@@ -190,7 +190,7 @@ func writeMarkdownKeys(w io.Writer, c Change) {
 		fmt.Fprintf(w, "\nKey changes in %s:\n\n", mdCode(c.Name))
 		fmt.Fprintf(w, "| Key | Change | Old | New |\n| --- | --- | --- | --- |\n")
 		for _, k := range c.JSON {
-			p := mdCell(k.Path)
+			p := mdCode(k.Path)
 			if k.Path == "" {
 				p = "(whole document)"
 			}
@@ -212,60 +212,20 @@ func mdSum(sum string) string {
 	if sum == "" {
 		return "—"
 	}
-	return "`" + short(sum) + "`"
+	return markup.Code(short(sum))
 }
 
 func mdValue(v string) string {
 	if v == "" {
 		return "—"
 	}
-	return mdCell(v)
+	return mdCode(v)
 }
 
-// mdCode sets s in a code span, where Markdown, HTML, emoji and @mentions
-// are all inert. The fence is one backtick longer than any run in s, and
-// padded with spaces when s starts or ends with a backtick, per CommonMark.
-func mdCode(s string) string {
-	s = display(s)
-	run, longest := 0, 0
-	for i := 0; i < len(s); i++ {
-		if s[i] == '`' {
-			run++
-			longest = max(longest, run)
-		} else {
-			run = 0
-		}
-	}
-	fence := strings.Repeat("`", longest+1)
-	if strings.HasPrefix(s, "`") || strings.HasSuffix(s, "`") ||
-		(strings.HasPrefix(s, " ") && strings.HasSuffix(s, " ")) {
-		return fence + " " + s + " " + fence
-	}
-	return fence + s + fence
-}
-
-// mdCell is mdCode for a table cell. A '|' splits a GFM table row even
-// inside a code span, and the "\|" escape fails after an odd run of
-// backslashes, so text with a pipe is written as an HTML <code> element with
-// every ASCII punctuation character as a numeric character reference: those
-// are neither Markdown syntax nor cell separators.
-func mdCell(s string) string {
-	if !strings.Contains(s, "|") {
-		return mdCode(s)
-	}
-	s = display(s)
-	var b strings.Builder
-	b.WriteString("<code>")
-	for _, r := range s {
-		if r < utf8.RuneSelf && r > ' ' && !('a' <= r && r <= 'z' || 'A' <= r && r <= 'Z' || '0' <= r && r <= '9') {
-			fmt.Fprintf(&b, "&#%d;", r)
-			continue
-		}
-		b.WriteRune(r)
-	}
-	b.WriteString("</code>")
-	return b.String()
-}
+// mdCode sets a name, key or value in code (markup.Code), Go-quoted
+// first when it holds characters that do not print, as everywhere in this
+// report.
+func mdCode(s string) string { return markup.Code(display(s)) }
 
 // The JSON report. Field names are lowerCamel and stable; see WriteJSON.
 type jsonReport struct {

@@ -46,8 +46,10 @@ type Annotation struct {
 // following a link out of it, only if regular, and bounded.
 type Annotator interface {
 	Annotations(ctx context.Context, root string, data map[string]any) ([]Annotation, error)
-	// FindingsNoun names the findings in the note on those past the
-	// runner's cap on annotations, such as "documentation problems".
+	// FindingsNoun names one finding, a singular noun such as
+	// "documentation problem", for the note on those past the runner's cap
+	// on annotations, which counts them with markup.Plural ("1 more
+	// documentation problem is …", "3 more documentation problems are …").
 	FindingsNoun() string
 }
 

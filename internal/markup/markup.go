@@ -1,5 +1,6 @@
 // Package markup holds the one rule for each piece of text helios renders
-// for people: untrusted text in Markdown and in Mermaid labels, the phase
+// for people: untrusted text in Markdown (prose and table cells, code, link
+// destinations) and in Mermaid (flowchart labels, gantt names), the phase
 // flowchart, durations, counted nouns, and GitHub's limits on what it
 // accepts. The job summary, the pull-request comment, the check run, the
 // built-ins' reports, the bundle diff and index.html all use it, so the same
@@ -8,6 +9,7 @@ package markup
 
 import (
 	"fmt"
+	"regexp"
 	"strconv"
 	"strings"
 	"time"
@@ -98,6 +100,89 @@ func Text(s string) string {
 	return b.String()
 }
 
+// Code sets untrusted text in code, after Line, where Markdown, HTML,
+// emoji, links and mentions are inert, for prose and GFM table cells alike:
+//
+//   - Text without a '|' becomes a code span whose fence is one backtick
+//     longer than the longest run of backticks in it, padded with a space
+//     inside each fence when the text starts or ends with a backtick, or
+//     starts and ends with a space and is not all spaces (CommonMark strips
+//     one space from each end of such a span).
+//   - Text with a '|' becomes an HTML <code> element with every ASCII
+//     punctuation character as a numeric character reference. A GFM table
+//     splits its rows on '|' before it reads code spans, so in a cell a
+//     code span must write the pipe as "\|", and in prose that backslash
+//     would show. A character reference is never a cell separator; with
+//     every punctuation character so written, nothing inside the element
+//     is Markdown syntax or an autolink, and GitHub links no mention in
+//     code. It reads the same as a span on GitHub; a renderer that drops
+//     raw HTML (the bundle's index.html) shows the text, still inert,
+//     without the code font.
+//   - Empty text is an empty <code></code>: a code span cannot be empty.
+func Code(s string) string {
+	s = Line(s, 0)
+	if s == "" {
+		return "<code></code>"
+	}
+	if strings.Contains(s, "|") {
+		var b strings.Builder
+		b.WriteString("<code>")
+		for _, r := range s {
+			if r < utf8.RuneSelf && r > ' ' && !('a' <= r && r <= 'z' || 'A' <= r && r <= 'Z' || '0' <= r && r <= '9') {
+				fmt.Fprintf(&b, "&#%d;", r)
+				continue
+			}
+			b.WriteRune(r)
+		}
+		b.WriteString("</code>")
+		return b.String()
+	}
+	run, longest := 0, 0
+	for i := 0; i < len(s); i++ {
+		if s[i] == '`' {
+			run++
+			longest = max(longest, run)
+		} else {
+			run = 0
+		}
+	}
+	fence := strings.Repeat("`", longest+1)
+	if strings.HasPrefix(s, "`") || strings.HasSuffix(s, "`") ||
+		(strings.HasPrefix(s, " ") && strings.HasSuffix(s, " ") && strings.Trim(s, " ") != "") {
+		return fence + " " + s + " " + fence
+	}
+	return fence + s + fence
+}
+
+// LinkDest makes a URL safe as the destination of a Markdown link, written
+// bare, [text](dest), or in angle brackets, [text](<dest>): what could end
+// the destination, start a title or stop a table cell (space, control
+// characters, '<', '>', '(', ')', '"', '\', '`', '|') is percent-encoded,
+// as a browser sends most of them anyway, and an '&' that would start a
+// character reference is written "&amp;", so the link goes where the URL
+// says. Spaces at either end go. It does not judge the URL: GitHub, and the bundle's index.html,
+// drop dangerous schemes such as javascript:, and a caller that needs an
+// absolute http(s) URL checks for one.
+func LinkDest(u string) string {
+	var b strings.Builder
+	u = strings.TrimSpace(u)
+	for i := 0; i < len(u); i++ {
+		c := u[i]
+		switch {
+		case c <= ' ' || c == 0x7f || strings.IndexByte("<>()\"\\`|", c) >= 0:
+			fmt.Fprintf(&b, "%%%02X", c)
+		case c == '&' && charRef.MatchString(u[i:]):
+			b.WriteString("&amp;")
+		default:
+			b.WriteByte(c)
+		}
+	}
+	return b.String()
+}
+
+// charRef matches what CommonMark reads as a character reference.
+var charRef = regexp.MustCompile(`^&(#[0-9]{1,7}|#[xX][0-9a-fA-F]{1,6}|[A-Za-z][A-Za-z0-9]{1,31});`)
+
 func isWordRune(r rune) bool { return r == '_' || unicode.IsLetter(r) || unicode.IsDigit(r) }
 
 // Plural counts a noun: "1 file", "2 files", "0 relative links",
@@ -114,6 +199,15 @@ func Plural(n int, word string) string {
 		}
 	}
 	return strconv.Itoa(n) + " " + word + suffix
+}
+
+// IsAre is the verb after Plural(n, …): "is" for 1, else "are", as in
+// "1 more problem is …" and "2 more problems are …".
+func IsAre(n int) string {
+	if n == 1 {
+		return "is"
+	}
+	return "are"
 }
 
 // Duration shows a duration as a person reads it, at the precision that

@@ -16,14 +16,30 @@ const (
 	LabelChars = 60
 )
 
-// MermaidLabel escapes untrusted text for a quoted Mermaid label
-// (p0["…"]), after Line: quotes, brackets, HTML and the entity syntax
-// itself become Mermaid entity codes (#quot;, #35;, …), which Mermaid turns
-// back into the characters when it draws, and '@' gets a word joiner, as in
-// Text. Empty text shows as "(unnamed)".
-func MermaidLabel(s string) string {
+// MermaidLabel makes untrusted text safe as Mermaid text: a quoted label
+// of a flowchart (p0["…"]) and the unquoted name of a gantt task or section
+// alike. After Line, with spaces at either end trimmed and cut to max
+// characters when max > 0:
+//
+//   - Quotes, brackets, HTML, the entity syntax itself, and what ends or
+//     comments out a gantt name (':', '#', ';', '%') become Mermaid entity
+//     codes (#quot;, #58;, …), which Mermaid turns back into the characters
+//     when it draws.
+//   - A label that starts with a gantt keyword ("title", "section",
+//     "click", …, in any case) has its first letter as an entity code, or
+//     the gantt line would be read as that directive. In a flowchart label
+//     this is not needed and draws the same.
+//   - '@' gets a word joiner, as in Text.
+//   - Empty text shows as "(unnamed)".
+func MermaidLabel(s string, max int) string {
+	s = strings.TrimSpace(Line(strings.TrimSpace(s), max))
+	directive := startsWithKeyword(s)
 	var b strings.Builder
-	for _, r := range Line(s, 0) {
+	for i, r := range s {
+		if i == 0 && directive {
+			b.WriteString("#" + strconv.Itoa(int(r)) + ";")
+			continue
+		}
 		switch r {
 		case '"':
 			b.WriteString("#quot;")
@@ -45,6 +61,23 @@ func MermaidLabel(s string) string {
 		return "(unnamed)"
 	}
 	return b.String()
+}
+
+// ganttKeywords start a directive when a gantt line begins with them.
+var ganttKeywords = []string{
+	"title", "section", "dateformat", "axisformat", "tickinterval", "excludes",
+	"includes", "todaymarker", "weekday", "weekend", "inclusiveenddates", "topaxis",
+	"acctitle", "accdescr", "displaymode", "click",
+}
+
+func startsWithKeyword(s string) bool {
+	lower := strings.ToLower(s)
+	for _, k := range ganttKeywords {
+		if strings.HasPrefix(lower, k) {
+			return true
+		}
+	}
+	return false
 }
 
 // Phase is one node of a phase graph.
@@ -85,9 +118,9 @@ func Flowchart(phases []Phase) string {
 		id[p.Name] = "p" + strconv.Itoa(i)
 	}
 	for i, p := range phases {
-		label := MermaidLabel(Line(p.Name, LabelChars))
+		label := MermaidLabel(p.Name, LabelChars)
 		if p.Status != "" {
-			label += "<br/>" + MermaidLabel(Line(p.Status, 20))
+			label += "<br/>" + MermaidLabel(p.Status, 20)
 		}
 		fmt.Fprintf(&b, "  p%d[\"%s\"]\n", i, label)
 	}

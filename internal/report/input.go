@@ -15,6 +15,7 @@ import (
 
 	"github.com/helios-action/helios-action/internal/diff"
 	"github.com/helios-action/helios-action/internal/manifest"
+	"github.com/helios-action/helios-action/internal/markup"
 	"github.com/helios-action/helios-action/internal/mission"
 )
 
@@ -151,13 +152,13 @@ func markerValue(s string) string {
 	return b.String()
 }
 
-// safeURL returns u when it is an absolute http(s) URL, with the characters
-// that could end a Markdown link destination percent-encoded; else "".
+// safeURL returns u as a link destination (markup.LinkDest) when it is an
+// absolute http(s) URL, else "": the URLs come from the environment, and
+// anything else there is not a page to link to.
 func safeURL(u string) string {
 	p, err := url.Parse(strings.TrimSpace(u))
 	if err != nil || (p.Scheme != "https" && p.Scheme != "http") || p.Host == "" {
 		return ""
 	}
-	s := p.String()
-	return strings.NewReplacer("(", "%28", ")", "%29", "<", "%3C", ">", "%3E", " ", "%20", "\"", "%22", "|", "%7C", "`", "%60").Replace(s)
+	return markup.LinkDest(p.String())
 }

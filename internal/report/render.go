@@ -373,14 +373,14 @@ func (in *Input) gantt(heading string) string {
 	line := func(name, status string, start, end time.Time) {
 		from := ms(start)
 		to := max(ms(end), from+1)
-		fmt.Fprintf(&b, "    %s :%s%d, %d\n", ganttLabel(name, markup.LabelChars), tag[status], from, to)
+		fmt.Fprintf(&b, "    %s :%s%d, %d\n", markup.MermaidLabel(name, markup.LabelChars), tag[status], from, to)
 		tasks++
 	}
 	for _, p := range in.phases() {
 		if p.StartedAt.IsZero() || tasks >= maxGanttTasks || b.Len() > markup.MaxMermaidChars-2000 {
 			continue
 		}
-		fmt.Fprintf(&b, "  section %s\n", ganttLabel(p.Name, markup.LabelChars))
+		fmt.Fprintf(&b, "  section %s\n", markup.MermaidLabel(p.Name, markup.LabelChars))
 		end := p.FinishedAt
 		if end.IsZero() {
 			end = p.StartedAt

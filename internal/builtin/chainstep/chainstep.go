@@ -5,6 +5,7 @@
 package chainstep
 
 import (
+	"cmp"
 	"context"
 	"encoding/json"
 	"fmt"
@@ -18,6 +19,7 @@ import (
 
 	"github.com/helios-action/helios-action/internal/chain"
 	"github.com/helios-action/helios-action/internal/engine"
+	"github.com/helios-action/helios-action/internal/markup"
 	"github.com/helios-action/helios-action/internal/mission"
 	"github.com/helios-action/helios-action/internal/regular"
 )
@@ -272,25 +274,21 @@ func WriteReport(sc *engine.StepContext, base, md string, v any) error {
 	return nil
 }
 
-// Table renders a Markdown table; pipes in cells are escaped.
+// Table renders a Markdown table. Every cell, the header's too, is
+// markup.Text: values come from config files and from the chain (a revert
+// reason, a string a contract returns), so they are escaped as any
+// untrusted text; a blank cell reads "—".
 func Table(header []string, rows [][]string) string {
 	var b strings.Builder
 	line := func(cells []string) {
 		b.WriteString("|")
 		for _, c := range cells {
-			if c == "" {
-				c = "—"
-			}
-			b.WriteString(" " + strings.ReplaceAll(strings.ReplaceAll(c, "|", `\|`), "\n", " ") + " |")
+			b.WriteString(" " + cmp.Or(markup.Text(c), "—") + " |")
 		}
 		b.WriteString("\n")
 	}
 	line(header)
-	sep := make([]string, len(header))
-	for i := range sep {
-		sep[i] = "---"
-	}
-	line(sep)
+	b.WriteString("|" + strings.Repeat(" --- |", len(header)) + "\n")
 	for _, r := range rows {
 		line(r)
 	}

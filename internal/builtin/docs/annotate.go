@@ -49,6 +49,6 @@ func (*Step) Annotations(ctx context.Context, root string, data map[string]any) 
 // of a 600-file tree with 10,800 links is under 1 MiB.
 const maxReport = 64 << 20
 
-// FindingsNoun names what the docs check finds, for the note on the
+// FindingsNoun names one thing the docs check finds, for the note on the
 // annotations past the runner's cap.
-func (*Step) FindingsNoun() string { return "documentation problems" }
+func (*Step) FindingsNoun() string { return "documentation problem" }

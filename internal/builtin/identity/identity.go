@@ -19,6 +19,7 @@ import (
 	"github.com/helios-action/helios-action/internal/builtin/chainstep"
 	"github.com/helios-action/helios-action/internal/chain"
 	"github.com/helios-action/helios-action/internal/engine"
+	"github.com/helios-action/helios-action/internal/markup"
 	"github.com/helios-action/helios-action/internal/mission"
 )
 
@@ -278,8 +279,8 @@ func allowListed(cfg *Config, name string, addr common.Address) bool {
 func render(r *Report) string {
 	var b strings.Builder
 	b.WriteString("# Identity check\n\n")
-	fmt.Fprintf(&b, "%s- Config: `%s`\n", r.Header(), r.Config)
-	fmt.Fprintf(&b, "- ENS registry: `%s`\n- NameWrapper: `%s`\n- Result: **%s**\n\n", r.Registry, r.NameWrapper, r.Status)
+	fmt.Fprintf(&b, "%s- Config: %s\n", r.Header(), markup.Code(r.Config))
+	fmt.Fprintf(&b, "- ENS registry: %s\n- NameWrapper: %s\n- Result: **%s**\n\n", markup.Code(r.Registry), markup.Code(r.NameWrapper), r.Status)
 	if len(r.Signers) > 0 {
 		rows := make([][]string, len(r.Signers))
 		for i, s := range r.Signers {

@@ -328,7 +328,7 @@ func (k *Kit) Markdown() []byte {
 		b.WriteString("None given.\n")
 	}
 	for _, r := range k.References {
-		fmt.Fprintf(&b, "- [%s](<%s>)\n", markup.Text(r.Title), linkDest(r.URL))
+		fmt.Fprintf(&b, "- [%s](<%s>)\n", markup.Text(r.Title), markup.LinkDest(r.URL))
 	}
 
 	if k.Graph != "" {
@@ -337,11 +337,4 @@ func (k *Kit) Markdown() []byte {
 		b.WriteString("```\n")
 	}
 	return b.Bytes()
-}
-
-// linkDest makes a URL safe inside "<…>" link destinations, which end at
-// '>' or a line break.
-func linkDest(u string) string {
-	r := strings.NewReplacer("<", "%3C", ">", "%3E", "\n", "", "\r", "", "\\", "%5C")
-	return r.Replace(u)
 }

@@ -9,6 +9,8 @@ import (
 	"strings"
 	"testing"
 
+	"github.com/yuin/goldmark"
+	"github.com/yuin/goldmark/extension"
 	"go.yaml.in/yaml/v3"
 
 	"github.com/helios-action/helios-action/internal/bundlefs"
@@ -207,5 +209,33 @@ func TestMissingArtefactFails(t *testing.T) {
 	_, err := Build(root, Spec{Name: "k", Artefacts: []ArtefactSpec{{Key: "a", Path: "nope.json"}}}, Options{})
 	if err == nil || !strings.Contains(err.Error(), `artefact "a": nope.json: no such file in the report`) {
 		t.Fatalf("error = %v", err)
+	}
+}
+
+// TestReferenceLinks: a reference's URL, whatever it holds, is one link in
+// one list item; it cannot end the link early or start another line.
+func TestReferenceLinks(t *testing.T) {
+	k := &Kit{Name: "k", References: []Reference{
+		{Title: "runbook", URL: "docs/runbook.md"},
+		{Title: "odd", URL: "https://x.example/a>b c)\n- [evil](https://evil.example)"},
+		{Title: "[t](u)", URL: "https://x.example/?a=1&b=2"},
+	}}
+	var buf bytes.Buffer
+	if err := goldmark.New(goldmark.WithExtensions(extension.GFM)).Convert(k.Markdown(), &buf); err != nil {
+		t.Fatal(err)
+	}
+	out := buf.String()
+	refs := out[strings.Index(out, "References"):]
+	for _, want := range []string{
+		`<li><a href="docs/runbook.md">runbook</a></li>`,
+		`<li><a href="https://x.example/a%3Eb%20c%29%0A-%20%5Bevil%5D%28https://evil.example%29">odd</a></li>`,
+		`<li><a href="https://x.example/?a=1&amp;b=2">[t](u)</a></li>`,
+	} {
+		if !strings.Contains(refs, want) {
+			t.Errorf("references lack %s:\n%s", want, refs)
+		}
+	}
+	if n := strings.Count(refs, "<li>"); n != 3 {
+		t.Errorf("%d list items, want 3:\n%s", n, refs)
 	}
 }

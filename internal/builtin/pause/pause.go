@@ -16,6 +16,7 @@ import (
 	"github.com/helios-action/helios-action/internal/builtin/chainstep"
 	"github.com/helios-action/helios-action/internal/chain"
 	"github.com/helios-action/helios-action/internal/engine"
+	"github.com/helios-action/helios-action/internal/markup"
 	"github.com/helios-action/helios-action/internal/mission"
 )
 
@@ -213,7 +214,7 @@ func readModule(ctx context.Context, cl *chain.Client, sp common.Address, getter
 func render(r *Report) string {
 	var b strings.Builder
 	b.WriteString("# Pause state\n\n")
-	fmt.Fprintf(&b, "%s- SystemPause: `%s`\n", r.Header(), r.SystemPause)
+	fmt.Fprintf(&b, "%s- SystemPause: %s\n", r.Header(), markup.Code(r.SystemPause))
 	fmt.Fprintf(&b, "- State: **%s** (expected %s)\n- Result: **%s**\n\n", r.State, r.Expect, r.Status)
 	if len(r.Modules) > 0 {
 		rows := make([][]string, len(r.Modules))

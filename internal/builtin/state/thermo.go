@@ -14,6 +14,7 @@ import (
 	"github.com/helios-action/helios-action/internal/builtin/chainstep"
 	"github.com/helios-action/helios-action/internal/chain"
 	"github.com/helios-action/helios-action/internal/engine"
+	"github.com/helios-action/helios-action/internal/markup"
 )
 
 // Defaults of the thermodynamics preset.
@@ -368,7 +369,7 @@ func equal(p param, v any) bool {
 func renderThermo(r *ThermoReport) string {
 	var b strings.Builder
 	b.WriteString("# Thermodynamics report\n\n")
-	fmt.Fprintf(&b, "%s- Config: `%s`\n- Result: **%s**\n\n", r.Header(), r.Config, r.Status)
+	fmt.Fprintf(&b, "%s- Config: %s\n- Result: **%s**\n\n", r.Header(), markup.Code(r.Config), r.Status)
 	if len(r.Summary) > 0 {
 		b.WriteString("## Summary\n\n")
 		rows := make([][]string, len(r.Summary))
@@ -385,7 +386,7 @@ func renderThermo(r *ThermoReport) string {
 		if addr == "" {
 			addr = "not configured"
 		}
-		fmt.Fprintf(&b, "\n## %s (`%s`)\n\n", s.Contract, addr)
+		fmt.Fprintf(&b, "\n## %s (%s)\n\n", s.Contract, markup.Code(addr))
 		rows := make([][]string, len(s.Order))
 		for i, name := range s.Order {
 			p := s.Parameters[name]

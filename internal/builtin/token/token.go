@@ -16,6 +16,7 @@ import (
 	"github.com/helios-action/helios-action/internal/builtin/chainstep"
 	"github.com/helios-action/helios-action/internal/chain"
 	"github.com/helios-action/helios-action/internal/engine"
+	"github.com/helios-action/helios-action/internal/markup"
 	"github.com/helios-action/helios-action/internal/mission"
 )
 
@@ -214,9 +215,9 @@ func render(r *Report) string {
 	b.WriteString("# Token check\n\n")
 	fmt.Fprintf(&b, "%s", r.Header())
 	if r.Config != "" {
-		fmt.Fprintf(&b, "- Config: `%s`\n", r.Config)
+		fmt.Fprintf(&b, "- Config: %s\n", markup.Code(r.Config))
 	}
-	fmt.Fprintf(&b, "- Address: `%s`\n- Result: **%s**\n\n", r.Address, r.Status)
+	fmt.Fprintf(&b, "- Address: %s\n- Result: **%s**\n\n", markup.Code(r.Address), r.Status)
 	if len(r.Checks) > 0 {
 		rows := make([][]string, len(r.Checks))
 		for i, c := range r.Checks {

@@ -27,7 +27,10 @@ import (
 	"unicode/utf8"
 )
 
-// Limits enforced as GitHub enforces them (with its own words).
+// Limits enforced as GitHub enforces them (with its own words). They are
+// written here again on purpose rather than taken from markup's: the fake
+// is an independent oracle, so a wrong or changed limit in markup is caught
+// by the fake refusing what the reporters send, not copied into it.
 const (
 	maxCommentChars      = 65536 // "Body is too long (maximum is 65536 characters)"
 	maxCheckOutputBytes  = 65535 // "summary exceeds a maximum bytesize of 65535": bytes, not characters
