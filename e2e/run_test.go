@@ -81,6 +81,12 @@ func TestExampleMission(t *testing.T) {
 			t.Errorf("log lacks %q:\n%s", want, log)
 		}
 	}
+	// A collect step's log counts what each source brought, as people write it.
+	if c := stepByID(m, "plan", "collect-asi-takeoff-receipts"); c == nil {
+		t.Error("no receipt for plan/collect-asi-takeoff-receipts")
+	} else if log := readFile(t, filepath.Join(root, c.Log)); !strings.Contains(log, "collected demo/asi-takeoff/project-plan.json → asi-takeoff/project-plan.json (1 file)\n") {
+		t.Errorf("collect log:\n%s", log)
+	}
 }
 
 func validateManifest(t *testing.T, root string) {

@@ -15,6 +15,7 @@ import (
 
 	"github.com/helios-action/helios-action/internal/bundlefs"
 	"github.com/helios-action/helios-action/internal/glob"
+	"github.com/helios-action/helios-action/internal/markup"
 	"github.com/helios-action/helios-action/internal/mission"
 	"github.com/helios-action/helios-action/internal/regular"
 )
@@ -98,7 +99,7 @@ func (r *run) collect(ctx context.Context, s *mission.Step, sc *StepContext) err
 				return err
 			}
 			sc.AddOutput(target)
-			fmt.Fprintf(sc.Log, "collected %s → %s (%d files)\n", m, target, n)
+			fmt.Fprintf(sc.Log, "collected %s → %s (%s)\n", m, target, markup.Plural(n, "file"))
 			total += n
 		}
 	}
