@@ -1,6 +1,7 @@
 package e2e
 
 import (
+	"context"
 	"path/filepath"
 	"slices"
 	"strings"
@@ -48,7 +49,7 @@ phases:
 	if m := readManifest(t, root); m.Conclusion != manifest.Success {
 		t.Fatalf("conclusion %s: %s", m.Conclusion, m.Reason)
 	}
-	rep, err := docs.ReadReport(filepath.Join(root, "docs", "docs-check.json"))
+	rep, err := docs.ReadReport(context.Background(), root, "docs/docs-check.json")
 	if err != nil {
 		t.Fatal(err)
 	}

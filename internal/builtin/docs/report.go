@@ -2,13 +2,16 @@ package docs
 
 import (
 	"bytes"
+	"context"
 	"encoding/json"
 	"fmt"
 	"os"
+	"path/filepath"
 	"strings"
 
 	"github.com/helios-action/helios-action/internal/engine"
 	"github.com/helios-action/helios-action/internal/markup"
+	"github.com/helios-action/helios-action/internal/regular"
 )
 
 // JSON renders the report as indented JSON with a final newline.
@@ -21,18 +24,30 @@ func (r *Report) JSON() ([]byte, error) {
 }
 
 // ReadReport loads a report written by JSON, so that the caller running in
-// GitHub Actions can turn it into annotations after the run.
-func ReadReport(path string) (*Report, error) {
-	b, err := os.ReadFile(path)
+// GitHub Actions can turn it into annotations after the run. It reads rel
+// inside root alone: a link that leads out of root (a bundle from another
+// run can hold one, as its ledger lists no links), a file that is not
+// regular and one over maxReport are refused.
+func ReadReport(ctx context.Context, root, rel string) (*Report, error) {
+	dir, err := os.OpenRoot(root)
+	if err != nil {
+		return nil, err
+	}
+	defer dir.Close()
+	b, err := regular.ReadFileIn(ctx, dir, filepath.FromSlash(rel), maxReport, "docs report")
 	if err != nil {
 		return nil, err
 	}
 	var r Report
 	if err := json.Unmarshal(b, &r); err != nil {
-		return nil, fmt.Errorf("%s: %w", path, err)
+		return nil, err
 	}
 	return &r, nil
 }
+
+// maxReport bounds a docs report read back: the report of a 600-file tree
+// with 10,800 links is under 1 MiB.
+const maxReport = 64 << 20
 
 // Markdown renders the report for people: a summary line, a table of the
 // problems with file:line, and the external links that were not fetched.

@@ -117,7 +117,7 @@ func TestStepRun(t *testing.T) {
 					t.Errorf("%s%s holds the secret:\n%s", string(cfg.Report), ext, b)
 				}
 			}
-			rep, err := ReadReport(filepath.Join(reportRoot, filepath.FromSlash(string(cfg.Report)+".json")))
+			rep, err := ReadReport(context.Background(), reportRoot, string(cfg.Report)+".json")
 			if err != nil {
 				t.Fatal(err)
 			}
