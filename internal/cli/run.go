@@ -109,7 +109,7 @@ func (c *Command) run(ctx context.Context, args []string) error {
 		return err
 	}
 	mf := res.Manifest
-	fmt.Fprintf(c.Stdout, "helios: %s · %d files · ledger digest sha256:%s\n", mf.Conclusion, res.Files, res.DigestHex())
+	fmt.Fprintf(c.Stdout, "helios: %s · %d files · ledger digest sha256:%s · content digest sha256:%s\n", mf.Conclusion, res.Files, res.DigestHex(), res.ContentDigestHex())
 	if mf.Reason != "" {
 		fmt.Fprintf(c.Stdout, "helios: %s\n", mf.Reason)
 	}

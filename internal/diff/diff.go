@@ -18,13 +18,13 @@ import (
 
 	"github.com/helios-action/helios-action/internal/glob"
 	"github.com/helios-action/helios-action/internal/ledger"
+	"github.com/helios-action/helios-action/internal/manifest"
 	"github.com/helios-action/helios-action/internal/regular"
 )
 
 // DefaultVolatile are the globs of files that differ between identical runs
-// of any mission: the manifest (times, durations), logs and the HTML index
-// that shows them.
-var DefaultVolatile = []string{"manifest.json", "logs/**", "**/*.log", "index.html"}
+// of any mission (manifest.DefaultVolatile).
+var DefaultVolatile = manifest.DefaultVolatile
 
 const (
 	// manifestName is the bundle's manifest, read for its "volatile" globs.

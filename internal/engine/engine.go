@@ -76,6 +76,9 @@ type Result struct {
 	Bundle *bundlefs.Dir
 	// Digest is the SHA-256 of SHA256SUMS: the ledger digest.
 	Digest [32]byte
+	// ContentDigest is the manifest's contentDigest: the SHA-256 of the
+	// ledger lines of the files that are not volatile.
+	ContentDigest [32]byte
 	// Files counts the files the ledger lists.
 	Files int
 	// Leaks are the bundle files (quoted paths, never the value) in which
@@ -91,6 +94,9 @@ type Result struct {
 
 // DigestHex is the ledger digest in hex.
 func (r *Result) DigestHex() string { return fmt.Sprintf("%x", r.Digest) }
+
+// ContentDigestHex is the content digest in hex.
+func (r *Result) ContentDigestHex() string { return fmt.Sprintf("%x", r.ContentDigest) }
 
 type run struct {
 	m          *mission.Mission
@@ -397,12 +403,10 @@ func (r *run) missionFile() string {
 	return r.m.File
 }
 
-// defaultVolatile are always volatile: they hold times and durations.
-// index.html (the browsable bundle) shows timings.
-var defaultVolatile = []string{manifest.FileName, "logs/**", "index.html"}
-
+// volatile is the manifest's volatile globs: manifest.DefaultVolatile
+// (times, durations and logs), then the mission's own.
 func (r *run) volatile() []string {
-	out := append([]string{}, defaultVolatile...)
+	out := append([]string{}, manifest.DefaultVolatile...)
 	seen := map[string]bool{}
 	for _, v := range out {
 		seen[v] = true

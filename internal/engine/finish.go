@@ -10,6 +10,7 @@ import (
 	"sync"
 
 	"github.com/helios-action/helios-action/internal/bundlefs"
+	"github.com/helios-action/helios-action/internal/glob"
 	"github.com/helios-action/helios-action/internal/ledger"
 	"github.com/helios-action/helios-action/internal/manifest"
 )
@@ -142,12 +143,18 @@ func (r *run) seal(res *Result, entries []ledger.Entry, secrets *ledger.Secrets)
 			}
 		}
 	}
+	// The globs were checked when the mission was read.
+	volatile := func(name string) bool { return glob.MatchAny(mf.Volatile, name) }
 	for _, e := range entries {
 		if logs[e.Name] {
 			continue
 		}
-		mf.Files = append(mf.Files, manifest.File{Path: e.Name, Size: e.Size, SHA256: hex.EncodeToString(e.Sum[:])})
+		mf.Files = append(mf.Files, manifest.File{Path: e.Name, Size: e.Size, SHA256: hex.EncodeToString(e.Sum[:]), Volatile: volatile(e.Name)})
 	}
+	// The manifest is volatile (manifest.DefaultVolatile), so leaving it
+	// out of entries changes nothing and lets it record the digest.
+	content := ledger.ContentDigest(entries, volatile)
+	mf.ContentDigest = hex.EncodeToString(content[:])
 	data, err := mf.Marshal()
 	if err != nil {
 		return nil, fmt.Errorf("encode manifest: %w", err)
@@ -172,7 +179,7 @@ func (r *run) seal(res *Result, entries []ledger.Entry, secrets *ledger.Secrets)
 	if err != nil {
 		return nil, r.rootErr(fmt.Errorf("write ledger: %w", err))
 	}
-	res.Digest, res.Files = digest, len(all)
+	res.Digest, res.ContentDigest, res.Files = digest, content, len(all)
 	return all, nil
 }
 

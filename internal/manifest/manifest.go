@@ -12,6 +12,12 @@ import (
 // FileName is the manifest's name at the root of a report bundle.
 const FileName = "manifest.json"
 
+// DefaultVolatile are the globs of files that differ between two runs of
+// any mission: the manifest (times, durations), logs, and the HTML index
+// that shows them. Every manifest lists them first in its volatile globs;
+// the diff applies them to bundles whose manifest predates that.
+var DefaultVolatile = []string{FileName, "logs/**", "**/*.log", "index.html"}
+
 // SchemaURL identifies the manifest format; bump the version on breaking changes.
 const SchemaURL = "https://github.com/helios-action/helios-action/schema/manifest.schema.json"
 
@@ -35,10 +41,17 @@ type Manifest struct {
 	DurationMs int64     `json:"durationMs"`
 	Conclusion string    `json:"conclusion"`
 	// Reason says why a run did not succeed (the first failing step, or the signal).
-	Reason   string   `json:"reason,omitempty"`
+	Reason string `json:"reason,omitempty"`
+	// Volatile are the globs (see package glob) of the files expected to
+	// differ between two runs of one commit; DefaultVolatile first.
 	Volatile []string `json:"volatile"`
-	Phases   []Phase  `json:"phases"`
-	Files    []File   `json:"files"`
+	// ContentDigest is the hex SHA-256 of the SHA256SUMS lines of the
+	// files Volatile does not match, in ledger order: the identity of the
+	// evidence, the same for two runs of one commit (see
+	// ledger.ContentDigest). Files marks the files it leaves out.
+	ContentDigest string  `json:"contentDigest,omitempty"`
+	Phases        []Phase `json:"phases"`
+	Files         []File  `json:"files"`
 }
 
 // Tool names the program that wrote the manifest.
@@ -111,6 +124,10 @@ type File struct {
 	Path   string `json:"path"`
 	Size   int64  `json:"size"`
 	SHA256 string `json:"sha256"`
+	// Volatile marks a file the content digest leaves out: the files
+	// without it, in order, are the lines the digest covers, so it can be
+	// recomputed from the manifest alone (see the README).
+	Volatile bool `json:"volatile,omitempty"`
 }
 
 // Read loads a manifest.json (see readFile for what it refuses).
