@@ -13,6 +13,7 @@ import (
 	"github.com/helios-action/helios-action/internal/diff"
 	"github.com/helios-action/helios-action/internal/exitcode"
 	"github.com/helios-action/helios-action/internal/ledger"
+	"github.com/helios-action/helios-action/internal/manifest"
 	"github.com/helios-action/helios-action/internal/regular"
 )
 
@@ -102,8 +103,36 @@ func (c *Command) verify(ctx context.Context, args []string) error {
 		fmt.Fprintf(c.Stdout, "helios: %s does not verify: %d missing, %d extra, %d changed, %d ok\n", dir, len(rep.Missing), len(rep.Extra), len(rep.Changed), rep.OK)
 		return errFailed
 	}
-	fmt.Fprintf(c.Stdout, "helios: %s verifies: %d files ok\n", dir, rep.OK)
+	content, claimed, err := contentDigest(dir)
+	if err != nil {
+		fmt.Fprintf(c.Stdout, "helios: %s does not verify: %v\n", dir, err)
+		return errFailed
+	}
+	if claimed != "" && claimed != content {
+		// The files are what the ledger says; the manifest is older than
+		// the ledger (helios digest rewrote it after an edit, say).
+		fmt.Fprintf(c.Stdout, "warning: manifest.json's contentDigest is %s, but SHA256SUMS gives %s: the ledger was rewritten after the run\n", claimed, content)
+	}
+	fmt.Fprintf(c.Stdout, "helios: %s verifies: %d files ok · content digest sha256:%s\n", dir, rep.OK, content)
 	return nil
+}
+
+// contentDigest recomputes a verified bundle's content digest from its
+// ledger and its manifest's volatile globs, and returns the one its
+// manifest records ("" for none, or no manifest).
+func contentDigest(dir string) (content, claimed string, err error) {
+	entries, err := ledger.ReadFile(filepath.Join(dir, ledger.FileName))
+	if err != nil {
+		return "", "", err
+	}
+	mf, err := manifest.Read(filepath.Join(dir, manifest.FileName))
+	if errors.Is(err, fs.ErrNotExist) {
+		return manifest.ContentDigest(entries, nil), "", nil
+	}
+	if err != nil {
+		return "", "", err
+	}
+	return manifest.ContentDigest(entries, mf), mf.ContentDigest, nil
 }
 
 func (c *Command) diff(ctx context.Context, args []string) error {
