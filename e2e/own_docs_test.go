@@ -114,15 +114,22 @@ func TestReadmeMinimalMission(t *testing.T) {
 // README (the act tests read the workflows the same way).
 func readmeBlock(t *testing.T, name string) string {
 	t.Helper()
+	return readmeFence(t, name, "yaml")
+}
+
+// readmeFence is the ```lang block that follows <!-- e2e: name --> in the
+// README.
+func readmeFence(t *testing.T, name, lang string) string {
+	t.Helper()
 	readme := readFile(t, "../README.md")
 	marker := "<!-- e2e: " + name + " -->\n"
 	_, rest, ok := strings.Cut(readme, marker)
 	if !ok {
 		t.Fatalf("README.md has no %q marker", strings.TrimSpace(marker))
 	}
-	rest, ok = strings.CutPrefix(rest, "```yaml\n")
+	rest, ok = strings.CutPrefix(rest, "```"+lang+"\n")
 	if !ok {
-		t.Fatalf("README.md: the %s marker is not followed by a ```yaml block", name)
+		t.Fatalf("README.md: the %s marker is not followed by a ```%s block", name, lang)
 	}
 	block, _, ok := strings.Cut(rest, "```\n")
 	if !ok {
