@@ -423,6 +423,17 @@ func (s *Server) serve(w http.ResponseWriter, r *http.Request) {
 	s.handle(rec, r, route, path, args)
 }
 
+// tokenOf is the token of r's Authorization header, or "".
+func tokenOf(r *http.Request) string {
+	auth := r.Header.Get("Authorization")
+	for _, p := range []string{"Bearer ", "bearer ", "token "} {
+		if strings.HasPrefix(auth, p) {
+			return strings.TrimPrefix(auth, p)
+		}
+	}
+	return ""
+}
+
 type recorder struct {
 	http.ResponseWriter
 	status   int
@@ -470,13 +481,7 @@ func (s *Server) handle(w http.ResponseWriter, r *http.Request, route, path stri
 	}
 	s.mu.Unlock()
 
-	auth := r.Header.Get("Authorization")
-	token := ""
-	for _, p := range []string{"Bearer ", "bearer ", "token "} {
-		if strings.HasPrefix(auth, p) {
-			token = strings.TrimPrefix(auth, p)
-		}
-	}
+	token := tokenOf(r)
 	if token == "" {
 		writeJSON(w, 401, map[string]any{"message": "Requires authentication", "documentation_url": "https://docs.github.com/rest"})
 		return
@@ -550,15 +555,7 @@ func (s *Server) commentJSON(c *Comment) map[string]any {
 func (s *Server) listComments(w http.ResponseWriter, r *http.Request, args []string) {
 	owner, repo := args[0], args[1]
 	issue, _ := strconv.Atoi(args[2])
-	q := r.URL.Query()
-	perPage := defaultPerPage
-	if v, err := strconv.Atoi(q.Get("per_page")); err == nil && v > 0 {
-		perPage = min(v, maxPerPage)
-	}
-	page := 1
-	if v, err := strconv.Atoi(q.Get("page")); err == nil && v > 0 {
-		page = v
-	}
+	page, perPage := paging(r)
 
 	s.mu.Lock()
 	var all []*Comment
@@ -568,17 +565,41 @@ func (s *Server) listComments(w http.ResponseWriter, r *http.Request, args []str
 		}
 	}
 	sort.SliceStable(all, func(i, j int) bool { return all[i].ID < all[j].ID })
-	last := max(1, (len(all)+perPage-1)/perPage)
-	from := min((page-1)*perPage, len(all))
-	to := min(from+perPage, len(all))
+	from, to := pageBounds(page, perPage, len(all))
 	items := make([]map[string]any, 0, to-from)
 	for _, c := range all[from:to] {
 		items = append(items, s.commentJSON(c))
 	}
 	s.mu.Unlock()
 
-	// Link header as GitHub sends it: next and last while there are more
-	// pages, first and prev after the first.
+	setLinks(w, r, page, perPage, len(all))
+	writeJSON(w, 200, items)
+}
+
+// paging reads per_page (default 30, at most 100) and page (from 1).
+func paging(r *http.Request) (page, perPage int) {
+	q := r.URL.Query()
+	perPage = defaultPerPage
+	if v, err := strconv.Atoi(q.Get("per_page")); err == nil && v > 0 {
+		perPage = min(v, maxPerPage)
+	}
+	page = 1
+	if v, err := strconv.Atoi(q.Get("page")); err == nil && v > 0 {
+		page = v
+	}
+	return page, perPage
+}
+
+// pageBounds is the slice [from, to) of n items that page shows.
+func pageBounds(page, perPage, n int) (from, to int) {
+	from = min((page-1)*perPage, n)
+	return from, min(from+perPage, n)
+}
+
+// setLinks sets the Link header as GitHub sends it: next and last while
+// there are more pages, first and prev after the first.
+func setLinks(w http.ResponseWriter, r *http.Request, page, perPage, n int) {
+	last := max(1, (n+perPage-1)/perPage)
 	link := func(p int, rel string) string {
 		u := *r.URL
 		u.Scheme, u.Host = "http", r.Host
@@ -598,7 +619,6 @@ func (s *Server) listComments(w http.ResponseWriter, r *http.Request, args []str
 	if len(links) > 0 {
 		w.Header().Set("Link", strings.Join(links, ", "))
 	}
-	writeJSON(w, 200, items)
 }
 
 func tooLong(s string, n int) bool { return utf8.RuneCountInString(s) > n }
