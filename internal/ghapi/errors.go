@@ -15,6 +15,9 @@ const (
 	PermPullRequests = "pull-requests: write"
 	PermChecks       = "checks: write"
 	PermStatuses     = "statuses: write"
+	// PermActionsRead reads workflow runs and downloads their artifacts,
+	// for the comparison with a baseline run.
+	PermActionsRead = "actions: read"
 )
 
 // PermissionError is GitHub refusing a call for want of a permission: 403
@@ -22,7 +25,7 @@ const (
 // 404 (a token that may not see the resource). Callers print a notice that
 // names Permission and carry on.
 type PermissionError struct {
-	Permission string // "pull-requests: write", "checks: write", "statuses: write"; "" when unknown
+	Permission string // "pull-requests: write", "checks: write", "statuses: write", "actions: read"; "" when unknown
 	Op         string // "create check run", …
 	Status     int
 	Message    string // GitHub's message

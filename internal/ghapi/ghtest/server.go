@@ -1,14 +1,20 @@
 // Package ghtest is a loopback fake of the parts of the GitHub API that
-// helios calls: issue comments, check runs, commit statuses and the GraphQL
-// viewer. It keeps state (two runs see each other's comments), answers as
-// the real service documents (status codes, error bodies, Link headers, the
-// limits that give 422), records every request, and can be told to fail a
-// route a number of times the way GitHub fails in real life.
+// helios calls: issue comments, check runs, commit statuses, the GraphQL
+// viewer, workflow runs and their artifacts. It keeps state (two runs see
+// each other's comments), answers as the real service documents (status
+// codes, error bodies, Link headers, the limits that give 422), records
+// every request, and can be told to fail a route a number of times the way
+// GitHub fails in real life.
 //
 // The server accepts paths with or without the GitHub Enterprise Server
 // prefix /api/v3, and GraphQL at /graphql and /api/graphql, so a client
 // configured either way (GITHUB_API_URL pointing at the server root, or
 // BaseURL set directly) talks to it.
+//
+// Artifact downloads are redirected to a second loopback server, the
+// storage host, which serves signed URLs as Azure Blob Storage does and
+// records a violation whenever a request reaches it with an Authorization
+// header or a token the API host has seen.
 package ghtest
 
 import (
@@ -176,11 +182,14 @@ type injected struct {
 
 // Server is the fake. Its methods are safe for concurrent use.
 type Server struct {
-	srv *httptest.Server
+	srv  *httptest.Server
+	blob *httptest.Server // the storage host of artifact downloads
 
-	logMu    sync.Mutex // guards requests and counts
-	requests []Request
-	counts   map[string]int
+	logMu      sync.Mutex // guards requests, counts, blobReqs and violations
+	requests   []Request
+	counts     map[string]int
+	blobReqs   []Request
+	violations []string
 
 	mu        sync.Mutex
 	faults    []*injected
@@ -190,6 +199,10 @@ type Server struct {
 	checkRuns []*CheckRun
 	statuses  []Status
 	pulls     []Pull
+	runs      []*Run
+	artifacts []*artifact
+	seen      map[string]bool // tokens that reached the API host
+	signKey   []byte          // signs the storage URLs
 	now       func() time.Time
 	hook      func(route string)
 }
@@ -198,13 +211,17 @@ type Server struct {
 func NewServer(t testing.TB) *Server {
 	t.Helper()
 	s := &Server{
-		counts: map[string]int{},
-		tokens: map[string]string{},
-		nextID: 1000,
-		now:    time.Now,
+		counts:  map[string]int{},
+		tokens:  map[string]string{},
+		seen:    map[string]bool{},
+		signKey: []byte(fmt.Sprintf("ghtest-%d", time.Now().UnixNano())),
+		nextID:  1000,
+		now:     time.Now,
 	}
 	s.srv = httptest.NewServer(http.HandlerFunc(s.serve))
 	t.Cleanup(s.srv.Close)
+	s.blob = httptest.NewServer(http.HandlerFunc(s.serveBlob))
+	t.Cleanup(s.blob.Close)
 	return s
 }
 
@@ -230,7 +247,9 @@ func (s *Server) OnRequest(hook func(route string)) {
 }
 
 // Inject makes the next times requests to route (as in Request.Route; ""
-// for any route) answer with f instead of being handled.
+// for any route of the API host) answer with f instead of being handled.
+// RouteBlob injects into the storage host, which answers with f's status
+// and headers and an Azure error body.
 func (s *Server) Inject(route string, times int, f Fault) {
 	s.mu.Lock()
 	defer s.mu.Unlock()
@@ -307,12 +326,14 @@ func (s *Server) Counts() map[string]int {
 	return out
 }
 
-// Reset forgets the request log and counters (not the state).
+// Reset forgets the request logs and counters (not the state, and not the
+// violations: a token that reached the storage host is never forgotten).
 func (s *Server) Reset() {
 	s.logMu.Lock()
 	defer s.logMu.Unlock()
 	s.requests = nil
 	s.counts = map[string]int{}
+	s.blobReqs = nil
 }
 
 // Comments returns the comments on an issue, oldest first.
@@ -363,6 +384,10 @@ var routes = []struct {
 	{"POST", "POST /graphql", regexp.MustCompile(`^/(?:api/)?graphql$`)},
 	{"GET", "GET /repos/{owner}/{repo}/commits/{sha}/pulls", regexp.MustCompile(`^/repos/([^/]+)/([^/]+)/commits/([0-9a-fA-F]+)/pulls$`)},
 	{"GET", "GET /repos/{owner}/{repo}/pulls", regexp.MustCompile(`^/repos/([^/]+)/([^/]+)/pulls$`)},
+	{"GET", "GET /repos/{owner}/{repo}/actions/runs/{id}", regexp.MustCompile(`^/repos/([^/]+)/([^/]+)/actions/runs/(\d+)$`)},
+	{"GET", "GET /repos/{owner}/{repo}/actions/workflows/{workflow}/runs", regexp.MustCompile(`^/repos/([^/]+)/([^/]+)/actions/workflows/([^/]+)/runs$`)},
+	{"GET", "GET /repos/{owner}/{repo}/actions/runs/{id}/artifacts", regexp.MustCompile(`^/repos/([^/]+)/([^/]+)/actions/runs/(\d+)/artifacts$`)},
+	{"GET", "GET /repos/{owner}/{repo}/actions/artifacts/{id}/zip", regexp.MustCompile(`^/repos/([^/]+)/([^/]+)/actions/artifacts/(\d+)/zip$`)},
 }
 
 // Route names, for Inject and Count.
@@ -377,6 +402,13 @@ const (
 	RouteGraphQL       = "POST /graphql"
 	RouteCommitPulls   = "GET /repos/{owner}/{repo}/commits/{sha}/pulls"
 	RouteListPulls     = "GET /repos/{owner}/{repo}/pulls"
+
+	RouteGetRun           = "GET /repos/{owner}/{repo}/actions/runs/{id}"
+	RouteWorkflowRuns     = "GET /repos/{owner}/{repo}/actions/workflows/{workflow}/runs"
+	RouteRunArtifacts     = "GET /repos/{owner}/{repo}/actions/runs/{id}/artifacts"
+	RouteDownloadArtifact = "GET /repos/{owner}/{repo}/actions/artifacts/{id}/zip"
+	// RouteBlob is every request to the storage host; see BlobRequests.
+	RouteBlob = "GET {storage}"
 )
 
 func (s *Server) serve(w http.ResponseWriter, r *http.Request) {
@@ -397,6 +429,9 @@ func (s *Server) serve(w http.ResponseWriter, r *http.Request) {
 
 	s.mu.Lock()
 	hook := s.hook
+	if tok := tokenOf(r); tok != "" {
+		s.seen[tok] = true // faulted requests too: the storage host must never see it
+	}
 	s.mu.Unlock()
 	if hook != nil {
 		hook(route)
@@ -421,6 +456,17 @@ func (s *Server) serve(w http.ResponseWriter, r *http.Request) {
 		s.logMu.Unlock()
 	}}
 	s.handle(rec, r, route, path, args)
+}
+
+// tokenOf is the token of r's Authorization header, or "".
+func tokenOf(r *http.Request) string {
+	auth := r.Header.Get("Authorization")
+	for _, p := range []string{"Bearer ", "bearer ", "token "} {
+		if strings.HasPrefix(auth, p) {
+			return strings.TrimPrefix(auth, p)
+		}
+	}
+	return ""
 }
 
 type recorder struct {
@@ -470,13 +516,7 @@ func (s *Server) handle(w http.ResponseWriter, r *http.Request, route, path stri
 	}
 	s.mu.Unlock()
 
-	auth := r.Header.Get("Authorization")
-	token := ""
-	for _, p := range []string{"Bearer ", "bearer ", "token "} {
-		if strings.HasPrefix(auth, p) {
-			token = strings.TrimPrefix(auth, p)
-		}
-	}
+	token := tokenOf(r)
 	if token == "" {
 		writeJSON(w, 401, map[string]any{"message": "Requires authentication", "documentation_url": "https://docs.github.com/rest"})
 		return
@@ -515,6 +555,14 @@ func (s *Server) handle(w http.ResponseWriter, r *http.Request, route, path stri
 		s.listPulls(w, args[:2], args[2])
 	case RouteListPulls:
 		s.listPulls(w, args, "")
+	case RouteGetRun:
+		s.getRun(w, args)
+	case RouteWorkflowRuns:
+		s.listWorkflowRuns(w, r, args)
+	case RouteRunArtifacts:
+		s.listRunArtifacts(w, r, args)
+	case RouteDownloadArtifact:
+		s.downloadArtifact(w, args)
 	default:
 		writeJSON(w, 404, map[string]any{"message": "Not Found", "documentation_url": "https://docs.github.com/rest"})
 	}
@@ -550,15 +598,7 @@ func (s *Server) commentJSON(c *Comment) map[string]any {
 func (s *Server) listComments(w http.ResponseWriter, r *http.Request, args []string) {
 	owner, repo := args[0], args[1]
 	issue, _ := strconv.Atoi(args[2])
-	q := r.URL.Query()
-	perPage := defaultPerPage
-	if v, err := strconv.Atoi(q.Get("per_page")); err == nil && v > 0 {
-		perPage = min(v, maxPerPage)
-	}
-	page := 1
-	if v, err := strconv.Atoi(q.Get("page")); err == nil && v > 0 {
-		page = v
-	}
+	page, perPage := paging(r)
 
 	s.mu.Lock()
 	var all []*Comment
@@ -568,17 +608,41 @@ func (s *Server) listComments(w http.ResponseWriter, r *http.Request, args []str
 		}
 	}
 	sort.SliceStable(all, func(i, j int) bool { return all[i].ID < all[j].ID })
-	last := max(1, (len(all)+perPage-1)/perPage)
-	from := min((page-1)*perPage, len(all))
-	to := min(from+perPage, len(all))
+	from, to := pageBounds(page, perPage, len(all))
 	items := make([]map[string]any, 0, to-from)
 	for _, c := range all[from:to] {
 		items = append(items, s.commentJSON(c))
 	}
 	s.mu.Unlock()
 
-	// Link header as GitHub sends it: next and last while there are more
-	// pages, first and prev after the first.
+	setLinks(w, r, page, perPage, len(all))
+	writeJSON(w, 200, items)
+}
+
+// paging reads per_page (default 30, at most 100) and page (from 1).
+func paging(r *http.Request) (page, perPage int) {
+	q := r.URL.Query()
+	perPage = defaultPerPage
+	if v, err := strconv.Atoi(q.Get("per_page")); err == nil && v > 0 {
+		perPage = min(v, maxPerPage)
+	}
+	page = 1
+	if v, err := strconv.Atoi(q.Get("page")); err == nil && v > 0 {
+		page = v
+	}
+	return page, perPage
+}
+
+// pageBounds is the slice [from, to) of n items that page shows.
+func pageBounds(page, perPage, n int) (from, to int) {
+	from = min((page-1)*perPage, n)
+	return from, min(from+perPage, n)
+}
+
+// setLinks sets the Link header as GitHub sends it: next and last while
+// there are more pages, first and prev after the first.
+func setLinks(w http.ResponseWriter, r *http.Request, page, perPage, n int) {
+	last := max(1, (n+perPage-1)/perPage)
 	link := func(p int, rel string) string {
 		u := *r.URL
 		u.Scheme, u.Host = "http", r.Host
@@ -598,7 +662,6 @@ func (s *Server) listComments(w http.ResponseWriter, r *http.Request, args []str
 	if len(links) > 0 {
 		w.Header().Set("Link", strings.Join(links, ", "))
 	}
-	writeJSON(w, 200, items)
 }
 
 func tooLong(s string, n int) bool { return utf8.RuneCountInString(s) > n }
