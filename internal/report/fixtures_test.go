@@ -92,7 +92,7 @@ func fixtures() map[string]Input {
 		),
 		LedgerDigest: "177007b0c2d5e4f6a8b9c0d1e2f3a4b5c6d7e8f9a0b1c2d3e4f5a6b7c8d9e0f1",
 		Files:        32,
-		Baseline:     "baseline/SHA256SUMS",
+		Compare:      &Comparison{Label: "baseline/SHA256SUMS"},
 		Drift: &diff.Result{Old: "baseline/SHA256SUMS", New: "reports/helios",
 			Volatile:  []diff.Change{{Name: "manifest.json", Old: strings.Repeat("1", 64), New: strings.Repeat("2", 64), Volatile: true}},
 			Unchanged: 31},
@@ -117,7 +117,7 @@ func fixtures() map[string]Input {
 		),
 		LedgerDigest: "9f86d081884c7d659a2feaa0c55ad015a3bf4f1b2b0b822cd15d6c15b0f00a08",
 		Files:        17,
-		Baseline:     "baseline/SHA256SUMS",
+		Compare:      &Comparison{Label: "baseline/SHA256SUMS"},
 		Drift: &diff.Result{Old: "baseline/SHA256SUMS", New: "reports/helios",
 			Changed: []diff.Change{{Name: "owner/plan.json", Old: strings.Repeat("a", 64), New: strings.Repeat("b", 64),
 				JSON: []diff.KeyChange{{Path: "/thermostat/kp", Old: `"100"`, New: `"120"`, Kind: "changed"},
@@ -212,7 +212,7 @@ func huge() Input {
 	for i := range 3000 {
 		gate = append(gate, GateRow{Job: fmt.Sprintf("matrix-leg-%04d", i), Result: "success"})
 	}
-	in := Input{Manifest: m, LedgerDigest: strings.Repeat("d", 64), Files: 10000, Drift: d, Baseline: "baseline", Gate: gate}
+	in := Input{Manifest: m, LedgerDigest: strings.Repeat("d", 64), Files: 10000, Drift: d, Compare: &Comparison{Label: "baseline"}, Gate: gate}
 	links(&in)
 	return in
 }

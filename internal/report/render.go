@@ -523,8 +523,8 @@ func (in *Input) drift(m measure, budget int, heading string) string {
 		return ""
 	}
 	base := "the baseline"
-	if in.Baseline != "" {
-		base = mdCode(in.Baseline, nameChars)
+	if in.Compare != nil && in.Compare.Label != "" {
+		base = mdCode(in.Compare.Label, nameChars)
 	}
 	verdict := "no drift"
 	if r.Drift() {
