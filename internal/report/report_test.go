@@ -165,7 +165,7 @@ func TestSkippedGoldenContent(t *testing.T) {
 		html := render(t, md)
 		wants := []string{"<td>⏭️ skipped</td>", "<code>helios/token</code> · " + reason + "</td>"}
 		if name != "check text" {
-			wants = append(wants, "⏭️ <strong>2 steps skipped:</strong> "+reason+"</p>", "<td>skip reason</td>\n<td>"+reason+"</td>")
+			wants = append(wants, "⏭️ <strong>2 steps skipped:</strong> "+reason+"</p>", "<td>⏭️ skipped · "+reason+"</td>")
 		}
 		for _, want := range wants {
 			if !strings.Contains(html, want) {
@@ -342,8 +342,8 @@ func TestStatusAndAnnotations(t *testing.T) {
 		name, status string
 		annotations  []Annotation
 	}{
-		{"success", "success · 5 steps · 32 files · sha256:177007b0c2d5", nil},
-		{"failure", `failure · 1 of 5 steps failed · 17 files · sha256:9f86d081884c · drift · gate failed · step "rehearse" of phase "plan" failed: exit status 1`,
+		{"success", "success · 5 steps · 32 files · sha256:177007b0c2d5 · no drift", nil},
+		{"failure", `failure · 1 of 5 steps failed · 17 files · sha256:9f86d081884c · drift: 2 files · gate failed · step "rehearse" of phase "plan" failed: exi…`,
 			[]Annotation{{Path: "helios.yml", StartLine: 14, EndLine: 14, Level: "failure",
 				Title:   `Step "Rehearse | \"quoted\" [x](http://evil) #1 @bob <img src=x> ` + "`tick`" + `" of phase "plan" failed`,
 				Message: "exit status 1: npm ERR! | <b>boom</b> @alice second line ```\nexit code 1\nlog: logs/rehearse.log"}}},
