@@ -58,11 +58,11 @@ func baseManifest(conclusion string, phases ...manifest.Phase) *manifest.Manifes
 func tokenStep(status string, from, to int64) manifest.Step {
 	s := step("token", "Check the token", status, from, to, nil)
 	s.Kind, s.Uses = "uses", "helios/token"
-	s.Outputs = []string{"owner/token.json"}
+	s.Outputs = []string{"owner/token.json", "owner/token.md"}
+	// What chainstep.Connect records, as manifest.json reads back.
 	s.Data = map[string]any{
-		"block":  19000123,
-		"token":  map[string]any{"symbol": "AGIALPHA", "decimals": 18, "address": "0xa61a3b3a130a9c20768eebf97e21515a6046a1fa"},
-		"checks": []any{map[string]any{"name": "decimals", "ok": true}, map[string]any{"name": "owner", "ok": status == manifest.Success}},
+		"chainId": float64(1),
+		"block":   map[string]any{"number": float64(19000123), "hash": "0x" + strings.Repeat("5c", 32)},
 	}
 	return s
 }
