@@ -145,7 +145,7 @@ func (in *Input) comparison(m measure, budget int, heading string, lim compareLi
 // tampered says the baseline did not verify and was not used.
 func (in *Input) tampered(m measure, budget int) string {
 	c := in.Compare
-	head := fmt.Sprintf("\n⚠️ **The baseline (%s) does not match its own `SHA256SUMS` and was not used:**\n\n", in.since())
+	head := fmt.Sprintf("\n⚠️ **The baseline %s does not match its own `SHA256SUMS` and was not used:**\n\n", in.since())
 	rows := make([]string, 0, maxTampered)
 	for _, t := range c.Tampered[:min(len(c.Tampered), maxTampered)] {
 		rows = append(rows, "- "+inlineCode(t, valueChars)+"\n")
@@ -176,14 +176,14 @@ func (in *Input) drift(m measure, budget int, heading string, lim compareLimits)
 	vol := in.volatile(m, rest/8, lim)
 	rest -= m(vol)
 	textsFull := in.texts(m, rest, lim)
-	files := in.files(m, max(rest/2, rest-m(textsFull)), lim)
+	files := in.files(m, max(rest/2, rest-m(textsFull)), heading+"#", lim)
 	texts := in.texts(m, rest-m(files), lim)
 	return head + chain + files + texts + vol
 }
 
 // files is the table of the files that moved, with the JSON keys that moved
 // under each changed JSON file.
-func (in *Input) files(m measure, budget int, lim compareLimits) string {
+func (in *Input) files(m measure, budget int, heading string, lim compareLimits) string {
 	r := in.Drift
 	var rows []string
 	total := 0
@@ -223,7 +223,7 @@ func (in *Input) files(m measure, budget int, lim compareLimits) string {
 		return ""
 	}
 	rows = rows[:min(len(rows), lim.fileRows)]
-	head := "\n| Change | File | Before | After |\n| --- | --- | --- | --- |\n"
+	head := fmt.Sprintf("\n%s Files that moved\n\n| Change | File | Before | After |\n| --- | --- | --- | --- |\n", heading)
 	return cutRowsOf(m, budget, head, rows, total, "", func(shown, total int) string {
 		return fmt.Sprintf("\n…%d more rows not shown; %s.\n", total-shown, in.diffWhere())
 	})
@@ -268,8 +268,8 @@ func (in *Input) texts(m measure, budget int, lim compareLimits) string {
 			if full || shown >= lim.textFiles {
 				continue
 			}
-			block := in.textDiff(c, lim.textLines)
-			if size+m(block) > budget-noteReserveChars {
+			block := in.textDiff(m, c, lim.textLines, budget-noteReserveChars-size)
+			if block == "" {
 				full = true
 				continue
 			}
@@ -289,16 +289,16 @@ func (in *Input) texts(m measure, budget int, lim compareLimits) string {
 }
 
 // textDiff is one file's diff: its name, then at most lines lines in a
-// fenced block inside a collapsed <details>. The summary is our own text:
-// inside an HTML block Markdown is not read, so a file name there would
-// need HTML escaping of its own. The fence is longer than any run of
-// backticks in the lines (markup.Code's rule for spans), so no line can
-// close it; inside it nothing is Markdown, HTML or a mention.
-func (in *Input) textDiff(c diff.Change, lines int) string {
-	shown := c.Text[:min(len(c.Text), lines)]
-	body := make([]string, len(shown))
+// fenced block inside a collapsed <details>, in at most room; "" when not
+// even one line fits. The summary is our own text: inside an HTML block
+// Markdown is not read, so a file name there would need HTML escaping of
+// its own. The fence is longer than any run of backticks in the lines
+// (markup.Code's rule for spans), so no line can close it; inside it
+// nothing is Markdown, HTML or a mention.
+func (in *Input) textDiff(m measure, c diff.Change, lines, room int) string {
+	body := make([]string, 0, min(len(c.Text), lines))
 	longest := 0
-	for i, l := range shown {
+	for _, l := range c.Text[:min(len(c.Text), lines)] {
 		l = markup.Line(l, textLineChars)
 		run := 0
 		for j := 0; j < len(l); j++ {
@@ -309,22 +309,33 @@ func (in *Input) textDiff(c diff.Change, lines int) string {
 				run = 0
 			}
 		}
-		body[i] = l
+		body = append(body, l+"\n")
 	}
 	fence := strings.Repeat("`", max(3, longest+1))
-	left := len(c.Text) - len(shown) + c.TextTruncated
-	var b strings.Builder
-	fmt.Fprintf(&b, "\n📝 %s %s:\n\n<details><summary>Show the diff (%s)</summary>\n\n%sdiff\n",
-		mdCode(c.Name, 200), c.Kind(), markup.Plural(len(c.Text)+c.TextTruncated, "line"), fence)
+	all := len(c.Text) + c.TextTruncated
+	head := fmt.Sprintf("\n📝 %s %s:\n\n<details><summary>Show the diff (%s)</summary>\n\n%sdiff\n",
+		mdCode(c.Name, 200), c.Kind(), markup.Plural(all, "line"), fence)
+	tail := fence + "\n"
+	const shut = "\n</details>\n"
+	note := func(shown int) string {
+		if shown == all {
+			return ""
+		}
+		return fmt.Sprintf("\n…%s not shown; the file is in %s.\n", markup.Plural(all-shown, "more line"), in.bundleName())
+	}
+	size := m(head) + m(tail) + m(note(0)) + m(shut)
+	shown := 0
 	for _, l := range body {
-		b.WriteString(l + "\n")
+		if size+m(l) > room {
+			break
+		}
+		size += m(l)
+		shown++
 	}
-	b.WriteString(fence + "\n")
-	if left > 0 {
-		fmt.Fprintf(&b, "\n…%s not shown; the file is in %s.\n", markup.Plural(left, "more line"), in.bundleName())
+	if shown == 0 {
+		return ""
 	}
-	b.WriteString("\n</details>\n")
-	return b.String()
+	return head + strings.Join(body[:shown], "") + tail + note(shown) + shut
 }
 
 // volatile lists the volatile files that differ, collapsed: they are

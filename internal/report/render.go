@@ -189,7 +189,7 @@ func (in *Input) ledger() string {
 			markup.Plural(in.Files, "file"), mdText(in.LedgerDigest, 64)))
 	}
 	if d := hexPrefix(in.ContentDigest, 64); d != "" {
-		parts = append(parts, fmt.Sprintf("**Content digest:** `sha256:%s` (the ledger's lines of the files that are not volatile: the same evidence gives the same digest, run after run)", d))
+		parts = append(parts, fmt.Sprintf("content digest `sha256:%s` (of the ledger's lines of the non-volatile files: the same evidence, the same digest)", d))
 	}
 	if len(parts) == 0 {
 		return ""
