@@ -120,7 +120,7 @@ func (r *runner) reportInput() report.Input {
 		LedgerDigest: b.digest,
 		Files:        b.files,
 		Drift:        r.drift,
-		Baseline:     r.in.Baseline,
+		Compare:      r.comparison(),
 		Gate:         r.gate,
 		ArtifactURL:  r.artifactURL,
 		ArtifactName: r.artifactName,
@@ -131,6 +131,14 @@ func (r *runner) reportInput() report.Input {
 		MissionFile:  r.missionFile(),
 		StepLines:    report.StepLines(r.m),
 	}
+}
+
+// comparison is the baseline input as the reports name it; nil without one.
+func (r *runner) comparison() *report.Comparison {
+	if r.in.Baseline == "" {
+		return nil
+	}
+	return &report.Comparison{Label: r.in.Baseline}
 }
 
 // reportManifest is the bundle's manifest as the reports show it. With a

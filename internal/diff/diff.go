@@ -70,6 +70,11 @@ type Change struct {
 	// order with object keys sorted; JSONTruncated counts those left out.
 	JSON          []KeyChange
 	JSONTruncated int
+	// Text holds the first lines of a unified diff of a changed Markdown
+	// or text file: context (' '), added ('+') and removed ('-') lines and
+	// "@@ … @@" hunk headers; TextTruncated counts the lines left out.
+	Text          []string
+	TextTruncated int
 	// Note says why a changed JSON file's keys were not compared (too large,
 	// not valid JSON, not matching its ledger sum), or that only its
 	// formatting changed.

@@ -58,11 +58,11 @@ func baseManifest(conclusion string, phases ...manifest.Phase) *manifest.Manifes
 func tokenStep(status string, from, to int64) manifest.Step {
 	s := step("token", "Check the token", status, from, to, nil)
 	s.Kind, s.Uses = "uses", "helios/token"
-	s.Outputs = []string{"owner/token.json"}
+	s.Outputs = []string{"owner/token.json", "owner/token.md"}
+	// What chainstep.Connect records, as manifest.json reads back.
 	s.Data = map[string]any{
-		"block":  19000123,
-		"token":  map[string]any{"symbol": "AGIALPHA", "decimals": 18, "address": "0xa61a3b3a130a9c20768eebf97e21515a6046a1fa"},
-		"checks": []any{map[string]any{"name": "decimals", "ok": true}, map[string]any{"name": "owner", "ok": status == manifest.Success}},
+		"chainId": float64(1),
+		"block":   map[string]any{"number": float64(19000123), "hash": "0x" + strings.Repeat("5c", 32)},
 	}
 	return s
 }
@@ -92,7 +92,7 @@ func fixtures() map[string]Input {
 		),
 		LedgerDigest: "177007b0c2d5e4f6a8b9c0d1e2f3a4b5c6d7e8f9a0b1c2d3e4f5a6b7c8d9e0f1",
 		Files:        32,
-		Baseline:     "baseline/SHA256SUMS",
+		Compare:      &Comparison{Label: "baseline/SHA256SUMS"},
 		Drift: &diff.Result{Old: "baseline/SHA256SUMS", New: "reports/helios",
 			Volatile:  []diff.Change{{Name: "manifest.json", Old: strings.Repeat("1", 64), New: strings.Repeat("2", 64), Volatile: true}},
 			Unchanged: 31},
@@ -117,7 +117,7 @@ func fixtures() map[string]Input {
 		),
 		LedgerDigest: "9f86d081884c7d659a2feaa0c55ad015a3bf4f1b2b0b822cd15d6c15b0f00a08",
 		Files:        17,
-		Baseline:     "baseline/SHA256SUMS",
+		Compare:      &Comparison{Label: "baseline/SHA256SUMS"},
 		Drift: &diff.Result{Old: "baseline/SHA256SUMS", New: "reports/helios",
 			Changed: []diff.Change{{Name: "owner/plan.json", Old: strings.Repeat("a", 64), New: strings.Repeat("b", 64),
 				JSON: []diff.KeyChange{{Path: "/thermostat/kp", Old: `"100"`, New: `"120"`, Kind: "changed"},
@@ -174,7 +174,138 @@ func fixtures() map[string]Input {
 	}
 	links(&skipped)
 
-	return map[string]Input{"success": success, "failure": failure, "cancelled": cancelled, "skipped": skipped}
+	fx := map[string]Input{"success": success, "failure": failure, "cancelled": cancelled, "skipped": skipped}
+	for name, in := range comparisons() {
+		fx[name] = in
+	}
+	return fx
+}
+
+// Digests of the comparison fixtures.
+var (
+	contentNow  = "c0ffee00" + strings.Repeat("1a", 28)
+	contentBase = "0ddba110" + strings.Repeat("2b", 28)
+	baseSHA     = "abc1234def567890abc1234def567890abc12345"
+)
+
+// thermoStep is a helios/state thermodynamics step pinned to block.
+func thermoStep(status string, block float64, from, to int64) manifest.Step {
+	s := step("thermo", "Thermodynamics", status, from, to, nil)
+	s.Kind, s.Uses = "uses", "helios/state"
+	s.Outputs = []string{"owner/thermodynamics.json", "owner/thermodynamics.md"}
+	s.Data = map[string]any{
+		"chainId": float64(31337),
+		"block":   map[string]any{"number": block, "hash": "0x" + strings.Repeat("7e", 32)},
+	}
+	return s
+}
+
+// chainRun is a run of a mission with chain checks, its chain steps pinned
+// to block.
+func chainRun(conclusion string, block float64) *manifest.Manifest {
+	token := tokenStep(manifest.Success, 1210, 2000)
+	token.Data["block"] = map[string]any{"number": block, "hash": "0x" + strings.Repeat("7e", 32)}
+	token.Data["chainId"] = float64(31337)
+	collect := step("collect", "Collect receipts", manifest.Success, 3000, 3400, nil)
+	collect.Kind = "collect"
+	collect.Outputs = []string{"kits/asi-takeoff/receipts.json"}
+	m := baseManifest(conclusion,
+		phase("prep", manifest.Success, nil, 0, 1200,
+			step("check-the-toolchain", "Check the toolchain", manifest.Success, 5, 1190, code(0))),
+		phase("chain", manifest.Success, []string{"prep"}, 1200, 3000,
+			token, thermoStep(manifest.Success, block, 2000, 2990)),
+		phase("plan", manifest.Success, []string{"chain"}, 3000, 3500, collect),
+	)
+	return m
+}
+
+func volatileFiles() []diff.Change {
+	return []diff.Change{
+		{Name: "index.html", Old: strings.Repeat("3", 64), New: strings.Repeat("4", 64), Volatile: true},
+		{Name: "logs/thermo.log", Old: strings.Repeat("5", 64), New: strings.Repeat("6", 64), Volatile: true},
+		{Name: "manifest.json", Old: strings.Repeat("7", 64), New: strings.Repeat("8", 64), Volatile: true},
+	}
+}
+
+// baseRun is the baseline as baseline: auto finds it.
+func baseRun() *Comparison {
+	return &Comparison{Label: "main", SHA: baseSHA, RunNumber: 12,
+		RunURL: "https://github.com/octo/drill/actions/runs/40", ContentDigest: contentBase,
+		Manifest: chainRun(manifest.Success, 19000100)}
+}
+
+// thermoDrift is the comparison of a PR that changed the thermostat's kp
+// and added a file.
+func thermoDrift() *diff.Result {
+	return &diff.Result{Old: "baseline", New: "reports/helios",
+		Changed: []diff.Change{
+			{Name: "owner/thermodynamics.json", Old: strings.Repeat("a", 64), New: strings.Repeat("b", 64),
+				JSON: []diff.KeyChange{
+					{Path: "/thermostat/parameters/kp/config", Old: `"100"`, New: `"120"`, Kind: "changed"},
+					{Path: "/thermostat/parameters/kp/onChain", Old: `"100"`, New: `"120"`, Kind: "changed"},
+				}},
+			{Name: "owner/thermodynamics.md", Old: strings.Repeat("c", 64), New: strings.Repeat("d", 64),
+				Text: []string{
+					"@@ -9,5 +9,5 @@",
+					" | Parameter | Config | On chain | Status |",
+					" | --- | --- | --- | --- |",
+					"-| kp | 100 | 100 | match |",
+					"+| kp | 120 | 120 | match |",
+					" | ki | 5 | 5 | match |",
+				}},
+		},
+		Added:     []diff.Change{{Name: "kits/asi-takeoff/receipts.json", New: strings.Repeat("e", 64)}},
+		Volatile:  volatileFiles(),
+		Unchanged: 21,
+	}
+}
+
+// comparisons are the layouts of the comparison with a baseline: a first
+// run, a rerun with identical evidence, drift, no baseline (403), a
+// baseline that did not verify, and an explicit baseline path.
+func comparisons() map[string]Input {
+	in := func(m *manifest.Manifest, c *Comparison, d *diff.Result) Input {
+		i := Input{Manifest: m, LedgerDigest: "9a8b7c6d5e4f" + strings.Repeat("01", 26), Files: 27,
+			ContentDigest: contentNow, Compare: c, Drift: d}
+		links(&i)
+		return i
+	}
+	firstRun := in(chainRun(manifest.Success, 19000123),
+		&Comparison{Label: "main", Missing: "no successful run of this workflow on `main` yet; the first push to `main` makes one"}, nil)
+
+	same := baseRun()
+	same.ContentDigest = contentNow
+	identical := in(chainRun(manifest.Success, 19000123), same,
+		&diff.Result{Old: "baseline", New: "reports/helios", Volatile: volatileFiles(), Unchanged: 24})
+
+	drift := in(chainRun(manifest.Success, 19000123), baseRun(), thermoDrift())
+
+	noBaseline := in(chainRun(manifest.Success, 19000123),
+		&Comparison{Label: "main", Missing: "the token may not read actions (403 Resource not accessible by integration); add `actions: read` to the job's `permissions`"}, nil)
+
+	bad := baseRun()
+	bad.Tampered = []string{
+		"`owner/thermodynamics.json`: its SHA-256 is not the one `SHA256SUMS` lists",
+		"`../../.github/workflows/ci.yml`: refused: the name leads outside the extraction folder",
+		"`owner/@carol|<b>x</b>.md`: refused: a symbolic link #1",
+	}
+	tampered := in(chainRun(manifest.Success, 19000123), bad, nil)
+
+	// fail-on-drift with an explicit baseline folder: the run fails, so
+	// the phase table is open.
+	pd := &diff.Result{Old: "baseline/helios", New: "reports/helios",
+		Changed: []diff.Change{{Name: "README.md", Old: strings.Repeat("a", 64), New: strings.Repeat("b", 64),
+			Text: []string{"@@ -1,2 +1,2 @@", " # Drill", "-Runs every night.", "+Runs on every push."}}},
+		Removed:   []diff.Change{{Name: "owner/old.json", Old: strings.Repeat("c", 64)}},
+		Volatile:  volatileFiles()[2:],
+		Unchanged: 20,
+	}
+	path := in(chainRun(manifest.Success, 19000123), &Comparison{Label: "baseline/helios"}, pd)
+	path.Conclusion = manifest.Failure
+	path.Manifest.Reason = "the bundle drifted from the baseline"
+
+	return map[string]Input{"first-run": firstRun, "identical": identical, "drift": drift,
+		"no-baseline": noBaseline, "tampered": tampered, "path": path}
 }
 
 // huge is a run at the limits: 10,000 files, a 5 MB log excerpt as a step
@@ -212,7 +343,7 @@ func huge() Input {
 	for i := range 3000 {
 		gate = append(gate, GateRow{Job: fmt.Sprintf("matrix-leg-%04d", i), Result: "success"})
 	}
-	in := Input{Manifest: m, LedgerDigest: strings.Repeat("d", 64), Files: 10000, Drift: d, Baseline: "baseline", Gate: gate}
+	in := Input{Manifest: m, LedgerDigest: strings.Repeat("d", 64), Files: 10000, Drift: d, Compare: &Comparison{Label: "baseline"}, Gate: gate}
 	links(&in)
 	return in
 }

@@ -29,10 +29,15 @@ type Input struct {
 	// files the ledger lists.
 	LedgerDigest string
 	Files        int
-	// Drift is the comparison with Baseline (a SHA256SUMS file or bundle
-	// folder, as the user named it); nil when there is no baseline.
-	Drift    *diff.Result
-	Baseline string
+	// ContentDigest is the hex SHA-256 of the SHA256SUMS lines of the
+	// non-volatile files (the evidence's identity; stable across reruns of
+	// one commit).
+	ContentDigest string
+	// Compare is what the bundle was compared with; nil when no comparison
+	// was asked for (baseline: none). Drift holds the result when one was
+	// made.
+	Compare *Comparison
+	Drift   *diff.Result
 	// Gate holds the upstream jobs of the CI summary gate (see Gate); nil
 	// when the needs input was not given.
 	Gate []GateRow
@@ -50,6 +55,33 @@ type Input struct {
 	// step in it (see StepLines).
 	MissionFile string
 	StepLines   map[string]int
+}
+
+// Comparison is the baseline a bundle was compared with, or why there was
+// none to compare with.
+type Comparison struct {
+	// Label is how a reader names the baseline: the branch ("main") for
+	// baseline: auto, the path for an explicit baseline input.
+	Label string
+	// SHA is the baseline run's commit ("" for a path), RunNumber its
+	// number (0 for a path) and RunURL its page.
+	SHA       string
+	RunNumber int
+	RunURL    string
+	// ContentDigest is the baseline's content digest (hex), "" when unknown.
+	ContentDigest string
+	// Manifest is the baseline's manifest, for the blocks that chain values
+	// that moved were read at; it may be nil.
+	Manifest *manifest.Manifest
+	// Missing says in one line why nothing was compared (no successful run
+	// on the base branch yet, the artifact expired, the token may not read
+	// actions, a fork). It is never a failure. Text between backticks shows
+	// as code.
+	Missing string
+	// Tampered lists what did not verify against the baseline's own ledger
+	// (file names, refused zip entries with why); the baseline was not
+	// used. Text between backticks shows as code.
+	Tampered []string
 }
 
 func (in *Input) conclusion() string {

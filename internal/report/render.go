@@ -3,12 +3,12 @@ package report
 import (
 	"encoding/json"
 	"fmt"
+	"path"
 	"sort"
 	"strings"
 	"time"
 	"unicode/utf8"
 
-	"github.com/helios-action/helios-action/internal/diff"
 	"github.com/helios-action/helios-action/internal/manifest"
 	"github.com/helios-action/helios-action/internal/markup"
 )
@@ -181,13 +181,20 @@ func (in *Input) skips() string {
 	return b.String()
 }
 
-// ledger is the digest and file count.
+// ledger is the ledger's digest and file count, and the content digest.
 func (in *Input) ledger() string {
-	if in.LedgerDigest == "" {
+	var parts []string
+	if in.LedgerDigest != "" {
+		parts = append(parts, fmt.Sprintf("**Ledger:** %s in `SHA256SUMS`, digest `sha256:%s` (check with `sha256sum -c SHA256SUMS` in the bundle)",
+			markup.Plural(in.Files, "file"), mdText(in.LedgerDigest, 64)))
+	}
+	if d := hexPrefix(in.ContentDigest, 64); d != "" {
+		parts = append(parts, fmt.Sprintf("content digest `sha256:%s` (of the ledger's lines of the non-volatile files: the same evidence, the same digest)", d))
+	}
+	if len(parts) == 0 {
 		return ""
 	}
-	return fmt.Sprintf("\n**Ledger:** %s in `SHA256SUMS`, digest `sha256:%s` (check with `sha256sum -c SHA256SUMS` in the bundle)\n",
-		markup.Plural(in.Files, "file"), mdText(in.LedgerDigest, 64))
+	return "\n" + strings.Join(parts, "; ") + "\n"
 }
 
 // links is the line of links to the artifact, the check run and the run.
@@ -305,13 +312,49 @@ func (in *Input) steps(m measure, budget int, heading string, failedOnly bool) s
 	}
 	head, rows := in.stepRows(failedOnly)
 	title := "Phases and steps"
-	if failedOnly {
+	switch {
+	case failedOnly && in.allPassed():
+		title = "Phases"
+	case failedOnly:
 		title = "Phases (and the steps that did not succeed)"
 	}
-	head = fmt.Sprintf("\n%s %s\n\n", heading, title) + head
-	return cutRows(m, budget, head, rows, "", func(shown, total int) string {
+	title = fmt.Sprintf("\n%s %s\n\n", heading, title)
+	tail := ""
+	if in.allPassed() {
+		steps := 0
+		for _, p := range in.phases() {
+			steps += len(p.Steps)
+		}
+		// Collapsed: a run that passed has nothing here for a reviewer.
+		// The blank lines end the HTML blocks, so the table is read.
+		title += fmt.Sprintf("<details><summary>All %s and %s succeeded</summary>\n\n",
+			markup.Plural(len(in.phases()), "phase"), markup.Plural(steps, "step"))
+		tail = "\n</details>\n"
+	}
+	head = title + head
+	return cutRows(m, budget, head, rows, tail, func(shown, total int) string {
 		return fmt.Sprintf("\n…%d more rows not shown; every step is in %s.\n", total-shown, in.where())
 	})
+}
+
+// allPassed reports whether the run succeeded with every phase and step
+// succeeding (or skipped by a condition, not by itself): then the step
+// table is collapsed.
+func (in *Input) allPassed() bool {
+	if in.conclusion() != manifest.Success {
+		return false
+	}
+	for _, p := range in.phases() {
+		if p.Status == manifest.Failure || p.Status == manifest.Cancelled {
+			return false
+		}
+		for _, s := range p.Steps {
+			if s.Status == manifest.Failure || s.Status == manifest.Cancelled || s.SkipReason != "" {
+				return false
+			}
+		}
+	}
+	return true
 }
 
 // flowchart is the phase graph as a Mermaid flowchart coloured by status,
@@ -408,8 +451,9 @@ func (in *Input) gantt(heading string) string {
 	return fmt.Sprintf("\n%s Timeline\n\n```mermaid\n%s```\n%s", heading, b.String(), note)
 }
 
-// chainRows renders the key/values that helios/* steps recorded, and the
-// files they wrote, one row per value.
+// chainRows renders the helios/* steps, one row per check: the step, its
+// verdict (status and the error, the skip reason or what it found), the
+// block its reads were pinned to, and the report it wrote.
 func (in *Input) chainRows() []string {
 	var rows []string
 	for _, p := range in.phases() {
@@ -417,39 +461,87 @@ func (in *Input) chainRows() []string {
 			if !strings.HasPrefix(s.Uses, "helios/") {
 				continue
 			}
-			name := s.Name
-			if name == "" {
-				name = s.ID
-			}
-			step := fmt.Sprintf("%s %s", mdCode(s.Uses, nameChars), mdText(p.Name+" / "+name, nameChars))
-			if s.SkipReason != "" {
-				rows = append(rows, fmt.Sprintf("| %s | %s | skip reason | %s |\n", step, status(s.Status), mdText(s.SkipReason, valueChars)))
-			}
-			// flatten renders no data as one "{}" value; a step that
-			// recorded nothing gets the row without values instead.
-			var keys [][2]string
-			if len(s.Data) > 0 {
-				keys = flatten(s.Data)
-			}
-			if len(keys) == 0 && len(s.Outputs) == 0 && s.SkipReason == "" {
-				rows = append(rows, fmt.Sprintf("| %s | %s | — | — |\n", step, status(s.Status)))
-			}
-			for _, kv := range keys {
-				rows = append(rows, fmt.Sprintf("| %s | %s | %s | %s |\n", step, status(s.Status), mdCode(kv[0], nameChars), mdCode(kv[1], valueChars)))
-			}
-			if len(s.Outputs) > 0 {
-				files := make([]string, 0, 5)
-				for _, o := range s.Outputs[:min(5, len(s.Outputs))] {
-					files = append(files, mdCode(o, nameChars))
+			check := fmt.Sprintf("%s (%s)", mdText(stepName(&s), nameChars), mdCode(s.Uses, nameChars))
+			verdict := status(s.Status)
+			switch {
+			case s.Error != "":
+				verdict += " · " + mdText(s.Error, valueChars)
+			case s.SkipReason != "":
+				verdict += " · " + mdText(s.SkipReason, valueChars)
+			default:
+				if f := findings(s.Data); f != "" {
+					verdict += " · " + f
 				}
-				if len(s.Outputs) > 5 {
-					files = append(files, fmt.Sprintf("…%d more", len(s.Outputs)-5))
-				}
-				rows = append(rows, fmt.Sprintf("| %s | %s | files | %s |\n", step, status(s.Status), strings.Join(files, ", ")))
 			}
+			block := "—"
+			if n := blockNumber(s.Data); n != "" {
+				block = mdText(n, 40)
+			}
+			rows = append(rows, fmt.Sprintf("| %s | %s | %s | %s |\n", check, verdict, block, reportFiles(s.Outputs)))
 		}
 	}
 	return rows
+}
+
+func stepName(s *manifest.Step) string {
+	if s.Name != "" {
+		return s.Name
+	}
+	return s.ID
+}
+
+// maxFindings bounds the recorded values a verdict quotes; the step's data
+// in manifest.json has them all.
+const maxFindings = 3
+
+// findings quotes what a step recorded beyond where it read (the chain id
+// and block have their own column, the report its own): "pauseState:
+// paused", "problems: 0".
+func findings(data map[string]any) string {
+	var parts []string
+	left := 0
+	for _, kv := range flatten(data) {
+		k := kv[0]
+		if k == "chainId" || k == "report" || k == "block" || strings.HasPrefix(k, "block.") {
+			continue
+		}
+		if len(parts) == maxFindings {
+			left++
+			continue
+		}
+		parts = append(parts, mdText(markup.Line(k, 40)+": "+markup.Line(kv[1], 40), 90))
+	}
+	if left > 0 {
+		parts = append(parts, fmt.Sprintf("…%d more", left))
+	}
+	return strings.Join(parts, " · ")
+}
+
+// reportFiles names the Markdown reports a step wrote (its other files
+// when it wrote none), in code: they are inside the artifact's zip, which
+// has no URL per file.
+func reportFiles(outputs []string) string {
+	var md []string
+	for _, o := range outputs {
+		if strings.EqualFold(path.Ext(o), ".md") {
+			md = append(md, o)
+		}
+	}
+	if len(md) == 0 {
+		md = outputs
+	}
+	if len(md) == 0 {
+		return "—"
+	}
+	const shown = 2
+	names := make([]string, 0, shown+1)
+	for _, o := range md[:min(len(md), shown)] {
+		names = append(names, mdCode(o, nameChars))
+	}
+	if len(md) > shown {
+		names = append(names, fmt.Sprintf("…%d more", len(md)-shown))
+	}
+	return strings.Join(names, ", ")
 }
 
 // flatten turns recorded data into sorted "a.b[0]" → compact JSON pairs.
@@ -509,64 +601,9 @@ func (in *Input) chain(m measure, budget int, heading string, maxRows int) strin
 	}
 	total := len(rows)
 	rows = rows[:min(len(rows), maxRows)]
-	head := fmt.Sprintf("\n%s Chain checks\n\n| Check | Status | Key | Value |\n| --- | --- | --- | --- |\n", heading)
+	head := fmt.Sprintf("\n%s Chain checks\n\n| Check | Verdict | Block | Report |\n| --- | --- | --- | --- |\n", heading)
 	return cutRowsOf(m, budget, head, rows, total, "", func(shown, total int) string {
-		return fmt.Sprintf("\n…%d more values not shown; every value is in %s (each step's `data`).\n", total-shown, in.where())
-	})
-}
-
-// drift renders the comparison with the baseline: the counts, then a
-// table of the files that moved (and the JSON keys that moved in them).
-func (in *Input) drift(m measure, budget int, heading string) string {
-	r := in.Drift
-	if r == nil {
-		return ""
-	}
-	base := "the baseline"
-	if in.Baseline != "" {
-		base = mdCode(in.Baseline, nameChars)
-	}
-	verdict := "no drift"
-	if r.Drift() {
-		verdict = "**drift**"
-	}
-	c := r.Counts()
-	head := fmt.Sprintf("\n%s Drift against %s\n\n%s: %d changed, %d added, %d removed; %d volatile (expected to differ), %d unchanged.\n",
-		heading, base, verdict, c.Changed, c.Added, c.Removed, c.Volatile, r.Unchanged)
-	var rows []string
-	add := func(kind string, cs []diff.Change) {
-		for _, c := range cs {
-			rows = append(rows, fmt.Sprintf("| %s | %s | %s | %s |\n", kind, mdCode(c.Name, 200), sum(c.Old), sum(c.New)))
-			for _, k := range c.JSON {
-				p := k.Path
-				if p == "" {
-					p = "(whole document)"
-				}
-				rows = append(rows, fmt.Sprintf("| ↳ key %s | %s | %s | %s |\n", mdText(k.Kind, 20), mdCode(p, nameChars), mdCode(k.Old, valueChars), mdCode(k.New, valueChars)))
-			}
-			if c.JSONTruncated > 0 {
-				rows = append(rows, fmt.Sprintf("| ↳ keys | …%d more | | |\n", c.JSONTruncated))
-			}
-			if c.Note != "" {
-				rows = append(rows, fmt.Sprintf("| ↳ note | %s | | |\n", mdText(c.Note, valueChars)))
-			}
-		}
-	}
-	add("changed", r.Changed)
-	add("added", r.Added)
-	add("removed", r.Removed)
-	// The comparison keeps at most diff.Options.MaxFiles files of each
-	// kind; the counts above are complete.
-	if left := c.Changed + c.Added + c.Removed - len(r.Changed) - len(r.Added) - len(r.Removed); left > 0 {
-		rows = append(rows, fmt.Sprintf("| … | %d more files not listed | | |\n", left))
-	}
-	if len(rows) == 0 {
-		return cutRows(m, budget, head, nil, "", func(int, int) string { return "" })
-	}
-	head += "\n| Change | File | Old | New |\n| --- | --- | --- | --- |\n"
-	return cutRows(m, budget, head, rows, "", func(shown, total int) string {
-		return fmt.Sprintf("\n…%d more rows not shown; `helios diff` of %s and the bundle in the artifact lists all of them.\n",
-			total-shown, base)
+		return fmt.Sprintf("\n…%d more checks not shown; every check is in %s (each step's `data` and `outputs`).\n", total-shown, in.where())
 	})
 }
 
@@ -580,31 +617,41 @@ func sum(s string) string {
 	return mdCode(s, 12)
 }
 
-// Summary renders the job summary: conclusion, links, CI gate, phases and
-// steps, phase graph, timeline, chain checks, ledger and drift. It never
-// exceeds 1 MiB; long parts are cut with a note that says where the rest is.
+// Summary renders the job summary: conclusion, what changed since the
+// baseline, links and digests, CI gate, chain checks, phases and steps,
+// phase graph, timeline. It never exceeds 1 MiB; long parts are cut with a
+// note that says where the rest is.
 func Summary(in Input) string {
 	m := measure(bytesOf)
-	head := in.header("##") + in.links() + in.ledger()
+	head := in.header("##")
+	links := in.links() + in.ledger()
 	gate := in.gate(m, gateBudgetSummary, "###")
 	flow := in.flowchart("###")
 	gantt := in.gantt("###")
 	chain := in.chain(m, 128<<10, "###", maxChainRows)
-	fixed := m(head) + m(gate) + m(flow) + m(gantt) + m(chain)
+	fixed := m(head) + m(links) + m(gate) + m(flow) + m(gantt) + m(chain)
 	room := markup.MaxSummaryBytes - fixed - noteReserveChars
-	driftFull := in.drift(m, room, "###")
-	stepsBudget := max(room/2, room-m(driftFull))
-	steps := in.steps(m, stepsBudget, "###", false)
-	drift := in.drift(m, room-m(steps), "###")
-	out := head + gate + steps + flow + gantt + chain + drift
+	cmp, steps := in.split(m, room, "###", fullLimits, false)
+	out := head + cmp + links + gate + chain + steps + flow + gantt
 	return clamp(m, markup.MaxSummaryBytes, out, in.where())
 }
 
+// split shares room between the comparison and the step table: the
+// comparison leads, so it gets what it needs up to all but half of room,
+// and the step table the rest.
+func (in *Input) split(m measure, room int, heading string, lim compareLimits, failedOnly bool) (cmp, steps string) {
+	stepsFull := in.steps(m, room, heading, failedOnly)
+	cmp = in.comparison(m, max(room/2, room-m(stepsFull)), heading, lim)
+	steps = in.steps(m, room-m(cmp), heading, failedOnly)
+	return cmp, steps
+}
+
 // compact is the short form shared by the comment and the check run:
-// conclusion, links, ledger, gate, phases with the steps that did not
-// succeed, chain checks, drift.
+// conclusion, what changed since the baseline, links and digests, gate,
+// chain checks, phases with the steps that did not succeed.
 func (in *Input) compact(m measure, limit int, withGraph bool) string {
-	head := in.header("###") + in.links() + in.ledger()
+	head := in.header("###")
+	links := in.links() + in.ledger()
 	gate := in.gate(m, limit/8, "####")
 	flow := ""
 	if withGraph {
@@ -613,11 +660,9 @@ func (in *Input) compact(m measure, limit int, withGraph bool) string {
 		}
 	}
 	chain := in.chain(m, limit/8, "####", 60)
-	room := limit - m(head) - m(gate) - m(flow) - m(chain) - noteReserveChars
-	driftFull := in.drift(m, room, "####")
-	steps := in.steps(m, max(room/2, room-m(driftFull)), "####", true)
-	drift := in.drift(m, room-m(steps), "####")
-	return head + gate + steps + flow + chain + drift
+	room := limit - m(head) - m(links) - m(gate) - m(flow) - m(chain) - noteReserveChars
+	cmp, steps := in.split(m, room, "####", compactLimits, true)
+	return head + cmp + links + gate + chain + steps + flow
 }
 
 // Comment renders the sticky pull-request comment: marker first, then the
@@ -629,17 +674,15 @@ func Comment(in Input, marker string) string {
 }
 
 // CheckOutput renders the check run's output: a one-line title, the compact
-// report as summary and the full step table and drift as text, each within
-// 65,535 bytes (GitHub counts the check output in bytes, unlike comments).
+// report as summary and the comparison and full step table as text, each
+// within 65,535 bytes (GitHub counts the check output in bytes, unlike
+// comments).
 func CheckOutput(in Input) (title, summary, text string) {
 	m := measure(bytesOf)
 	title = markup.Line(fmt.Sprintf("%s · %s", in.conclusion(), strings.TrimPrefix(statusLine(&in), in.conclusion()+" · ")), maxCheckTitle)
 	summary = clamp(m, markup.MaxCheckOutputBytes, in.compact(m, markup.MaxCheckOutputBytes, false), in.where())
-	room := markup.MaxCheckOutputBytes - noteReserveChars
-	driftFull := in.drift(m, room, "###")
-	steps := in.steps(m, max(room/2, room-m(driftFull)), "###", false)
-	drift := in.drift(m, room-m(steps), "###")
-	text = clamp(m, markup.MaxCheckOutputBytes, strings.TrimPrefix(steps+drift, "\n"), in.where())
+	cmp, steps := in.split(m, markup.MaxCheckOutputBytes-noteReserveChars, "###", fullLimits, false)
+	text = clamp(m, markup.MaxCheckOutputBytes, strings.TrimPrefix(cmp+steps, "\n"), in.where())
 	return title, summary, text
 }
 
@@ -678,8 +721,8 @@ func statusLine(in *Input) string {
 		}
 		parts = append(parts, markup.Plural(in.Files, "file"), "sha256:"+markup.Line(d, 12))
 	}
-	if in.Drift != nil && in.Drift.Drift() {
-		parts = append(parts, "drift")
+	if c := in.compareWord(); c != "" {
+		parts = append(parts, c)
 	}
 	for _, g := range in.Gate {
 		if g.Failed() {
@@ -691,6 +734,25 @@ func statusLine(in *Input) string {
 		parts = append(parts, in.Manifest.Reason)
 	}
 	return strings.Join(parts, " · ")
+}
+
+// compareWord is the comparison in a few words, for the status line.
+func (in *Input) compareWord() string {
+	c := in.Compare
+	switch {
+	case c != nil && len(c.Tampered) > 0:
+		return "baseline tampered"
+	case c != nil && c.Missing != "":
+		return "no baseline"
+	case in.identical():
+		return "identical evidence"
+	case in.Drift == nil:
+		return ""
+	case in.Drift.Drift():
+		n := in.Drift.Counts()
+		return "drift: " + markup.Plural(n.Changed+n.Added+n.Removed, "file")
+	}
+	return "no drift"
 }
 
 // StatusDescription is the commit status description: at most 140 characters.

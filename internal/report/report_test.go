@@ -2,6 +2,7 @@ package report
 
 import (
 	"bytes"
+	"fmt"
 	"os"
 	"path/filepath"
 	"regexp"
@@ -77,24 +78,36 @@ func tableShapes(html string) [][]int {
 	return out
 }
 
-// TestGoldmarkParsesGoldens renders the golden files with goldmark (GFM) and
-// checks that every table keeps its shape (no row gained or lost a cell to
-// a stray pipe), that the expected rows are there, and that nothing from
-// files or logs became HTML or a mention.
+// TestGoldmarkParsesGoldens renders the golden files (and the check run's
+// summary and text) with goldmark (GFM) and checks that every table keeps
+// its shape (no row gained or lost a cell to a stray pipe), that the
+// expected rows are there, that every <details> is closed, and that nothing
+// from files or logs became HTML or a mention.
 func TestGoldmarkParsesGoldens(t *testing.T) {
+	fx := fixtures()
 	for _, name := range sortedNames() {
-		for _, kind := range []string{"summary", "comment"} {
+		_, checkSummary, checkText := CheckOutput(fx[name])
+		for _, kind := range []string{"summary", "comment", "check summary", "check text"} {
 			t.Run(name+"/"+kind, func(t *testing.T) {
-				md, err := os.ReadFile(filepath.Join("testdata", name+"."+kind+".md"))
-				if err != nil {
-					t.Fatal(err)
+				var md string
+				switch kind {
+				case "check summary":
+					md = checkSummary
+				case "check text":
+					md = checkText
+				default:
+					b, err := os.ReadFile(filepath.Join("testdata", name+"."+kind+".md"))
+					if err != nil {
+						t.Fatal(err)
+					}
+					md = string(b)
 				}
-				html := render(t, string(md))
+				html := render(t, md)
 				shapes := tableShapes(html)
 				if len(shapes) == 0 {
 					t.Fatal("no table rendered")
 				}
-				if n := len(regexp.MustCompile(`(?m)^\| --- \|`).FindAllString(string(md), -1)); n != len(shapes) {
+				if n := len(regexp.MustCompile(`(?m)^\| --- \|`).FindAllString(md, -1)); n != len(shapes) {
 					t.Errorf("%d tables in the Markdown, %d rendered", n, len(shapes))
 				}
 				for i, rows := range shapes {
@@ -104,34 +117,67 @@ func TestGoldmarkParsesGoldens(t *testing.T) {
 						}
 					}
 				}
-				for _, want := range []string{
-					"<th>Phase</th>", "<td><strong>prep</strong></td>", "<td>Check the toolchain</td>",
-				} {
-					if !strings.Contains(html, want) && (kind == "summary" || want != "<td>Check the toolchain</td>") {
-						t.Errorf("rendering lacks %s", want)
+				if kind == "summary" || kind == "comment" {
+					for _, want := range []string{
+						"<th>Phase</th>", "<td><strong>prep</strong></td>", "<td>Check the toolchain</td>",
+					} {
+						if !strings.Contains(html, want) && (kind == "summary" || want != "<td>Check the toolchain</td>") {
+							t.Errorf("rendering lacks %s", want)
+						}
 					}
 				}
-				for _, bad := range []string{"<b>", "<img", "<script", `href="http://evil"`} {
-					if strings.Contains(html, bad) {
-						t.Errorf("untrusted text became %q in the rendering", bad)
-					}
-				}
-				// GitHub links no mention or reference in code.
-				prose := codeRe.ReplaceAllString(html, "")
-				for _, bad := range []string{"@alice", "@bob", "@carol"} {
-					if strings.Contains(prose, bad) {
-						t.Errorf("untrusted text became the mention %q in the rendering", bad)
-					}
-				}
-				if ref := issueRefRe.FindString(prose); ref != "" {
-					t.Errorf("untrusted text became the issue reference %q in the rendering", ref)
-				}
-				if strings.Contains(string(md), "```mermaid") && !strings.Contains(html, `<code class="language-mermaid">`) {
-					t.Error("mermaid block not parsed as a code block")
-				}
+				checkInert(t, md, html)
 			})
 		}
 	}
+}
+
+// checkInert checks a rendering for what untrusted text must never become:
+// HTML, a mention, an issue reference, an unbalanced <details>.
+func checkInert(t *testing.T, md, html string) {
+	t.Helper()
+	for _, bad := range []string{"<b>", "<img", "<script", `href="http://evil"`, `href="javascript`} {
+		if strings.Contains(html, bad) {
+			t.Errorf("untrusted text became %q in the rendering", bad)
+		}
+	}
+	// GitHub links no mention or reference in code.
+	prose := codeRe.ReplaceAllString(html, "")
+	for _, bad := range []string{"@alice", "@bob", "@carol", "@someone", "@everyone"} {
+		if strings.Contains(prose, bad) {
+			t.Errorf("untrusted text became the mention %q in the rendering", bad)
+		}
+	}
+	if ref := issueRefRe.FindString(prose); ref != "" {
+		t.Errorf("untrusted text became the issue reference %q in the rendering", ref)
+	}
+	if err := detailsBalanced(html); err != "" {
+		t.Error(err)
+	}
+	if strings.Contains(md, "```mermaid") && !strings.Contains(html, `<code class="language-mermaid">`) {
+		t.Error("mermaid block not parsed as a code block")
+	}
+}
+
+var detailsRe = regexp.MustCompile(`<details>|</details>`)
+
+// detailsBalanced returns what is wrong with the nesting of the rendered
+// <details> elements, or "".
+func detailsBalanced(html string) string {
+	depth := 0
+	for _, tag := range detailsRe.FindAllString(html, -1) {
+		if tag == "<details>" {
+			depth++
+			continue
+		}
+		if depth--; depth < 0 {
+			return "a </details> closes nothing"
+		}
+	}
+	if depth != 0 {
+		return fmt.Sprintf("%d <details> left open", depth)
+	}
+	return ""
 }
 
 func TestFailureGoldenContent(t *testing.T) {
@@ -165,7 +211,7 @@ func TestSkippedGoldenContent(t *testing.T) {
 		html := render(t, md)
 		wants := []string{"<td>⏭️ skipped</td>", "<code>helios/token</code> · " + reason + "</td>"}
 		if name != "check text" {
-			wants = append(wants, "⏭️ <strong>2 steps skipped:</strong> "+reason+"</p>", "<td>skip reason</td>\n<td>"+reason+"</td>")
+			wants = append(wants, "⏭️ <strong>2 steps skipped:</strong> "+reason+"</p>", "<td>⏭️ skipped · "+reason+"</td>")
 		}
 		for _, want := range wants {
 			if !strings.Contains(html, want) {
@@ -342,8 +388,8 @@ func TestStatusAndAnnotations(t *testing.T) {
 		name, status string
 		annotations  []Annotation
 	}{
-		{"success", "success · 5 steps · 32 files · sha256:177007b0c2d5", nil},
-		{"failure", `failure · 1 of 5 steps failed · 17 files · sha256:9f86d081884c · drift · gate failed · step "rehearse" of phase "plan" failed: exit status 1`,
+		{"success", "success · 5 steps · 32 files · sha256:177007b0c2d5 · no drift", nil},
+		{"failure", `failure · 1 of 5 steps failed · 17 files · sha256:9f86d081884c · drift: 2 files · gate failed · step "rehearse" of phase "plan" failed: exi…`,
 			[]Annotation{{Path: "helios.yml", StartLine: 14, EndLine: 14, Level: "failure",
 				Title:   `Step "Rehearse | \"quoted\" [x](http://evil) #1 @bob <img src=x> ` + "`tick`" + `" of phase "plan" failed`,
 				Message: "exit status 1: npm ERR! | <b>boom</b> @alice second line ```\nexit code 1\nlog: logs/rehearse.log"}}},
