@@ -498,19 +498,40 @@ func (e *emitter) header(a, na, b, nb int) {
 	e.lines = append(e.lines, fmt.Sprintf("@@ -%d,%d +%d,%d @@", a, na, b, nb))
 }
 
-// line adds a line of a file, marked ' ', '-' or '+', without its line
-// ending, cut to lineLen characters and made safe to print.
+// line adds a line of a file, marked ' ', '-' or '+', cut to lineLen
+// characters.
 func (e *emitter) line(mark byte, l string) {
 	if e.full() {
 		e.dropped++
 		return
 	}
-	if strings.HasSuffix(l, "\r\n") {
-		l = l[:len(l)-2]
-	} else {
-		l = strings.TrimSuffix(l, "\n")
+	e.add(mark, truncate(withoutEOL(l), e.lineLen))
+}
+
+// changed adds a removed or added line whose counterpart, at the same place
+// in the run of lines added or removed in its stead, is other. When both
+// are longer than lineLen and differ only past it, both are cut to a window
+// around their first difference (clip), so that they do not read the same.
+func (e *emitter) changed(mark byte, l, other string) {
+	if e.full() {
+		e.dropped++
+		return
 	}
-	e.lines = append(e.lines, string(mark)+cleanLine(truncate(l, e.lineLen)))
+	s, _ := clip(withoutEOL(l), withoutEOL(other), e.lineLen)
+	e.add(mark, s)
+}
+
+// add appends a line, marked, made safe to print.
+func (e *emitter) add(mark byte, s string) {
+	e.lines = append(e.lines, string(mark)+cleanLine(s))
+}
+
+// withoutEOL drops the line ending, "\n" or "\r\n", of a line.
+func withoutEOL(l string) string {
+	if strings.HasSuffix(l, "\r\n") {
+		return l[:len(l)-2]
+	}
+	return strings.TrimSuffix(l, "\n")
 }
 
 // finish drops a hunk header left last by the bound, with nothing of its
@@ -574,12 +595,22 @@ func (e *emitter) hunks(first int, a, b []string, removed, added []bool) {
 			for ; x < g.a0; x++ {
 				e.line(' ', a[x])
 			}
-			for ; x < g.a1; x++ {
-				e.line('-', a[x])
+			removed, added := a[g.a0:g.a1], b[g.b0:g.b1]
+			for k, l := range removed {
+				if k < len(added) {
+					e.changed('-', l, added[k])
+				} else {
+					e.line('-', l)
+				}
 			}
-			for y := g.b0; y < g.b1; y++ {
-				e.line('+', b[y])
+			for k, l := range added {
+				if k < len(removed) {
+					e.changed('+', l, removed[k])
+				} else {
+					e.line('+', l)
+				}
 			}
+			x = g.a1
 		}
 		for ; x < ae; x++ {
 			e.line(' ', a[x])

@@ -161,8 +161,18 @@ func TestDiffText(t *testing.T) {
 		},
 		{
 			name: "long lines cut by characters",
+			old:  lines("a", long, "b"), new: lines("a", "b", long+"x"),
+			lineLen: 4, want: []string{"@@ -1,3 +1,3 @@", " a", "-éééé…", " b", "+éééé…"},
+		},
+		{
+			name: "long lines differing past the cut show the difference",
 			old:  lines("a", long), new: lines("a", long+"x"),
-			lineLen: 4, want: []string{"@@ -1,2 +1,2 @@", " a", "-éééé…", "+éééé…"},
+			lineLen: 4, want: []string{"@@ -1,2 +1,2 @@", " a", "-…é", "+…éx"},
+		},
+		{
+			name: "long lines paired in a run of changes",
+			old:  lines("a", long+"x"+long, "b"), new: lines("a", long+"y"+long),
+			lineLen: 4, want: []string{"@@ -1,3 +1,2 @@", " a", "-…éxéé…", "-b", "+…éyéé…"},
 		},
 		{
 			name: "control characters shown, not obeyed",
@@ -215,12 +225,7 @@ func shown(s string) []string {
 	for s != "" {
 		var l string
 		l, s = nextLine(s)
-		if strings.HasSuffix(l, "\r\n") {
-			l = l[:len(l)-2]
-		} else {
-			l = strings.TrimSuffix(l, "\n")
-		}
-		out = append(out, cleanLine(l))
+		out = append(out, cleanLine(withoutEOL(l)))
 	}
 	return out
 }
