@@ -227,8 +227,8 @@ func writeMarkdownKeys(w io.Writer, c Change) {
 // writeMarkdownFenced writes lines as a fenced code block, where Markdown,
 // HTML and mentions are inert. Each line goes through cleanLine, as in the
 // other reports, and markup.Line, so no line break or control character
-// gets in, and the fence is longer than any
-// run of backticks in the lines, so that no line can close it.
+// gets in; the fence is longer than any run of backticks in the lines, so
+// that no line can close it.
 func writeMarkdownFenced(w io.Writer, info string, lines []string) {
 	longest := 0
 	shown := make([]string, len(lines))
