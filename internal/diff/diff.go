@@ -1,11 +1,14 @@
 // Package diff compares two report bundles by their SHA256SUMS ledgers and
 // tells drift (artefacts that differ although the mission did not change)
 // from the files expected to change between identical runs, such as logs.
-// For changed JSON artefacts it names the keys whose values moved.
+// For changed JSON artefacts it names the keys whose values moved, and for
+// changed text files (Markdown, plain text, CSV, YAML, TOML) it shows the
+// first lines of a unified diff.
 package diff
 
 import (
 	"context"
+	"crypto/sha256"
 	"encoding/hex"
 	"errors"
 	"fmt"
@@ -29,7 +32,7 @@ var DefaultVolatile = manifest.DefaultVolatile
 const (
 	// manifestName is the bundle's manifest, read for its "volatile" globs.
 	manifestName = "manifest.json"
-	// maxJSONSize bounds the JSON files loaded for a key diff (and the
+	// maxJSONSize bounds the files loaded for a key or line diff (and the
 	// manifest), so a huge artefact cannot exhaust memory.
 	maxJSONSize = 8 << 20
 
@@ -54,8 +57,16 @@ type Options struct {
 	// MaxFiles bounds the files kept in each of Result's lists (Changed,
 	// Added, Removed, Volatile); Result.Total still counts them all. 0
 	// means 1000 and a negative value means no bound. Only kept changed
-	// JSON files are compared key by key.
+	// files are compared key by key or line by line.
 	MaxFiles int
+	// MaxTextLines bounds the lines of unified diff kept per text file,
+	// hunk headers included; 0 means 40 and a negative value means no
+	// bound.
+	MaxTextLines int
+	// MaxLineLen bounds, in characters, the text of each line of a
+	// unified diff, cut with "…"; 0 means 200 and a negative value means
+	// no bound.
+	MaxLineLen int
 }
 
 // Change is a file that differs between the bundles.
@@ -70,14 +81,22 @@ type Change struct {
 	// order with object keys sorted; JSONTruncated counts those left out.
 	JSON          []KeyChange
 	JSONTruncated int
-	// Text holds the first lines of a unified diff of a changed Markdown
-	// or text file: context (' '), added ('+') and removed ('-') lines and
-	// "@@ … @@" hunk headers; TextTruncated counts the lines left out.
+	// Text holds the first lines of a unified diff of a changed text file
+	// (.md, .markdown, .txt, .csv, .tsv, .yml, .yaml, .toml): hunk headers
+	// "@@ -a,b +c,d @@" and lines marked ' ' (context, three around each
+	// change), '-' or '+', without the "---"/"+++" header or line endings.
+	// Each line's text is cut to Options.MaxLineLen characters and made
+	// safe to print (control characters but tab become Control Pictures
+	// or U+FFFD; see cleanLine), and is otherwise the file's, for each
+	// report to escape. TextTruncated counts the lines left out by
+	// Options.MaxTextLines.
 	Text          []string
 	TextTruncated int
-	// Note says why a changed JSON file's keys were not compared (too large,
-	// not valid JSON, not matching its ledger sum), or that only its
-	// formatting changed.
+	// Note says why a changed JSON or text file was not compared (too
+	// large, not valid JSON, binary, not matching its ledger sum), that
+	// only a JSON file's formatting changed, or what a text diff does not
+	// show: a change of line endings, a missing final newline, or changes
+	// shown as whole blocks past the bounds on work.
 	Note string
 }
 
@@ -178,7 +197,8 @@ func Compare(oldPath, newPath string, opts Options) (*Result, error) {
 // manifest.json, or a SHA256SUMS file. The volatile globs are
 // DefaultVolatile, those listed under the "volatile" key of either folder's
 // manifest.json, and opts.Volatile. Changed .json files are compared key by
-// key when both sides are folders. Reading stops when ctx is done.
+// key, and changed text files line by line, when both sides are folders.
+// Reading stops when ctx is done.
 //
 // Ledgers in ledger order (all that helios and coreutils write) are merged
 // as they are read, so memory does not grow with their length; others are
@@ -192,6 +212,12 @@ func CompareContext(ctx context.Context, oldPath, newPath string, opts Options) 
 	}
 	if opts.MaxFiles == 0 {
 		opts.MaxFiles = defaultMaxFiles
+	}
+	if opts.MaxTextLines == 0 {
+		opts.MaxTextLines = defaultMaxTextLines
+	}
+	if opts.MaxLineLen == 0 {
+		opts.MaxLineLen = defaultMaxLineLen
 	}
 	oldB, err := openBundle(ctx, oldPath)
 	if err != nil {
@@ -285,8 +311,13 @@ func (c *comparer) add(o, n *ledger.Entry) {
 	if n != nil {
 		ch.New = hex.EncodeToString(n.Sum[:])
 	}
-	if !volatile && o != nil && n != nil && isJSON(name) && c.old.root != nil && c.new.root != nil {
-		compareJSON(&ch, c.old, c.new, o.Sum, n.Sum, c.opts)
+	if !volatile && o != nil && n != nil && c.old.root != nil && c.new.root != nil {
+		switch {
+		case isJSON(name):
+			compareJSON(&ch, c.old, c.new, o.Sum, n.Sum, c.opts)
+		case isText(name):
+			compareText(&ch, c.old, c.new, o.Sum, n.Sum, c.opts)
+		}
 	}
 	*list = append(*list, ch)
 }
@@ -437,6 +468,28 @@ func readLimitedContext(ctx context.Context, root *os.Root, name string) ([]byte
 		return nil, fmt.Errorf("%s: %w", name, errTooLarge)
 	}
 	return data, err
+}
+
+// readVerified reads a file of a bundle for a key or line diff and checks it
+// against its ledger sum: a diff of the file on disk would otherwise pass
+// for a diff of what the ledger vouches for. Its errors leave out the name,
+// which the change shows already.
+func readVerified(b *bundle, name string, sum [32]byte) ([]byte, error) {
+	data, err := readLimited(b.root, name)
+	if errors.Is(err, errTooLarge) {
+		return nil, errTooLarge
+	}
+	if err != nil {
+		var pe *fs.PathError
+		if errors.As(err, &pe) {
+			err = pe.Err
+		}
+		return nil, fmt.Errorf("unreadable: %w", err)
+	}
+	if sha256.Sum256(data) != sum {
+		return nil, errors.New("file does not match SHA256SUMS")
+	}
+	return data, nil
 }
 
 type source struct {

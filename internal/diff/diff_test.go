@@ -189,7 +189,7 @@ func TestFixtureLedgers(t *testing.T) {
 // after an intended change of the output, and review the diff.
 func TestGolden(t *testing.T) {
 	r := compare(t, filepath.Join(fixtures, "old"), filepath.Join(fixtures, "new"),
-		Options{MaxJSONChanges: 5, MaxValueLen: 40})
+		Options{MaxJSONChanges: 5, MaxValueLen: 40, MaxTextLines: 19, MaxLineLen: 60})
 	// Compared paths depend on the OS's separator; the goldens should not.
 	r.Old, r.New = "testdata/diff/old", "testdata/diff/new"
 	formats := []struct {
@@ -217,7 +217,7 @@ func TestGolden(t *testing.T) {
 			name      string
 			got, want []string
 		}{
-			{"changed", names(r.Changed), []string{"owner/formatting.json", "owner/profile.json", "owner/thermodynamics.json"}},
+			{"changed", names(r.Changed), []string{"data/blob.txt", "owner/formatting.json", "owner/profile.json", "owner/runbook.md", "owner/thermodynamics.json"}},
 			{"added", names(r.Added), []string{"data/added.txt"}},
 			{"removed", names(r.Removed), []string{"data/removed.txt"}},
 			{"volatile", names(r.Volatile), []string{"index.html", "logs/plan/x.log", "logs/run.log", "manifest.json", "timing/run.txt"}},

@@ -2,12 +2,10 @@ package diff
 
 import (
 	"bytes"
-	"crypto/sha256"
 	"encoding/json"
 	"errors"
 	"fmt"
 	"io"
-	"io/fs"
 	"reflect"
 	"slices"
 	"strconv"
@@ -39,24 +37,12 @@ func compareJSON(c *Change, oldB, newB *bundle, oldSum, newSum [32]byte, opts Op
 	}
 }
 
-// loadJSON reads and decodes a JSON file of a bundle, after checking it
-// against the ledger: a diff of the file on disk would otherwise be passed
-// off as a diff of what the ledger vouches for.
+// loadJSON reads a JSON file of a bundle, checked against its ledger sum,
+// and decodes it.
 func loadJSON(b *bundle, name string, sum [32]byte) (any, error) {
-	data, err := readLimited(b.root, name)
-	if errors.Is(err, errTooLarge) {
-		return nil, errTooLarge
-	}
+	data, err := readVerified(b, name, sum)
 	if err != nil {
-		// The change names the file already; keep only why it failed.
-		var pe *fs.PathError
-		if errors.As(err, &pe) {
-			err = pe.Err
-		}
-		return nil, fmt.Errorf("unreadable: %w", err)
-	}
-	if sha256.Sum256(data) != sum {
-		return nil, errors.New("file does not match SHA256SUMS")
+		return nil, err
 	}
 	var v any
 	if err := jsonUnmarshal(data, &v); err != nil {

@@ -113,6 +113,14 @@ func writeTextChange(w io.Writer, c Change) {
 	if c.JSONTruncated > 0 {
 		fmt.Fprintf(w, "      … %s not shown\n", markup.Plural(c.JSONTruncated, "more key change"))
 	}
+	// Lines of a diff are shown as they are, not quoted, but cleaned again
+	// in case the Result was not built by Compare.
+	for _, l := range c.Text {
+		fmt.Fprintf(w, "      %s\n", cleanLine(l))
+	}
+	if c.TextTruncated > 0 {
+		fmt.Fprintf(w, "      … %s not shown\n", markup.Plural(c.TextTruncated, "more diff line"))
+	}
 	if c.Note != "" {
 		fmt.Fprintf(w, "      note: %s\n", display(c.Note))
 	}
@@ -201,11 +209,47 @@ func writeMarkdownKeys(w io.Writer, c Change) {
 		fmt.Fprintf(w, "\n…and %s in %s not shown.\n",
 			markup.Plural(c.JSONTruncated, "more key change"), mdCode(c.Name))
 	}
+	if len(c.Text) > 0 {
+		fmt.Fprintf(w, "\nLine changes in %s:\n\n", mdCode(c.Name))
+		writeMarkdownFenced(w, "diff", c.Text)
+	}
+	if c.TextTruncated > 0 {
+		fmt.Fprintf(w, "\n…and %s in %s not shown.\n",
+			markup.Plural(c.TextTruncated, "more diff line"), mdCode(c.Name))
+	}
 	if c.Note != "" {
 		// A note may quote a JSON parser's message: Go-quoted when it holds
 		// control characters, as everywhere in this report, then escaped.
 		fmt.Fprintf(w, "\nNote on %s: %s.\n", mdCode(c.Name), markup.Text(display(c.Note)))
 	}
+}
+
+// writeMarkdownFenced writes lines as a fenced code block, where Markdown,
+// HTML and mentions are inert. Each line goes through cleanLine, as in the
+// other reports, and markup.Line, so no line break or control character
+// gets in; the fence is longer than any run of backticks in the lines, so
+// that no line can close it.
+func writeMarkdownFenced(w io.Writer, info string, lines []string) {
+	longest := 0
+	shown := make([]string, len(lines))
+	for i, l := range lines {
+		shown[i] = markup.Line(cleanLine(l), 0)
+		run := 0
+		for j := 0; j < len(shown[i]); j++ {
+			if shown[i][j] != '`' {
+				run = 0
+				continue
+			}
+			run++
+			longest = max(longest, run)
+		}
+	}
+	fence := strings.Repeat("`", max(3, longest+1))
+	fmt.Fprintf(w, "%s%s\n", fence, info)
+	for _, l := range shown {
+		fmt.Fprintf(w, "%s\n", l)
+	}
+	fmt.Fprintf(w, "%s\n", fence)
 }
 
 func mdSum(sum string) string {
@@ -249,6 +293,8 @@ type jsonChange struct {
 	Volatile      bool            `json:"volatile"`
 	JSON          []jsonKeyChange `json:"jsonChanges,omitempty"`
 	JSONTruncated int             `json:"jsonTruncated,omitempty"`
+	Text          []string        `json:"textDiff,omitempty"`
+	TextTruncated int             `json:"textTruncated,omitempty"`
 	Note          string          `json:"note,omitempty"`
 }
 
@@ -276,7 +322,13 @@ type jsonKeyChange struct {
 //	                        "kind": "changed"|"added"|"removed",
 //	                        "old", "new": compact JSON, "" when absent}]
 //	      "jsonTruncated": (when > 0) key changes left out
-//	      "note":          (when any) why keys were not compared
+//	      "textDiff":      (when any) the first lines of a unified diff of a
+//	                       text file: "@@ -a,b +c,d @@" hunk headers and
+//	                       lines marked " ", "-" or "+", control characters
+//	                       shown as Control Pictures or U+FFFD
+//	      "textTruncated": (when > 0) diff lines left out
+//	      "note":          (when any) why keys or lines were not compared,
+//	                       or what the line diff does not show
 //	    }
 //	  "omitted":       (when any) {"changed", "added", "removed", "volatile"}:
 //	                   files counted but left out of the lists above
@@ -326,7 +378,10 @@ func jsonChanges(cs []Change) []jsonChange {
 	for _, c := range cs {
 		jc := jsonChange{
 			Name: c.Name, Kind: c.Kind(), Old: c.Old, New: c.New, Volatile: c.Volatile,
-			JSONTruncated: c.JSONTruncated, Note: c.Note,
+			JSONTruncated: c.JSONTruncated, TextTruncated: c.TextTruncated, Note: c.Note,
+		}
+		for _, l := range c.Text {
+			jc.Text = append(jc.Text, cleanLine(l))
 		}
 		for _, k := range c.JSON {
 			jc.JSON = append(jc.JSON, jsonKeyChange{Path: k.Path, Kind: k.Kind, Old: k.Old, New: k.New})

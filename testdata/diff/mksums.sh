@@ -8,7 +8,7 @@ cd "$(dirname "$0")"
 for b in old new; do
 	(
 		cd "$b"
-		LC_ALL=C find . -type f ! -path ./SHA256SUMS -print0 |
+		LC_ALL=C find . -type f ! -path ./SHA256SUMS ! -path ./SHA256SUMS.tmp -print0 |
 			LC_ALL=C sort -z |
 			xargs -0 sha256sum >SHA256SUMS.tmp
 		mv SHA256SUMS.tmp SHA256SUMS
