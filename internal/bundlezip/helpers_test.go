@@ -23,7 +23,7 @@ import (
 
 // writeBundle writes files (name → content) into a new folder and its
 // SHA256SUMS as helios writes it, and returns the folder.
-func writeBundle(t *testing.T, files map[string]string) string {
+func writeBundle(t testing.TB, files map[string]string) string {
 	t.Helper()
 	root := filepath.Join(t.TempDir(), "bundle")
 	for name, content := range files {
@@ -52,7 +52,7 @@ func writeBundle(t *testing.T, files map[string]string) string {
 // heliosZip zips files of root (SHA256SUMS and all the ledger lists when
 // files is nil) with helios' own artifact writer, through the loopback
 // fake of the artifact service, and returns the zip's path.
-func heliosZip(t *testing.T, root string, files []string) string {
+func heliosZip(t testing.TB, root string, files []string) string {
 	t.Helper()
 	if files == nil {
 		var err error
@@ -82,7 +82,7 @@ func heliosZip(t *testing.T, root string, files []string) string {
 	return writeZipFile(t, data)
 }
 
-func writeZipFile(t *testing.T, data []byte) string {
+func writeZipFile(t testing.TB, data []byte) string {
 	t.Helper()
 	p := filepath.Join(t.TempDir(), "bundle.zip")
 	if err := os.WriteFile(p, data, 0o644); err != nil {
@@ -106,7 +106,7 @@ type ent struct {
 }
 
 // rawZip builds a zip of ents with archive/zip, headers as given.
-func rawZip(t *testing.T, ents []ent) []byte {
+func rawZip(t testing.TB, ents []ent) []byte {
 	t.Helper()
 	var buf bytes.Buffer
 	zw := zip.NewWriter(&buf)
@@ -161,7 +161,7 @@ func rawZip(t *testing.T, ents []ent) []byte {
 }
 
 // sums is the SHA256SUMS of files (name → content).
-func sums(t *testing.T, files map[string]string) string {
+func sums(t testing.TB, files map[string]string) string {
 	t.Helper()
 	var es []ledger.Entry
 	for name, content := range files {
