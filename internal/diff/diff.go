@@ -405,6 +405,11 @@ func merge(old, new entries, add func(o, n *ledger.Entry)) error {
 	return nil
 }
 
+// ShowsInside reports whether a changed file named name is compared
+// inside (its JSON keys or its lines) when both bundles hold it: a caller
+// that extracts only part of a bundle extracts these.
+func ShowsInside(name string) bool { return isJSON(name) || isText(name) }
+
 func isJSON(name string) bool {
 	return strings.EqualFold(filepath.Ext(name), ".json")
 }
