@@ -1,6 +1,7 @@
 package action
 
 import (
+	"bytes"
 	"context"
 	"crypto/sha256"
 	"encoding/hex"
@@ -108,10 +109,12 @@ type runner struct {
 	cancelled func() bool
 
 	// What the reporters found: the conclusion (which the gate and the
-	// baseline can turn into a failure), the gate's rows, the drift, and
+	// baseline can turn into a failure), the gate's rows, what the bundle
+	// was compared with and the drift, and
 	// the artifact that the summary and the comment link.
 	conclusion   string
 	gate         []report.GateRow
+	compare      *report.Comparison
 	drift        *diff.Result
 	artifactURL  string
 	artifactName string
@@ -256,8 +259,9 @@ func (r *runner) exitCode() int {
 type bundleInfo struct {
 	root     string
 	manifest *manifest.Manifest
-	digest   string
-	files    int
+	// digest and content are the ledger digest and the content digest, hex.
+	digest, content string
+	files           int
 	// leaks are the files (quoted) in which the run found a secret; such a
 	// bundle is never uploaded.
 	leaks []string
@@ -292,8 +296,8 @@ func (r *runner) runBundle(ctx context.Context) (*bundleInfo, error) {
 	if err != nil {
 		return nil, err
 	}
-	b := &bundleInfo{root: res.ReportRoot, manifest: res.Manifest, digest: res.DigestHex(), files: res.Files, leaks: res.Leaks, unended: res.Unended}
-	r.a.Infof("helios: %s · %d files · ledger digest sha256:%s", res.Manifest.Conclusion, res.Files, b.digest)
+	b := &bundleInfo{root: res.ReportRoot, manifest: res.Manifest, digest: res.DigestHex(), content: res.ContentDigestHex(), files: res.Files, leaks: res.Leaks, unended: res.Unended}
+	r.a.Infof("helios: %s · %d files · ledger digest sha256:%s · content digest sha256:%s", res.Manifest.Conclusion, res.Files, b.digest, b.content)
 	return b, nil
 }
 
@@ -319,6 +323,16 @@ func (r *runner) verifyExisting(ctx context.Context) (*bundleInfo, error) {
 		return nil, fmt.Errorf("read ledger: %w", err)
 	}
 	b := &bundleInfo{root: root, manifest: mf, digest: sha256Hex(sums), files: rep.OK + len(rep.Changed) + len(rep.Missing)}
+	// Recomputed, not taken from the manifest: the bundle may come from a
+	// fork's artifact, and a manifest says what it likes.
+	entries, err := ledger.Parse(bytes.NewReader(sums))
+	if err != nil {
+		return nil, fmt.Errorf("read ledger: %w", err)
+	}
+	b.content = manifest.ContentDigest(entries, mf)
+	if mf.ContentDigest != "" && mf.ContentDigest != b.content {
+		r.a.Warningf("the manifest's contentDigest %s is not the content digest of SHA256SUMS (%s); the outputs give the latter", mf.ContentDigest, b.content)
+	}
 	if !rep.Clean() {
 		mf.Conclusion = manifest.Failure
 		mf.Reason = fmt.Sprintf("the bundle does not verify: %d missing, %d extra, %d changed", len(rep.Missing), len(rep.Extra), len(rep.Changed))

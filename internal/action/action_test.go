@@ -417,18 +417,27 @@ func TestMissionInWorkingDirectory(t *testing.T) {
 
 // TestDefaultKey: the key of a run without working-directory is what it
 // always was (the comment marker and the artifact name hold it); with one
-// it differs, so two subfolders' missions in one job are told apart.
+// it differs, so two subfolders' missions in one job are told apart. The
+// baseline and fail-on-drift inputs do not count: a pull request finds its
+// base branch's artifact by a name that holds the key.
 func TestDefaultKey(t *testing.T) {
-	in := &Inputs{Mission: "ci/helios.yml", ReportRoot: "out", Network: "hardhat", Baseline: "base", Run: true}
-	if got := defaultKey("mission", in); got != "mission-177f33fa" {
-		t.Errorf("key %q, want mission-177f33fa", got)
+	in := &Inputs{Mission: "ci/helios.yml", ReportRoot: "out", Network: "hardhat", Baseline: "auto", Run: true}
+	if got := defaultKey("mission", in); got != "mission-21130505" {
+		t.Errorf("key %q, want mission-21130505", got)
+	}
+	for _, v := range []Inputs{{Baseline: "none"}, {Baseline: "base"}, {Baseline: "auto", FailOnDrift: true}} {
+		c := *in
+		c.Baseline, c.FailOnDrift = v.Baseline, v.FailOnDrift
+		if got := defaultKey("mission", &c); got != "mission-21130505" {
+			t.Errorf("baseline %q, fail-on-drift %v: key %q, want mission-21130505", v.Baseline, v.FailOnDrift, got)
+		}
 	}
 	if got := defaultKey("", &Inputs{Run: true}); got != "job-d740f83a" {
 		t.Errorf("key %q, want job-d740f83a", got)
 	}
 	a, b := *in, *in
 	a.WorkingDirectory, b.WorkingDirectory = "apps/a", "apps/b"
-	if ka, kb := defaultKey("mission", &a), defaultKey("mission", &b); ka == kb || ka == "mission-177f33fa" {
+	if ka, kb := defaultKey("mission", &a), defaultKey("mission", &b); ka == kb || ka == "mission-21130505" {
 		t.Errorf("keys %q and %q", ka, kb)
 	}
 }

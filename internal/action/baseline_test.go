@@ -12,6 +12,8 @@ import (
 func TestBaselineInput(t *testing.T) {
 	for _, tc := range []struct{ value, want string }{
 		{"", ""},
+		{"auto", ""},
+		{"none", ""},
 		{"baseline", ""},
 		{"baseline/SHA256SUMS", ""},
 		{"a/../baseline", ""},
@@ -29,7 +31,11 @@ func TestBaselineInput(t *testing.T) {
 			}))
 			in, err := readInputs(a)
 			if tc.want == "" {
-				if err != nil || in.Baseline != tc.value {
+				want := tc.value
+				if want == "" {
+					want = "auto" // the default
+				}
+				if err != nil || in.Baseline != want {
 					t.Fatalf("baseline %q: %v", tc.value, err)
 				}
 				return

@@ -21,14 +21,29 @@ type event struct {
 	// pattern), so the PR is looked up by HeadSHA when the event does not
 	// name it (it does not for forks).
 	FromWorkflowRun bool
+	// BaseRef and BaseSHA are a pull request's base branch and commit,
+	// where its baseline comes from; Fork says its head is another
+	// repository's (its token may then not read this one's runs).
+	BaseRef, BaseSHA string
+	Fork             bool
 }
 
 type eventPayload struct {
 	PullRequest *struct {
 		Number int `json:"number"`
 		Head   struct {
-			SHA string `json:"sha"`
+			SHA  string `json:"sha"`
+			Repo *struct {
+				FullName string `json:"full_name"`
+			} `json:"repo"`
 		} `json:"head"`
+		Base struct {
+			Ref  string `json:"ref"`
+			SHA  string `json:"sha"`
+			Repo *struct {
+				FullName string `json:"full_name"`
+			} `json:"repo"`
+		} `json:"base"`
 	} `json:"pull_request"`
 	WorkflowRun *struct {
 		HeadSHA      string `json:"head_sha"`
@@ -61,6 +76,9 @@ func readEvent(getenv func(string) string) (event, error) {
 		if p.PullRequest.Head.SHA != "" {
 			ev.HeadSHA = p.PullRequest.Head.SHA
 		}
+		base, head := p.PullRequest.Base, p.PullRequest.Head
+		ev.BaseRef, ev.BaseSHA = base.Ref, base.SHA
+		ev.Fork = head.Repo != nil && base.Repo != nil && head.Repo.FullName != base.Repo.FullName
 	case p.WorkflowRun != nil && ev.Name == "workflow_run":
 		ev.FromWorkflowRun = true
 		if p.WorkflowRun.HeadSHA != "" {

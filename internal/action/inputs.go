@@ -123,18 +123,21 @@ func readInputs(a *githubactions.Action) (*Inputs, error) {
 	in.RetentionDays = integer("retention-days", 0, 0, 90)
 	in.CompressionLvl = integer("compression-level", 6, 0, 9)
 	in.Jobs = integer("jobs", 0, 0, 256)
+	if in.Baseline == "" {
+		in.Baseline = baselineAuto
+	}
 	if msg := baselineProblem(in.Baseline); msg != "" && err == nil {
 		err = &InputError{"baseline", msg}
 	}
 	return in, err
 }
 
-// baselineProblem checks the baseline input as written: a bundle folder or
-// SHA256SUMS inside the workspace, or "" for none. Links are checked when
-// the path is used (see baselinePath), once the mission has run.
+// baselineProblem checks the baseline input as written: auto, none, or a
+// bundle folder or SHA256SUMS inside the workspace. Links are checked
+// when the path is used (see baselinePath), once the mission has run.
 func baselineProblem(v string) string {
 	switch {
-	case v == "":
+	case v == baselineAuto || v == baselineNone:
 		return ""
 	case filepath.IsAbs(v) || strings.HasPrefix(v, "/"):
 		return fmt.Sprintf("must be a path inside the workspace (a bundle folder or its SHA256SUMS), got the absolute path %q", v)
@@ -215,7 +218,11 @@ func workingDir(ws, v string) (string, error) {
 // inputs that change what runs.
 func defaultKey(job string, in *Inputs) string {
 	h := sha256.New()
-	parts := []string{in.Mission, in.ReportRoot, in.Network, in.Baseline, strconv.FormatBool(in.Run)}
+	// Not the baseline nor fail-on-drift: a pull request looks up its base
+	// branch's artifact by a name that holds the key. The baseline's old
+	// place stays, empty, so that keys are what they were for every run
+	// that did not set one.
+	parts := []string{in.Mission, in.ReportRoot, in.Network, "", strconv.FormatBool(in.Run)}
 	if in.WorkingDirectory != "" {
 		// Only when given, so that the keys of runs without it stay as
 		// they were (the comment marker and the artifact name hold them).

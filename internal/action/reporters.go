@@ -3,12 +3,10 @@ package action
 import (
 	"context"
 	"encoding/base64"
-	"fmt"
 	"path/filepath"
 	"strconv"
 	"strings"
 
-	"github.com/helios-action/helios-action/internal/diff"
 	"github.com/helios-action/helios-action/internal/ledger"
 	"github.com/helios-action/helios-action/internal/manifest"
 	"github.com/helios-action/helios-action/internal/markup"
@@ -115,30 +113,23 @@ func (r *runner) reportErr(name string, err error) {
 func (r *runner) reportInput() report.Input {
 	b := r.bundle
 	return report.Input{
-		Manifest:     r.reportManifest(),
-		Conclusion:   r.conclusion,
-		LedgerDigest: b.digest,
-		Files:        b.files,
-		Drift:        r.drift,
-		Compare:      r.comparison(),
-		Gate:         r.gate,
-		ArtifactURL:  r.artifactURL,
-		ArtifactName: r.artifactName,
-		CheckRunURL:  r.check.url,
-		RunURL:       r.runURL,
-		Key:          r.in.Key,
-		Mission:      r.m.Name,
-		MissionFile:  r.missionFile(),
-		StepLines:    report.StepLines(r.m),
+		Manifest:      r.reportManifest(),
+		Conclusion:    r.conclusion,
+		LedgerDigest:  b.digest,
+		ContentDigest: b.content,
+		Files:         b.files,
+		Compare:       r.compare,
+		Drift:         r.drift,
+		Gate:          r.gate,
+		ArtifactURL:   r.artifactURL,
+		ArtifactName:  r.artifactName,
+		CheckRunURL:   r.check.url,
+		RunURL:        r.runURL,
+		Key:           r.in.Key,
+		Mission:       r.m.Name,
+		MissionFile:   r.missionFile(),
+		StepLines:     report.StepLines(r.m),
 	}
-}
-
-// comparison is the baseline input as the reports name it; nil without one.
-func (r *runner) comparison() *report.Comparison {
-	if r.in.Baseline == "" {
-		return nil
-	}
-	return &report.Comparison{Label: r.in.Baseline}
 }
 
 // reportManifest is the bundle's manifest as the reports show it. With a
@@ -195,6 +186,7 @@ func (bundleOutputs) Skip(r *runner) bool { return false }
 func (bundleOutputs) Run(ctx context.Context, r *runner) error {
 	b, o := r.bundle, r.out
 	o.set("ledger-digest", b.digest)
+	o.set("content-digest", b.content)
 	o.set("report-root", relToWorkspace(r.ws, b.root))
 	o.set("sha256sums", relToWorkspace(r.ws, filepath.Join(b.root, ledger.FileName)))
 	o.set("manifest", relToWorkspace(r.ws, filepath.Join(b.root, manifest.FileName)))
@@ -240,84 +232,6 @@ func (gate) Run(_ context.Context, r *runner) error {
 		r.bundle.manifest.Reason = "an upstream job of this workflow failed or was cancelled"
 	}
 	return nil
-}
-
-// baseline compares the bundle with the baseline input, sets the drift
-// output, and with fail-on-drift fails a successful conclusion on drift or
-// on a baseline it could not compare.
-type baseline struct{}
-
-func (baseline) String() string      { return "baseline" }
-func (baseline) Skip(r *runner) bool { return false }
-
-func (baseline) Run(ctx context.Context, r *runner) error {
-	drift, err := r.compareBaseline(ctx)
-	r.drift = drift
-	if !r.in.FailOnDrift || r.conclusion != manifest.Success {
-		return nil
-	}
-	switch {
-	case err != nil:
-		// fail-on-drift cannot pass on a baseline it could not read.
-		r.conclusion = manifest.Failure
-		r.bundle.manifest.Reason = "the baseline could not be compared: " + err.Error()
-	case drift != nil && drift.Drift():
-		r.conclusion = manifest.Failure
-		r.bundle.manifest.Reason = "the bundle drifted from the baseline"
-	}
-	return nil
-}
-
-// compareBaseline diffs the bundle against the baseline input, if any.
-func (r *runner) compareBaseline(ctx context.Context) (*diff.Result, error) {
-	if r.in.Baseline == "" {
-		r.out.set("drift", "false")
-		return nil, nil
-	}
-	base, err := baselinePath(r.ws, r.bundle.root, r.in.Baseline)
-	if err != nil {
-		r.a.Errorf("input \"baseline\": %v; no drift computed", err)
-		r.out.set("drift", "false")
-		return nil, err
-	}
-	// The lists are cut at diff's default; the counts stay complete, so a
-	// baseline of a million files costs megabytes, not gigabytes.
-	res, err := diff.CompareContext(ctx, base, r.bundle.root, diff.Options{})
-	if err != nil {
-		r.a.Warningf("baseline %s: %v; no drift computed", r.in.Baseline, err)
-		r.out.set("drift", "false")
-		return nil, err
-	}
-	r.out.set("drift", strconv.FormatBool(res.Drift()))
-	return res, nil
-}
-
-// baselinePath resolves the baseline input (already checked to be a
-// relative path without "..") in the workspace ws, and refuses it when a
-// link leads it outside ws, or when it is the report root or inside it: a
-// bundle compared with itself shows no drift whatever changed.
-func baselinePath(ws, reportRoot, baseline string) (string, error) {
-	realWS, err := filepath.EvalSymlinks(ws)
-	if err != nil {
-		return "", fmt.Errorf("workspace: %w", err)
-	}
-	p, err := filepath.EvalSymlinks(filepath.Join(ws, filepath.FromSlash(baseline)))
-	if err != nil {
-		return "", err
-	}
-	if !within(realWS, p) {
-		return "", fmt.Errorf("%s leads outside the workspace through a link (to %s); the baseline must be a bundle inside the workspace", baseline, p)
-	}
-	if realRoot, err := filepath.EvalSymlinks(reportRoot); err == nil && within(realRoot, p) {
-		return "", fmt.Errorf("%s is this run's report root or inside it; point it at a bundle from an earlier run", baseline)
-	}
-	return p, nil
-}
-
-// within reports whether p is dir or inside it; both are clean and absolute.
-func within(dir, p string) bool {
-	rel, err := filepath.Rel(dir, p)
-	return err == nil && (rel == "." || filepath.IsLocal(rel))
 }
 
 // conclusionOutput sets the conclusion output once the gate and the

@@ -142,6 +142,7 @@ func TestBundleOutputs(t *testing.T) {
 		"manifest":        "out/manifest.json",
 		"files":           fmt.Sprint(strings.Count(sums, "\n")),
 		"base64-subjects": base64.StdEncoding.EncodeToString([]byte(sums)),
+		"content-digest":  r.bundle.manifest.ContentDigest,
 	}
 	for k, v := range want {
 		if r.out.vals[k] != v {
@@ -150,6 +151,16 @@ func TestBundleOutputs(t *testing.T) {
 	}
 	if len(r.out.vals) != len(want) {
 		t.Errorf("outputs %v", r.out.vals)
+	}
+	// The one line of the ledger that is not volatile, built.txt.
+	var line string
+	for _, l := range strings.SplitAfter(sums, "\n") {
+		if strings.HasSuffix(l, "./built.txt\n") {
+			line = l
+		}
+	}
+	if c := sha256.Sum256([]byte(line)); line == "" || r.out.vals["content-digest"] != hex.EncodeToString(c[:]) {
+		t.Errorf("content-digest %q, want the SHA-256 of %q", r.out.vals["content-digest"], line)
 	}
 }
 

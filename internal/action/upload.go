@@ -57,10 +57,7 @@ func (upload) Run(ctx context.Context, r *runner) error {
 	cfg.CompressionLevel = r.in.CompressionLvl
 	cfg.Mask = func(s string) { r.masker.Add(s); r.a.AddMask(s) }
 	cfg.Logf = func(f string, args ...any) { r.a.Infof(f, args...) }
-	name := r.in.ArtifactName
-	if name == "" {
-		name = defaultArtifactName(r.m.Name, r.in.Key)
-	}
+	name := r.artifactNameFor()
 	files, err := artifact.BundleFiles(b.root)
 	if err == nil {
 		var res *artifact.Result
@@ -79,6 +76,17 @@ func (upload) Run(ctx context.Context, r *runner) error {
 	}
 	r.a.Errorf("artifact upload: %v", err)
 	return nil
+}
+
+// artifactNameFor is the artifact's name: the artifact-name input, else
+// the default. The baseline lookup finds the base branch's bundle by it,
+// so it depends on nothing that differs between a pull request and its
+// base branch's runs (the key leaves baseline and fail-on-drift out).
+func (r *runner) artifactNameFor() string {
+	if r.in.ArtifactName != "" {
+		return r.in.ArtifactName
+	}
+	return defaultArtifactName(r.m.Name, r.in.Key)
 }
 
 // defaultArtifactName is the mission's slug and the key, so matrix legs
