@@ -104,7 +104,19 @@ func TestActionPullRequest(t *testing.T) {
 	url := startChain(t, "")
 	inputs := map[string]string{"rpc-url": url, "status": "both"}
 
-	first := newActionRun(t, "example", prEvent(7), "pull_request", gh, art, inputs)
+	// The base branch's last run: a push to main that uploaded its bundle,
+	// which GitHub then lists as run #41's artifact.
+	baseArt := artifacttest.Start(t, artifacttest.Options{})
+	base := newActionRun(t, "example", map[string]any{"ref": "refs/heads/main"}, "push", nil, baseArt, map[string]string{"rpc-url": url})
+	base.env = append(base.env, "GITHUB_RUN_ID=4100", "GITHUB_REF=refs/heads/main", "GITHUB_SHA="+baseHead)
+	if res := base.run(t); res.code != 0 {
+		t.Fatalf("base run: exit %d\n%s%s", res.code, res.stdout, res.stderr)
+	}
+	baseOuts := outputsOf(t, base.outputs)
+	publishBase(t, gh, baseArt)
+
+	first := newActionRun(t, "example", prBaseEvent(7), "pull_request", gh, art, inputs)
+	first.env = append(first.env, "GITHUB_WORKFLOW_REF="+prWorkflowRef)
 	res := first.run(t)
 	if res.code != 0 {
 		t.Fatalf("first run: exit %d\n%s%s", res.code, res.stdout, res.stderr)
@@ -116,7 +128,8 @@ func TestActionPullRequest(t *testing.T) {
 	if got, want := outs["ledger-digest"], strings.Fields(string(sum))[0]; got != want {
 		t.Errorf("ledger-digest %q, sha256sum says %q", got, want)
 	}
-	for k, want := range map[string]string{"conclusion": "success", "report-root": exampleRoot, "sha256sums": exampleRoot + "/SHA256SUMS", "manifest": exampleRoot + "/manifest.json", "drift": "false"} {
+	for k, want := range map[string]string{"conclusion": "success", "report-root": exampleRoot, "sha256sums": exampleRoot + "/SHA256SUMS", "manifest": exampleRoot + "/manifest.json", "drift": "false",
+		"content-digest": baseOuts["content-digest"], "baseline-content-digest": baseOuts["content-digest"], "baseline-run-url": gh.URL() + "/octo/helios/actions/runs/4100"} {
 		if outs[k] != want {
 			t.Errorf("output %s = %q, want %q", k, outs[k], want)
 		}
@@ -174,12 +187,49 @@ func TestActionPullRequest(t *testing.T) {
 		t.Errorf("statuses %+v", st)
 	}
 
-	// A second run of the same PR updates the one comment in place, with
-	// at most 5 REST requests (GraphQL not counted).
+	// The same evidence as the base branch's: said first, before the phases.
+	c := gh.Comments("octo", "helios", 7)
+	if len(c) != 1 {
+		t.Fatalf("%d comments", len(c))
+	}
+	if lead := leadOf(c[0].Body); !strings.Contains(lead, "**Since `main` @ b0b0b0b") || !strings.Contains(lead, "identical evidence**") {
+		t.Errorf("the comment does not lead with the comparison:\n%s", lead)
+	}
+	if runs := gh.CheckRuns(); !strings.Contains(runs[0].Title, "identical evidence") {
+		t.Errorf("check run title %q", runs[0].Title)
+	}
+	if v := gh.Violations(); len(v) > 0 {
+		t.Errorf("the storage host saw a credential: %v", v)
+	}
+
+	// A second run of the same PR, on a dev chain whose thermostat kp
+	// moved: the one comment is updated in place, leads with that
+	// parameter, before and after, and the run makes at most 8 REST
+	// requests (GraphQL not counted): the 5 of reporting, and 3 to find
+	// and fetch the base branch's bundle.
 	gh.Reset()
-	second := newActionRun(t, "example", prEvent(7), "pull_request", gh, artifacttest.Start(t, artifacttest.Options{}), inputs)
+	swung := startChain(t, drill(t, `{"drill": "thermostat swing", "thermostat": {"kp": "250000000000000000"}}`))
+	second := newActionRun(t, "example", prBaseEvent(7), "pull_request", gh, artifacttest.Start(t, artifacttest.Options{}), map[string]string{"rpc-url": swung, "status": "both"})
+	second.env = append(second.env, "GITHUB_WORKFLOW_REF="+prWorkflowRef)
 	if res := second.run(t); res.code != 0 {
 		t.Fatalf("second run: exit %d\n%s%s", res.code, res.stdout, res.stderr)
+	}
+	if o := outputsOf(t, second.outputs); o["drift"] != "true" || o["content-digest"] == o["baseline-content-digest"] {
+		t.Errorf("after the swing: drift %q, content-digest %q, baseline's %q", o["drift"], o["content-digest"], o["baseline-content-digest"])
+	}
+	if c := gh.Comments("octo", "helios", 7); len(c) == 1 {
+		lead := leadOf(c[0].Body)
+		for _, want := range []string{
+			"**Since `main` @ b0b0b0b",
+			"| Thermodynamics report | `/thermostat/parameters/kp/onChain` | `\"200000000000000000\"` | `\"250000000000000000\"` |",
+			"`owner/thermodynamics.md` changed",
+			"+| kp | 200000000000000000 | 250000000000000000 | drift |",
+		} {
+			if !strings.Contains(lead, want) {
+				t.Errorf("the comment's lead lacks %q:\n%s", want, lead)
+			}
+		}
+		t.Logf("the drift comment:\n%s", c[0].Body)
 	}
 	if c := gh.Comments("octo", "helios", 7); len(c) != 1 {
 		t.Errorf("%d comments after two runs, want 1", len(c))
@@ -193,9 +243,49 @@ func TestActionPullRequest(t *testing.T) {
 		}
 	}
 	t.Logf("second PR run: %d REST requests %v", rest, gh.Counts())
-	if rest > 5 {
-		t.Errorf("second PR run made %d REST requests, want at most 5: %v", rest, gh.Counts())
+	if rest > 8 || gh.Count(ghtest.RouteWorkflowRuns) != 1 || gh.Count(ghtest.RouteRunArtifacts) != 1 || gh.Count(ghtest.RouteDownloadArtifact) != 1 {
+		t.Errorf("second PR run made %d REST requests, want at most 8 (3 for the baseline): %v", rest, gh.Counts())
 	}
+}
+
+const (
+	baseHead      = "b0b0b0b0b0b0b0b0b0b0b0b0b0b0b0b0b0b0b0b0"
+	prWorkflowRef = "octo/helios/.github/workflows/helios.yml@refs/pull/7/merge"
+)
+
+// prBaseEvent is a pull request from a branch of the repository into main
+// at baseHead.
+func prBaseEvent(n int) map[string]any {
+	repo := map[string]any{"full_name": "octo/helios"}
+	return map[string]any{"pull_request": map[string]any{
+		"number": n,
+		"head":   map[string]any{"sha": headSHA, "repo": repo},
+		"base":   map[string]any{"ref": "main", "sha": baseHead, "repo": repo},
+	}}
+}
+
+// publishBase lists the bundle the base run uploaded as the artifact of
+// main's run #41 (id 4100) of the workflow, as GitHub's REST API would.
+func publishBase(t *testing.T, gh *ghtest.Server, art *artifacttest.Server) {
+	t.Helper()
+	arts := art.Artifacts()
+	if len(arts) != 1 {
+		t.Fatalf("the base run uploaded %d artifacts", len(arts))
+	}
+	zb, err := arts[0].Bytes()
+	if err != nil {
+		t.Fatal(err)
+	}
+	gh.AddRun(ghtest.Run{ID: 4100, WorkflowID: 31, WorkflowFile: "helios.yml", RunNumber: 41, Event: "push",
+		HeadBranch: "main", HeadSHA: baseHead, Conclusion: "success", Owner: "octo", Repo: "helios"})
+	gh.AddArtifact(4100, arts[0].Name, zb, false)
+}
+
+// leadOf is a comment up to its links line: the header and the
+// comparison, what a reviewer reads first.
+func leadOf(body string) string {
+	lead, _, _ := strings.Cut(body, "\n📦 ")
+	return lead
 }
 
 // declaredOutputs are the outputs action.yml declares.
