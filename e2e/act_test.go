@@ -411,6 +411,16 @@ func (r *actResult) artifact(t *testing.T, name string) []byte {
 	return b
 }
 
+// artifactNameOf is the name of the one artifact act's server stored.
+func artifactNameOf(t *testing.T, r *actResult) string {
+	t.Helper()
+	matches, _ := filepath.Glob(filepath.Join(r.artifacts, "*", "*", "*.zip"))
+	if len(matches) != 1 {
+		t.Fatalf("act's artifact server holds %d zips: %v", len(matches), matches)
+	}
+	return filepath.Base(filepath.Dir(matches[0]))
+}
+
 // checkBundle asserts what every run that made a bundle must leave: the
 // ledger verifies with coreutils, its digest is the output, and every file
 // the container wrote in the workspace belongs to the workspace's owner.
@@ -576,6 +586,39 @@ func TestAct(t *testing.T) {
 			t.Errorf("check runs %+v, want one completed success on %s", runs, ws.head)
 		}
 		noSecretInAct(t, res, rpcKey, ws.dir)
+
+		// A second push of the same commit, once GitHub lists the first
+		// run's artifact as main's last successful run: baseline auto
+		// downloads it (the storage host refuses any credential) and the
+		// reports lead with "identical evidence".
+		zb := res.artifact(t, "")
+		gh.AddRun(ghtest.Run{ID: 5001, WorkflowID: 12, WorkflowFile: "act.yml", RunNumber: 1, Event: "push",
+			HeadBranch: "main", HeadSHA: ws.head, Conclusion: "success", Owner: "octo", Repo: "helios"})
+		gh.AddArtifact(5001, artifactNameOf(t, res), zb, false)
+		env := ghEnv(gh)
+		env["GITHUB_RUN_ID"], env["GITHUB_REF"] = "5002", "refs/heads/main"
+		env["GITHUB_WORKFLOW_REF"] = "octo/helios/.github/workflows/act.yml@refs/heads/main"
+		again := h.run(t, ws, "push-again", actRunOptions{
+			event:   "push",
+			payload: map[string]any{"ref": "refs/heads/main", "after": ws.head},
+			secrets: map[string]string{"HELIOS_RPC_URL": rpcURL},
+			env:     env,
+		})
+		if again.code != 0 || again.stepResult("helios") != "success" {
+			again.fatalf(t, "second push: act exit %d, helios step %q", again.code, again.stepResult("helios"))
+		}
+		o := again.outputs
+		if o["drift"] != "false" || o["content-digest"] != outs["content-digest"] || o["baseline-content-digest"] != outs["content-digest"] || !strings.HasSuffix(o["baseline-run-url"], "/actions/runs/5001") {
+			again.fatalf(t, "second push: drift %q, content-digest %q (first %q), baseline-content-digest %q, baseline-run-url %q",
+				o["drift"], o["content-digest"], outs["content-digest"], o["baseline-content-digest"], o["baseline-run-url"])
+		}
+		if summary := strings.Join(again.commands("summary"), ""); !strings.Contains(summary, "identical evidence") {
+			t.Errorf("the second push's summary does not say identical evidence:\n%s", summary)
+		}
+		if v := gh.Violations(); len(v) > 0 {
+			t.Errorf("the storage host saw a credential: %v", v)
+		}
+		noSecretInAct(t, again, rpcKey, ws.dir)
 	})
 
 	t.Run("pull_request", func(t *testing.T) {
