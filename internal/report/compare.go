@@ -185,10 +185,25 @@ func (in *Input) drift(m measure, budget int, heading string, lim compareLimits)
 // under each changed JSON file.
 func (in *Input) files(m measure, budget int, heading string, lim compareLimits) string {
 	r := in.Drift
+	owners := in.chainOwners()
 	var rows []string
 	total := 0
 	add := func(kind string, cs []diff.Change) {
 		for _, c := range cs {
+			// A built-in's JSON report has its keys in the chain values'
+			// table already: one row points there instead of repeating them.
+			if _, chain := owners[c.Name]; chain && kind == "changed" && len(c.JSON)+c.JSONTruncated > 0 {
+				total += 2 + btoi(c.Note != "")
+				if len(rows) >= lim.fileRows {
+					continue
+				}
+				rows = append(rows, fmt.Sprintf("| %s | %s | %s | %s |\n", kind, mdCode(c.Name, 200), sum(c.Old), sum(c.New)))
+				rows = append(rows, fmt.Sprintf("| ↳ keys | %s moved, under Chain values that moved | | |\n", markup.Plural(len(c.JSON)+c.JSONTruncated, "value")))
+				if c.Note != "" {
+					rows = append(rows, fmt.Sprintf("| ↳ note | %s | | |\n", mdText(c.Note, valueChars)))
+				}
+				continue
+			}
 			total += 1 + len(c.JSON) + btoi(c.JSONTruncated > 0) + btoi(c.Note != "")
 			if len(rows) >= lim.fileRows {
 				continue
@@ -371,12 +386,15 @@ func (in *Input) volatile(m measure, budget int, lim compareLimits) string {
 // chainValues is the table of the values that moved in the JSON reports
 // of helios/* steps: which check, the value's JSON pointer, before, after,
 // and the blocks the two runs read them at.
-func (in *Input) chainValues(m measure, budget int, heading string, lim compareLimits) string {
-	type owner struct {
-		phase string
-		step  *manifest.Step
-	}
-	owners := map[string]owner{}
+// chainOwner is the helios/* step that wrote a file, and its phase.
+type chainOwner struct {
+	phase string
+	step  *manifest.Step
+}
+
+// chainOwners maps each file a built-in (helios/*) step wrote to it.
+func (in *Input) chainOwners() map[string]chainOwner {
+	owners := map[string]chainOwner{}
 	for _, p := range in.phases() {
 		for i := range p.Steps {
 			s := &p.Steps[i]
@@ -385,11 +403,16 @@ func (in *Input) chainValues(m measure, budget int, heading string, lim compareL
 			}
 			for _, o := range s.Outputs {
 				if _, ok := owners[o]; !ok {
-					owners[o] = owner{p.Name, s}
+					owners[o] = chainOwner{p.Name, s}
 				}
 			}
 		}
 	}
+	return owners
+}
+
+func (in *Input) chainValues(m measure, budget int, heading string, lim compareLimits) string {
+	owners := in.chainOwners()
 	var rows []string
 	total := 0
 	for _, c := range in.Drift.Changed {
