@@ -329,7 +329,7 @@ func (r *runner) verifyExisting(ctx context.Context) (*bundleInfo, error) {
 	if err != nil {
 		return nil, fmt.Errorf("read ledger: %w", err)
 	}
-	b.content = manifest.ContentDigest(entries, mf)
+	b.content = ledger.ContentDigestOf(entries, manifest.VolatileOf(mf))
 	if mf.ContentDigest != "" && mf.ContentDigest != b.content {
 		r.a.Warningf("the manifest's contentDigest %s is not the content digest of SHA256SUMS (%s); the outputs give the latter", mf.ContentDigest, b.content)
 	}

@@ -320,7 +320,7 @@ func (r *runner) fetchAndCompare(ctx context.Context, art ghapi.Artifact) (*diff
 		c.Manifest = mf
 	}
 	// What its ledger vouches for, whatever its manifest claims.
-	c.ContentDigest = manifest.ContentDigest(zb.Ledger(), c.Manifest)
+	c.ContentDigest = ledger.ContentDigestOf(zb.Ledger(), manifest.VolatileOf(c.Manifest))
 	res.Old = c.Label
 	r.out.set("baseline-content-digest", c.ContentDigest)
 	r.out.set("drift", strconv.FormatBool(res.Drift()))
@@ -341,7 +341,7 @@ func (r *runner) baselineDigest(base string) {
 	if mf, err := manifest.Read(filepath.Join(dir, manifest.FileName)); err == nil {
 		r.compare.Manifest = mf
 	}
-	r.compare.ContentDigest = manifest.ContentDigest(entries, r.compare.Manifest)
+	r.compare.ContentDigest = ledger.ContentDigestOf(entries, manifest.VolatileOf(r.compare.Manifest))
 	r.out.set("baseline-content-digest", r.compare.ContentDigest)
 }
 

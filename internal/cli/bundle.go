@@ -127,12 +127,12 @@ func contentDigest(dir string) (content, claimed string, err error) {
 	}
 	mf, err := manifest.Read(filepath.Join(dir, manifest.FileName))
 	if errors.Is(err, fs.ErrNotExist) {
-		return manifest.ContentDigest(entries, nil), "", nil
+		return ledger.ContentDigestOf(entries, manifest.VolatileOf(nil)), "", nil
 	}
 	if err != nil {
 		return "", "", err
 	}
-	return manifest.ContentDigest(entries, mf), mf.ContentDigest, nil
+	return ledger.ContentDigestOf(entries, manifest.VolatileOf(mf)), mf.ContentDigest, nil
 }
 
 func (c *Command) diff(ctx context.Context, args []string) error {

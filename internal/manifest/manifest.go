@@ -170,3 +170,15 @@ func SkipReasons(phases []Phase) (reasons []string, count map[string]int) {
 	}
 	return reasons, count
 }
+
+// VolatileOf is the volatile globs that apply to a bundle with manifest m:
+// DefaultVolatile, then m's own (nil m: a bundle without a manifest). The
+// defaults come first even for a manifest that lists them, for manifests
+// from before they were listed there.
+func VolatileOf(m *Manifest) []string {
+	out := append([]string{}, DefaultVolatile...)
+	if m != nil {
+		out = append(out, m.Volatile...)
+	}
+	return out
+}
