@@ -67,6 +67,16 @@ type Options struct {
 	// unified diff, cut with "…"; 0 means 200 and a negative value means
 	// no bound.
 	MaxLineLen int
+	// OldVolatileOnly leaves the new bundle's own volatile globs out:
+	// when the new bundle is a pull request's and the old one its base
+	// branch's, the pull request must not be able to call the files it
+	// changed volatile and so hide them. A file only the new globs match
+	// is then drift until the base branch declares it too.
+	OldVolatileOnly bool
+	// Inside, when set, says which changed files are compared inside (JSON
+	// keys, text lines); the others are listed by name only. A caller that
+	// holds only part of a bundle names the files it holds.
+	Inside func(name string) bool
 }
 
 // Change is a file that differs between the bundles.
@@ -230,9 +240,13 @@ func CompareContext(ctx context.Context, oldPath, newPath string, opts Options) 
 	}
 	defer newB.close()
 
+	newVolatile := newB.volatile
+	if opts.OldVolatileOnly {
+		newVolatile = nil
+	}
 	globs, err := volatileGlobs(
 		source{"default", DefaultVolatile},
-		source{"new manifest.json", newB.volatile},
+		source{"new manifest.json", newVolatile},
 		source{"old manifest.json", oldB.volatile},
 		source{"options", opts.Volatile},
 	)
@@ -311,7 +325,7 @@ func (c *comparer) add(o, n *ledger.Entry) {
 	if n != nil {
 		ch.New = hex.EncodeToString(n.Sum[:])
 	}
-	if !volatile && o != nil && n != nil && c.old.root != nil && c.new.root != nil {
+	if !volatile && o != nil && n != nil && c.old.root != nil && c.new.root != nil && (c.opts.Inside == nil || c.opts.Inside(name)) {
 		switch {
 		case isJSON(name):
 			compareJSON(&ch, c.old, c.new, o.Sum, n.Sum, c.opts)

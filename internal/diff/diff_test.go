@@ -5,6 +5,7 @@ import (
 	"crypto/sha256"
 	"encoding/hex"
 	"encoding/json"
+	"fmt"
 	"io/fs"
 	"maps"
 	"os"
@@ -269,6 +270,25 @@ func TestLedgerFilesOnly(t *testing.T) {
 	})
 }
 
+// TestInside: only the changed files Inside accepts are compared inside;
+// the others are named, without a note blaming a side.
+func TestInside(t *testing.T) {
+	old := writeBundle(t, map[string]string{"a.json": `{"k": 1}`, "b.json": `{"k": 1}`, "c.md": "one\n"})
+	neu := writeBundle(t, map[string]string{"a.json": `{"k": 2}`, "b.json": `{"k": 2}`, "c.md": "two\n"})
+	r, err := Compare(old, neu, Options{Inside: func(name string) bool { return name == "a.json" }})
+	if err != nil {
+		t.Fatal(err)
+	}
+	var got []string
+	for _, c := range r.Changed {
+		got = append(got, fmt.Sprintf("%s keys=%d lines=%d note=%q", c.Name, len(c.JSON), len(c.Text), c.Note))
+	}
+	want := []string{`a.json keys=1 lines=0 note=""`, `b.json keys=0 lines=0 note=""`, `c.md keys=0 lines=0 note=""`}
+	if !slices.Equal(got, want) {
+		t.Errorf("changed:\n%s\nwant:\n%s", strings.Join(got, "\n"), strings.Join(want, "\n"))
+	}
+}
+
 func TestVolatileGlobs(t *testing.T) {
 	base := map[string]string{"a.txt": "1", "b.txt": "1", "c.txt": "1", "d.txt": "1"}
 	bundle := func(manifest string, content string) string {
@@ -290,6 +310,9 @@ func TestVolatileGlobs(t *testing.T) {
 	}{
 		{"defaults only", bundle("", "1"), bundle("", "2"), Options{}, nil, false},
 		{"from new manifest", bundle("", "1"), bundle(`{"volatile":["a.txt"]}`, "2"), Options{}, []string{"a.txt", "manifest.json"}, false},
+		// A pull request's bundle may not make its own changes volatile.
+		{"not from new manifest, OldVolatileOnly", bundle("", "1"), bundle(`{"volatile":["a.txt"]}`, "2"), Options{OldVolatileOnly: true}, []string{"manifest.json"}, false},
+		{"from old manifest, OldVolatileOnly", bundle(`{"volatile":["b.*"]}`, "1"), bundle(`{"volatile":["a.txt"]}`, "2"), Options{OldVolatileOnly: true}, []string{"b.txt", "manifest.json"}, false},
 		{"from old manifest", bundle(`{"volatile":["b.*"]}`, "1"), bundle("", "2"), Options{}, []string{"b.txt", "manifest.json"}, false},
 		{"from options", bundle("", "1"), bundle("", "2"), Options{Volatile: []string{"c.txt", "**/d.txt"}}, []string{"c.txt", "d.txt"}, false},
 		{"null volatile", bundle(`{"volatile":null}`, "1"), bundle("", "2"), Options{}, []string{"manifest.json"}, false},
