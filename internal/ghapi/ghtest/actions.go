@@ -37,6 +37,10 @@ type artifact struct {
 	ID, RunID int64
 	Name      string
 	Zip       []byte
+	// Stored, when set, is what the storage host serves instead of Zip
+	// (whose size and digest the API still lists): bytes changed in
+	// storage or on the way.
+	Stored    []byte
 	Expired   bool
 	CreatedAt time.Time
 }
@@ -86,6 +90,19 @@ func (s *Server) AddArtifact(runID int64, name string, zip []byte, expired bool)
 		Expired: expired, CreatedAt: s.now().UTC().Truncate(time.Second),
 	})
 	return s.nextID
+}
+
+// ReplaceStored makes the storage host serve zip for artifact id from now
+// on, while the API goes on listing the size and digest of what was
+// uploaded: an artifact changed after its upload.
+func (s *Server) ReplaceStored(id int64, zip []byte) {
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	for _, a := range s.artifacts {
+		if a.ID == id {
+			a.Stored = append([]byte(nil), zip...)
+		}
+	}
 }
 
 // BlobURL is the storage host's root.
@@ -440,6 +457,9 @@ func (s *Server) serveBlob(w http.ResponseWriter, r *http.Request) {
 	for _, a := range s.artifacts {
 		if blobPath(a) == r.URL.Path {
 			zip, name, found = a.Zip, a.Name, true
+			if a.Stored != nil {
+				zip = a.Stored
+			}
 		}
 	}
 	s.mu.Unlock()
