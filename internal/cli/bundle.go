@@ -103,10 +103,13 @@ func (c *Command) verify(ctx context.Context, args []string) error {
 		fmt.Fprintf(c.Stdout, "helios: %s does not verify: %d missing, %d extra, %d changed, %d ok\n", dir, len(rep.Missing), len(rep.Extra), len(rep.Changed), rep.OK)
 		return errFailed
 	}
-	content, claimed, err := contentDigest(dir)
+	content, claimed, warn, err := contentDigest(dir)
 	if err != nil {
 		fmt.Fprintf(c.Stdout, "helios: %s does not verify: %v\n", dir, err)
 		return errFailed
+	}
+	if warn != "" {
+		fmt.Fprintf(c.Stdout, "warning: %s\n", warn)
 	}
 	if claimed != "" && claimed != content {
 		// The files are what the ledger says; the manifest is older than
@@ -119,20 +122,23 @@ func (c *Command) verify(ctx context.Context, args []string) error {
 
 // contentDigest recomputes a verified bundle's content digest from its
 // ledger and its manifest's volatile globs, and returns the one its
-// manifest records ("" for none, or no manifest).
-func contentDigest(dir string) (content, claimed string, err error) {
+// manifest records ("" for none, or no manifest), and a warning when the
+// manifest could not be read.
+func contentDigest(dir string) (content, claimed, warn string, err error) {
 	entries, err := ledger.ReadFile(filepath.Join(dir, ledger.FileName))
 	if err != nil {
-		return "", "", err
+		return "", "", "", err
 	}
 	mf, err := manifest.Read(filepath.Join(dir, manifest.FileName))
-	if errors.Is(err, fs.ErrNotExist) {
-		return ledger.ContentDigestOf(entries, manifest.VolatileOf(nil)), "", nil
-	}
 	if err != nil {
-		return "", "", err
+		// The files verified: a manifest that cannot be read (or a folder
+		// hashed with sha256sum, without one) leaves the default globs.
+		if !errors.Is(err, fs.ErrNotExist) {
+			warn = fmt.Sprintf("%v; the content digest leaves out the default volatile files only", err)
+		}
+		return ledger.ContentDigestOf(entries, manifest.VolatileOf(nil)), "", warn, nil
 	}
-	return ledger.ContentDigestOf(entries, manifest.VolatileOf(mf)), mf.ContentDigest, nil
+	return ledger.ContentDigestOf(entries, manifest.VolatileOf(mf)), mf.ContentDigest, "", nil
 }
 
 func (c *Command) diff(ctx context.Context, args []string) error {

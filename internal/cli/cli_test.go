@@ -255,3 +255,23 @@ func TestVerbs(t *testing.T) {
 		t.Errorf("invalid mission: exit %d, stdout %q, stderr:\n%s\nwant:\n%s", code, stdout, stderr, want)
 	}
 }
+
+// TestVerifyUnreadableManifest: a folder whose files match its ledger
+// verifies even when its manifest.json is not a manifest; the content
+// digest then leaves out the default volatile files, with a warning.
+func TestVerifyUnreadableManifest(t *testing.T) {
+	dir := t.TempDir()
+	for name, body := range map[string]string{"x.txt": "evidence\n", "manifest.json": "not json"} {
+		if err := os.WriteFile(filepath.Join(dir, name), []byte(body), 0o644); err != nil {
+			t.Fatal(err)
+		}
+	}
+	if code, _, stderr := helios(t, nil, "digest", dir); code != exitcode.OK {
+		t.Fatalf("digest: exit %d %s", code, stderr)
+	}
+	code, stdout, _ := helios(t, nil, "verify", dir)
+	if code != exitcode.OK || !strings.Contains(stdout, "warning: ") || !strings.Contains(stdout, "the content digest leaves out the default volatile files only") ||
+		!strings.Contains(stdout, " verifies: 2 files ok · content digest sha256:") {
+		t.Errorf("verify: exit %d\n%s", code, stdout)
+	}
+}

@@ -171,11 +171,15 @@ func SkipReasons(phases []Phase) (reasons []string, count map[string]int) {
 	return reasons, count
 }
 
-// VolatileOf is the volatile globs that apply to a bundle with manifest m:
-// DefaultVolatile, then m's own (nil m: a bundle without a manifest). The
-// defaults come first even for a manifest that lists them, for manifests
-// from before they were listed there.
+// VolatileOf is the volatile globs that apply to a bundle with manifest m.
+// A manifest that records a content digest lists every glob it used (the
+// defaults of its day first), and those are the globs, so that defaults
+// added later do not change its digest. Older manifests, and bundles
+// without one (nil m), get DefaultVolatile first.
 func VolatileOf(m *Manifest) []string {
+	if m != nil && m.ContentDigest != "" {
+		return m.Volatile
+	}
 	out := append([]string{}, DefaultVolatile...)
 	if m != nil {
 		out = append(out, m.Volatile...)
