@@ -104,9 +104,11 @@ type runner struct {
 	check       *checkRun
 
 	// The sealed bundle, and whether the mission was cancelled (by a
-	// signal); reporting goes on after a cancellation, on a budget.
+	// signal); reporting goes on after a cancellation, on a budget. signal
+	// is done once a signal arrives, also while the reporters run.
 	bundle    *bundleInfo
 	cancelled func() bool
+	signal    context.Context
 
 	// What the reporters found: the conclusion (which the gate and the
 	// baseline can turn into a failure), the gate's rows, what the bundle
@@ -159,7 +161,7 @@ func (r *runner) main(ctx context.Context) int {
 		}
 		return exitcode.Internal
 	}
-	r.bundle, r.cancelled = bundle, func() bool { return ctx.Err() != nil }
+	r.bundle, r.cancelled, r.signal = bundle, func() bool { return ctx.Err() != nil }, ctx
 	// Steps that skipped themselves (chain checks of an `rpc: optional`
 	// mission run without an endpoint) leave the conclusion success, and
 	// the check run completes success too, also when the run did nothing

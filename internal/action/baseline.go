@@ -1,6 +1,7 @@
 package action
 
 import (
+	"cmp"
 	"context"
 	"crypto/sha256"
 	"encoding/hex"
@@ -59,12 +60,15 @@ type baseline struct{}
 
 func (baseline) String() string { return "baseline" }
 
-// Skip leaves the automatic lookup out of a cancelled run: the runner kills
-// the container seconds after the signal, and what is left is for the
-// check run and the upload.
-func (baseline) Skip(r *runner) bool { return r.in.Baseline == baselineAuto && r.cancelled() }
+func (baseline) Skip(r *runner) bool { return false }
 
 func (baseline) Run(ctx context.Context, r *runner) error {
+	if r.in.Baseline == baselineAuto && r.cancelled() {
+		// The runner kills the container seconds after the signal: what
+		// is left is for the check run and the upload, not a lookup.
+		r.out.set("drift", "false")
+		return nil
+	}
 	drift, err := r.compareBaseline(ctx)
 	r.drift = drift
 	if drift != nil && drift.Drift() {
@@ -94,8 +98,14 @@ func (r *runner) compareBaseline(ctx context.Context) (*diff.Result, error) {
 	case baselineNone:
 		return nil, nil
 	case baselineAuto:
+		// Bounded, and given up at once when a signal arrives meanwhile,
+		// so that the seconds before the kill go to the check run.
 		ctx, cancel := context.WithTimeout(ctx, baselineBudget)
 		defer cancel()
+		if r.signal != nil {
+			stop := context.AfterFunc(r.signal, cancel)
+			defer stop()
+		}
 		return r.autoBaseline(ctx), nil
 	}
 	r.compare = &report.Comparison{Label: r.in.Baseline}
@@ -107,7 +117,7 @@ func (r *runner) compareBaseline(ctx context.Context) (*diff.Result, error) {
 	}
 	// The lists are cut at diff's default; the counts stay complete, so a
 	// baseline of a million files costs megabytes, not gigabytes.
-	res, err := diff.CompareContext(ctx, base, r.bundle.root, diff.Options{})
+	res, err := diff.CompareContext(ctx, base, r.bundle.root, diff.Options{OldVolatileOnly: true})
 	if err != nil {
 		r.a.Warningf("baseline %s: %v; no drift computed", r.in.Baseline, err)
 		r.compare.Missing = err.Error()
@@ -140,7 +150,8 @@ func (r *runner) baselineRefFor() (baselineRef, string) {
 	}
 	ref := r.env.Getenv("GITHUB_REF")
 	if b, ok := strings.CutPrefix(ref, "refs/heads/"); ok {
-		return baselineRef{branch: b, exclude: runID}, ""
+		// A push prefers the run of the commit the branch was at before.
+		return baselineRef{branch: b, sha: r.ev.BaseSHA, exclude: runID}, ""
 	}
 	return baselineRef{}, fmt.Sprintf("this run is not on a branch (%s)", orNone(ref))
 }
@@ -183,7 +194,6 @@ func (r *runner) autoBaseline(ctx context.Context) *diff.Result {
 	}
 	c := r.compare
 	c.SHA, c.RunNumber, c.RunURL = run.HeadSHA, run.RunNumber, run.HTMLURL
-	r.out.set("baseline-run-url", run.HTMLURL)
 
 	name := r.artifactNameFor()
 	arts, err := r.gh.RunArtifacts(ctx, r.owner, r.repo, run.ID, name)
@@ -191,17 +201,26 @@ func (r *runner) autoBaseline(ctx context.Context) *diff.Result {
 		return r.noBaseline(r.lookupProblem(err))
 	}
 	arts = slices.DeleteFunc(arts, func(a ghapi.Artifact) bool { return a.Name != name })
+	// A rerun's attempt may upload the name again: the newest that has not
+	// expired is the one to compare with.
+	live := slices.DeleteFunc(slices.Clone(arts), func(a ghapi.Artifact) bool { return a.Expired })
 	switch {
 	case len(arts) == 0:
 		return r.noBaseline(fmt.Sprintf("run #%d on %s uploaded no artifact named %s", run.RunNumber, ref.branch, name))
-	case arts[0].Expired:
+	case len(live) == 0:
 		return r.noBaseline(fmt.Sprintf("the artifact %s of run #%d on %s has expired", name, run.RunNumber, ref.branch))
-	case arts[0].Size > maxBaselineZip:
-		return r.noBaseline(fmt.Sprintf("the artifact %s of run #%d is %d bytes, over the %d MiB helios downloads to compare", name, run.RunNumber, arts[0].Size, maxBaselineZip>>20))
 	}
-	res, err := r.fetchAndCompare(ctx, arts[0])
+	art := slices.MaxFunc(live, func(a, b ghapi.Artifact) int { return cmp.Compare(a.ID, b.ID) })
+	if art.Size > maxBaselineZip {
+		return r.noBaseline(fmt.Sprintf("the artifact %s of run #%d is %d bytes, over the %d MiB helios downloads to compare", name, run.RunNumber, art.Size, maxBaselineZip>>20))
+	}
+	res, err := r.fetchAndCompare(ctx, art)
 	if err != nil {
 		return r.noBaseline(r.lookupProblem(err))
+	}
+	if res != nil {
+		// Only a baseline that was compared is the baseline.
+		r.out.set("baseline-run-url", run.HTMLURL)
 	}
 	return res
 }
@@ -279,7 +298,7 @@ func (r *runner) fetchAndCompare(ctx context.Context, art ghapi.Artifact) (*diff
 	// GitHub records the zip's digest at upload; a zip that differs was
 	// changed in storage or on the way.
 	if want, ok := strings.CutPrefix(art.Digest, "sha256:"); ok && want != hex.EncodeToString(h.Sum(nil)) {
-		r.tampered([]string{fmt.Sprintf("the artifact's zip (its SHA-256 is not the %s GitHub recorded at upload)", art.Digest)})
+		r.tampered([]string{fmt.Sprintf("the zip's SHA-256 is not the %s GitHub recorded at upload", art.Digest)})
 		return nil, nil
 	}
 	zb, err := bundlezip.Open(zipPath, bundlezip.Limits{})
@@ -301,7 +320,8 @@ func (r *runner) fetchAndCompare(ctx context.Context, art ghapi.Artifact) (*diff
 	if err := zb.Extract(ctx, first, nil); err != nil {
 		return nil, err
 	}
-	res, err := diff.CompareContext(ctx, first, r.bundle.root, diff.Options{})
+	opts := diff.Options{OldVolatileOnly: true, Inside: func(string) bool { return false }}
+	res, err := diff.CompareContext(ctx, first, r.bundle.root, opts)
 	if err != nil {
 		return nil, err
 	}
@@ -310,7 +330,8 @@ func (r *runner) fetchAndCompare(ctx context.Context, art ghapi.Artifact) (*diff
 		if err := zb.Extract(ctx, full, names); err != nil {
 			return nil, err
 		}
-		if res, err = diff.CompareContext(ctx, full, r.bundle.root, diff.Options{}); err != nil {
+		opts.Inside = func(name string) bool { return slices.Contains(names, name) }
+		if res, err = diff.CompareContext(ctx, full, r.bundle.root, opts); err != nil {
 			return nil, err
 		}
 	}
@@ -367,20 +388,21 @@ func (r *runner) tampered(list []string) {
 	r.a.Warningf("the baseline from %s (run #%d) does not match its own SHA256SUMS and was not used: %s", r.compare.Label, r.compare.RunNumber, firstOf(list, 10))
 }
 
-// tamperedFiles lists what did not verify, and why.
+// tamperedFiles lists what did not verify, and why, names in backticks
+// (the reports show them as code).
 func tamperedFiles(rep *bundlezip.Report) []string {
 	var list []string
 	for _, n := range rep.Mismatched {
-		list = append(list, n+" (changed)")
+		list = append(list, fmt.Sprintf("`%s` does not match its line in SHA256SUMS", n))
 	}
 	for _, n := range rep.Missing {
-		list = append(list, n+" (missing)")
+		list = append(list, fmt.Sprintf("`%s` is in SHA256SUMS but not in the zip", n))
 	}
 	for _, n := range rep.Extra {
-		list = append(list, n+" (not in its ledger)")
+		list = append(list, fmt.Sprintf("`%s` is in the zip but not in SHA256SUMS", n))
 	}
 	for _, u := range rep.Unsafe {
-		list = append(list, fmt.Sprintf("%q (%s)", u.Name, u.Why))
+		list = append(list, fmt.Sprintf("`%s` %s", u.Name, u.Why))
 	}
 	return list
 }
@@ -410,7 +432,11 @@ func (r *runner) annotateDrift(res *diff.Result) {
 				}
 				msg += fmt.Sprintf("; %s: %s → %s", orDoc(k.Path), orAbsent(k.Old), orAbsent(k.New))
 			}
-			fields := map[string]string{"file": relToWorkspace(r.ws, filepath.Join(r.bundle.root, filepath.FromSlash(c.Name))), "title": "Drift: " + c.Name}
+			fields := map[string]string{"title": "Drift: " + c.Name}
+			if c.New != "" {
+				// A removed file has no place to point at.
+				fields["file"] = relToWorkspace(r.ws, filepath.Join(r.bundle.root, filepath.FromSlash(c.Name)))
+			}
 			if r.in.FailOnDrift {
 				r.a.WithFieldsMap(fields).Errorf("%s", msg)
 			} else {

@@ -3,6 +3,9 @@ package action
 import (
 	"archive/zip"
 	"bytes"
+	"context"
+	"crypto/sha256"
+	"encoding/hex"
 	"io"
 	"os"
 	"path/filepath"
@@ -64,11 +67,12 @@ func baseBundle(t *testing.T, kp string) (zipBytes []byte, name string) {
 	return b, arts[0].Name
 }
 
-// publish makes zip the artifact of the base branch's last successful run.
-func publish(gh *ghtest.Server, name string, zip []byte) {
+// publish makes zip the artifact of the base branch's last successful
+// run, and returns the artifact's id.
+func publish(gh *ghtest.Server, name string, zip []byte) int64 {
 	gh.AddRun(ghtest.Run{ID: baseRunID, WorkflowID: baseWorkflow, WorkflowFile: "ci.yml", RunNumber: baseRunNum,
 		Event: "push", HeadBranch: "main", HeadSHA: baseSHA, Conclusion: "success", Owner: "octo", Repo: "helios"})
-	gh.AddArtifact(baseRunID, name, zip, false)
+	return gh.AddArtifact(baseRunID, name, zip, false)
 }
 
 // prRun is the pull request's run of the mission with kp, against gh.
@@ -272,7 +276,7 @@ func TestBaselineAuto(t *testing.T) {
 				}
 				return d
 			}, nil)
-		}, "thermostat.json (changed)"},
+		}, "`thermostat.json` does not match its line in SHA256SUMS"},
 		{"a missing file", func() []byte {
 			return rezip(t, zipBytes, func(n string, d []byte) []byte {
 				if n == "thermostat.md" {
@@ -280,16 +284,26 @@ func TestBaselineAuto(t *testing.T) {
 				}
 				return d
 			}, nil)
-		}, "thermostat.md (missing)"},
-		{"a zip-slip entry", func() []byte {
-			return rezip(t, zipBytes, keep, map[string]string{"../../evil.sh": "#!/bin/sh\nrm -rf /\n"})
+		}, "`thermostat.md` is in SHA256SUMS but not in the zip"},
+		{"a zip-slip entry, in its ledger too", func() []byte {
+			evil := "#!/bin/sh\nrm -rf /\n"
+			sum := sha256.Sum256([]byte(evil))
+			return rezip(t, zipBytes, func(n string, d []byte) []byte {
+				if n == "SHA256SUMS" {
+					return append(d, []byte(hex.EncodeToString(sum[:])+"  ./../../evil.sh\n")...)
+				}
+				return d
+			}, map[string]string{"../../evil.sh": evil})
 		}, "../../evil.sh"},
 	} {
 		t.Run("tampered: "+tc.name, func(t *testing.T) {
 			tr, gh := prRun(t, "2", nil)
 			publish(gh, name, tc.zip())
 			r := tr.sealed()
-			before, _ := filepath.Glob(filepath.Join(os.TempDir(), "..", "evil.sh"))
+			// helios's temporary folders go here: after the comparison
+			// nothing is left, and nothing climbed out of them.
+			tmp := t.TempDir()
+			t.Setenv("TMPDIR", tmp)
 			runReporter(t, r, baseline{})
 			if r.drift != nil || r.compare == nil || !strings.Contains(strings.Join(r.compare.Tampered, "\n"), tc.wants) {
 				t.Fatalf("drift %v, comparison %+v, want tampered %q\n%s", r.drift, r.compare, tc.wants, tr.stdout.String())
@@ -297,11 +311,27 @@ func TestBaselineAuto(t *testing.T) {
 			if w := tr.lines("::warning::the baseline from main (run #41) does not match its own SHA256SUMS and was not used"); len(w) != 1 {
 				t.Errorf("want one warning:\n%s", tr.stdout.String())
 			}
-			if after, _ := filepath.Glob(filepath.Join(os.TempDir(), "..", "evil.sh")); len(after) != len(before) {
-				t.Errorf("the zip-slip entry was written: %v", after)
+			if left, _ := os.ReadDir(tmp); len(left) > 0 {
+				t.Errorf("left in the temporary folder: %v", left)
+			}
+			if _, ok := r.out.vals["baseline-run-url"]; ok {
+				t.Errorf("baseline-run-url set for a baseline that was not used")
 			}
 		})
 	}
+
+	t.Run("tampered: the zip is not the one GitHub recorded", func(t *testing.T) {
+		// Storage serves another bundle, consistent with its own ledger
+		// (kp 3): only the digest GitHub listed at upload catches it.
+		newer, _ := baseBundle(t, "3")
+		tr, gh := prRun(t, "2", nil)
+		gh.ReplaceStored(publish(gh, name, zipBytes), newer)
+		r := tr.sealed()
+		runReporter(t, r, baseline{})
+		if r.drift != nil || r.compare == nil || len(r.compare.Tampered) != 1 || !strings.HasPrefix(r.compare.Tampered[0], "the zip's SHA-256 is not the sha256:") {
+			t.Fatalf("drift %v, comparison %+v\n%s", r.drift, r.compare, tr.stdout.String())
+		}
+	})
 
 	t.Run("push: the branch's previous run, not this one", func(t *testing.T) {
 		tr := newTestRun(t, "push", nil).mission("helios.yml", thermoMission)
@@ -331,4 +361,131 @@ func TestBaselineAuto(t *testing.T) {
 			t.Errorf("baseline none compared: %+v %+v, %v", r.drift, r.compare, gh.Counts())
 		}
 	})
+}
+
+// TestBaselineLookupSignal: a signal that arrives while the lookup waits
+// on GitHub ends the lookup at once, so the check run is completed within
+// what the runner leaves before the kill, and drift is still an output.
+func TestBaselineLookupSignal(t *testing.T) {
+	zipBytes, name := baseBundle(t, "2")
+	tr, gh := prRun(t, "2", nil)
+	publish(gh, name, zipBytes)
+	ctx, cancel := context.WithCancel(context.Background())
+	defer cancel()
+	release := make(chan struct{})
+	t.Cleanup(func() { close(release) })
+	gh.OnRequest(func(route string) {
+		if route == ghtest.RouteWorkflowRuns {
+			cancel()  // the signal, while GitHub has not answered
+			<-release // and it does not until the test ends
+		}
+	})
+	code := tr.main(ctx)
+	runs := gh.CheckRuns()
+	if len(runs) != 1 || runs[0].Status != "completed" {
+		t.Fatalf("exit %d, check runs %+v\n%s", code, runs, tr.stdout.String())
+	}
+	if n := gh.Count(ghtest.RouteRunArtifacts); n != 0 {
+		t.Errorf("the lookup went on after the signal: %v", gh.Counts())
+	}
+	if o := tr.outs(); o["drift"] != "false" {
+		t.Errorf("drift output %q", o["drift"])
+	}
+}
+
+// TestBaselineChoice: the base commit's run is preferred to a newer one
+// on the branch, this run is never its own baseline even when GitHub
+// lists it as a success, and of two artifacts of one name (a rerun's
+// attempts) the newest that has not expired is compared.
+func TestBaselineChoice(t *testing.T) {
+	zipBytes, name := baseBundle(t, "2")
+	newer, _ := baseBundle(t, "3")
+	tr, gh := prRun(t, "2", nil)
+	add := func(id int64, num int, sha string) {
+		gh.AddRun(ghtest.Run{ID: id, WorkflowID: baseWorkflow, WorkflowFile: "ci.yml", RunNumber: num, Event: "push",
+			HeadBranch: "main", HeadSHA: sha, Conclusion: "success", Owner: "octo", Repo: "helios"})
+	}
+	add(baseRunID, baseRunNum, baseSHA)
+	gh.AddArtifact(baseRunID, name, newer, true)     // expired first attempt
+	gh.AddArtifact(baseRunID, name, zipBytes, false) // the rerun's
+	add(950, 50, "c0c0c0c0c0c0c0c0c0c0c0c0c0c0c0c0c0c0c0c0")
+	gh.AddArtifact(950, name, newer, false)
+	// This run, listed as a success on main (a push that finished).
+	gh.AddRun(ghtest.Run{ID: 4242, WorkflowID: baseWorkflow, WorkflowFile: "ci.yml", RunNumber: 51, Event: "push",
+		HeadBranch: "main", HeadSHA: testSHA, Conclusion: "success", Owner: "octo", Repo: "helios"})
+	r := tr.sealed()
+	runReporter(t, r, baseline{})
+	if r.compare.RunNumber != baseRunNum || r.drift == nil || r.drift.Drift() {
+		t.Errorf("compared with run #%d, drift %+v; want #%d, the base commit's, and identical\n%s", r.compare.RunNumber, r.drift, baseRunNum, tr.stdout.String())
+	}
+
+	// On a push (no base commit), the newest other run.
+	tr = newTestRun(t, "push", map[string]any{"before": "0000000000000000000000000000000000000000"}).mission("helios.yml", thermoMission)
+	tr.vars["GITHUB_REF"], tr.vars["GITHUB_WORKFLOW_REF"], tr.vars["GITHUB_RUN_ID"] = "refs/heads/main", workflowRef, "4242"
+	writeFile(t, filepath.Join(tr.ws, "kp"), "3")
+	tr.gh = gh
+	tr.vars["GITHUB_API_URL"], tr.vars["INPUT_GITHUB-TOKEN"] = gh.URL(), testToken
+	r = tr.sealed()
+	runReporter(t, r, baseline{})
+	if r.compare.RunNumber != 50 || r.drift == nil || r.drift.Drift() {
+		t.Errorf("push: compared with run #%d, drift %+v; want #50 (not this run, #51)", r.compare.RunNumber, r.drift)
+	}
+}
+
+// TestBaselineVolatileFromPR: a pull request that calls the file it
+// changes volatile still shows it as drift; only the base branch's globs
+// (and the defaults) count.
+func TestBaselineVolatileFromPR(t *testing.T) {
+	zipBytes, name := baseBundle(t, "2")
+	tr, gh := prRun(t, "3", func(tr *testRun) {
+		tr.mission("helios.yml", strings.Replace(thermoMission, "report-root: out\n", "report-root: out\nvolatile: [\"thermostat.*\"]\n", 1))
+		tr.input("fail-on-drift", "true")
+	})
+	publish(gh, name, zipBytes)
+	r := tr.sealed()
+	runReporter(t, r, baseline{})
+	if r.drift == nil || r.drift.Counts().Changed != 2 || r.conclusion != manifest.Failure {
+		t.Errorf("drift %+v, conclusion %s: the pull request's volatile glob hid its change", r.drift, r.conclusion)
+	}
+}
+
+// TestBaselineManyChanged: past the changed files extracted for a closer
+// look, the rest are named without a note that blames the baseline.
+func TestBaselineManyChanged(t *testing.T) {
+	many := `version: 1
+name: thermo
+report-root: out
+phases:
+  build:
+    steps:
+      - run: |
+          for i in $(seq 10 69); do printf '{"kp": %s}\n' "$(cat kp)" > "$HELIOS_REPORT_ROOT/f$i.json"; done
+`
+	base := newTestRun(t, "push", nil).mission("helios.yml", many).input("baseline", "none")
+	writeFile(t, filepath.Join(base.ws, "kp"), "2")
+	art := base.withArtifacts()
+	runReporter(t, base.sealed(), upload{})
+	zb, err := art.Artifacts()[0].Bytes()
+	if err != nil {
+		t.Fatal(err)
+	}
+	tr, gh := prRun(t, "3", func(tr *testRun) { tr.mission("helios.yml", many) })
+	publish(gh, art.Artifacts()[0].Name, zb)
+	r := tr.sealed()
+	runReporter(t, r, baseline{})
+	if r.drift == nil || len(r.drift.Changed) != 60 {
+		t.Fatalf("drift %+v\n%s", r.drift, tr.stdout.String())
+	}
+	inside := 0
+	for _, c := range r.drift.Changed {
+		if c.Note != "" {
+			t.Errorf("%s: note %q", c.Name, c.Note)
+		}
+		if len(c.JSON) > 0 {
+			inside++
+		}
+	}
+	if inside != maxDiffFiles {
+		t.Errorf("%d files compared inside, want the %d extracted", inside, maxDiffFiles)
+	}
 }

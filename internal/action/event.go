@@ -4,6 +4,7 @@ import (
 	"context"
 	"encoding/json"
 	"fmt"
+	"strings"
 
 	"github.com/helios-action/helios-action/internal/regular"
 )
@@ -21,9 +22,11 @@ type event struct {
 	// pattern), so the PR is looked up by HeadSHA when the event does not
 	// name it (it does not for forks).
 	FromWorkflowRun bool
-	// BaseRef and BaseSHA are a pull request's base branch and commit,
-	// where its baseline comes from; Fork says its head is another
-	// repository's (its token may then not read this one's runs).
+	// BaseRef and BaseSHA are a pull request's (or a merge queue
+	// group's) base branch and commit, where its baseline comes from; on a
+	// push BaseSHA is the commit the branch was at before it. Fork says a
+	// pull request's head is another repository's (its token may then not
+	// read this one's runs).
 	BaseRef, BaseSHA string
 	Fork             bool
 }
@@ -45,6 +48,12 @@ type eventPayload struct {
 			} `json:"repo"`
 		} `json:"base"`
 	} `json:"pull_request"`
+	MergeGroup *struct {
+		BaseRef string `json:"base_ref"`
+		BaseSHA string `json:"base_sha"`
+	} `json:"merge_group"`
+	// Before is the commit a pushed branch was at.
+	Before      string `json:"before"`
 	WorkflowRun *struct {
 		HeadSHA      string `json:"head_sha"`
 		Event        string `json:"event"`
@@ -79,6 +88,14 @@ func readEvent(getenv func(string) string) (event, error) {
 		base, head := p.PullRequest.Base, p.PullRequest.Head
 		ev.BaseRef, ev.BaseSHA = base.Ref, base.SHA
 		ev.Fork = head.Repo != nil && base.Repo != nil && head.Repo.FullName != base.Repo.FullName
+	case p.MergeGroup != nil && ev.Name == "merge_group":
+		// The queue's temporary branch has no runs of its own to compare
+		// with; the branch it merges into has.
+		ev.BaseRef = strings.TrimPrefix(p.MergeGroup.BaseRef, "refs/heads/")
+		ev.BaseSHA = p.MergeGroup.BaseSHA
+	case ev.Name == "push" && strings.Trim(p.Before, "0") != "":
+		// A new branch's push has an all-zero before.
+		ev.BaseSHA = p.Before
 	case p.WorkflowRun != nil && ev.Name == "workflow_run":
 		ev.FromWorkflowRun = true
 		if p.WorkflowRun.HeadSHA != "" {
