@@ -284,10 +284,12 @@ func comparisons() map[string]Input {
 		&Comparison{Label: "main", Missing: "the token may not read actions (403 Resource not accessible by integration); add `actions: read` to the job's `permissions`"}, nil)
 
 	bad := baseRun()
+	// As the action words them (internal/action, tamperedFiles).
 	bad.Tampered = []string{
-		"`owner/thermodynamics.json`: its SHA-256 is not the one `SHA256SUMS` lists",
-		"`../../.github/workflows/ci.yml`: refused: the name leads outside the extraction folder",
-		"`owner/@carol|<b>x</b>.md`: refused: a symbolic link #1",
+		"`owner/thermodynamics.json` does not match its line in SHA256SUMS",
+		"`../../.github/workflows/ci.yml` has a \"..\" segment",
+		"`owner/@carol|<b>x</b>.md` is a symbolic link, not a regular file",
+		"`kits/receipt #1.json` is in the zip but not in SHA256SUMS",
 	}
 	tampered := in(chainRun(manifest.Success, 19000123), bad, nil)
 
