@@ -18,15 +18,7 @@ import (
 func compareJSON(c *Change, oldB, newB *bundle, oldSum, newSum [32]byte, opts Options) {
 	a, errOld := loadJSON(oldB, c.Name, oldSum)
 	b, errNew := loadJSON(newB, c.Name, newSum)
-	var notes []string
-	if errOld != nil {
-		notes = append(notes, "old: "+errOld.Error())
-	}
-	if errNew != nil {
-		notes = append(notes, "new: "+errNew.Error())
-	}
-	if len(notes) > 0 {
-		c.Note = strings.Join(notes, "; ") + "; keys not compared"
+	if c.Note = unreadNote(errOld, errNew, "keys"); c.Note != "" {
 		return
 	}
 	d := jsonDiff{max: opts.MaxJSONChanges, maxValueLen: opts.MaxValueLen}
@@ -35,6 +27,22 @@ func compareJSON(c *Change, oldB, newB *bundle, oldSum, newSum [32]byte, opts Op
 	if len(c.JSON) == 0 && c.JSONTruncated == 0 {
 		c.Note = "same values, only the formatting differs"
 	}
+}
+
+// unreadNote says why a changed file's insides (its keys or lines, what)
+// were not compared, from the errors reading each side; "" when both read.
+func unreadNote(errOld, errNew error, what string) string {
+	var notes []string
+	if errOld != nil {
+		notes = append(notes, "old: "+errOld.Error())
+	}
+	if errNew != nil {
+		notes = append(notes, "new: "+errNew.Error())
+	}
+	if len(notes) == 0 {
+		return ""
+	}
+	return strings.Join(notes, "; ") + "; " + what + " not compared"
 }
 
 // loadJSON reads a JSON file of a bundle, checked against its ledger sum,

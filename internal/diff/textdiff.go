@@ -53,15 +53,7 @@ func isText(name string) bool {
 func compareText(c *Change, oldB, newB *bundle, oldSum, newSum [32]byte, opts Options) {
 	a, errOld := readVerified(oldB, c.Name, oldSum)
 	b, errNew := readVerified(newB, c.Name, newSum)
-	var notes []string
-	if errOld != nil {
-		notes = append(notes, "old: "+errOld.Error())
-	}
-	if errNew != nil {
-		notes = append(notes, "new: "+errNew.Error())
-	}
-	if len(notes) > 0 {
-		c.Note = strings.Join(notes, "; ") + "; lines not compared"
+	if c.Note = unreadNote(errOld, errNew, "lines"); c.Note != "" {
 		return
 	}
 	if isBinary(a) || isBinary(b) {
