@@ -184,7 +184,7 @@ func (r *runner) autoBaseline(ctx context.Context) *diff.Result {
 	}
 	runs = slices.DeleteFunc(runs, func(run ghapi.Run) bool { return run.ID == ref.exclude })
 	if len(runs) == 0 {
-		return r.noBaseline(fmt.Sprintf("no successful run of this workflow on %s yet", ref.branch))
+		return r.noBaseline(fmt.Sprintf("no successful run of this workflow on `%s` yet", ref.branch))
 	}
 	// The base commit's own run shows what the pull request changed; a
 	// newer run on the branch would also show what others merged since.
@@ -206,13 +206,13 @@ func (r *runner) autoBaseline(ctx context.Context) *diff.Result {
 	live := slices.DeleteFunc(slices.Clone(arts), func(a ghapi.Artifact) bool { return a.Expired })
 	switch {
 	case len(arts) == 0:
-		return r.noBaseline(fmt.Sprintf("run #%d on %s uploaded no artifact named %s", run.RunNumber, ref.branch, name))
+		return r.noBaseline(fmt.Sprintf("run #%d on `%s` uploaded no artifact named `%s`", run.RunNumber, ref.branch, name))
 	case len(live) == 0:
-		return r.noBaseline(fmt.Sprintf("the artifact %s of run #%d on %s has expired", name, run.RunNumber, ref.branch))
+		return r.noBaseline(fmt.Sprintf("the artifact `%s` of run #%d on `%s` has expired", name, run.RunNumber, ref.branch))
 	}
 	art := slices.MaxFunc(live, func(a, b ghapi.Artifact) int { return cmp.Compare(a.ID, b.ID) })
 	if art.Size > maxBaselineZip {
-		return r.noBaseline(fmt.Sprintf("the artifact %s of run #%d is %d bytes, over the %d MiB helios downloads to compare", name, run.RunNumber, art.Size, maxBaselineZip>>20))
+		return r.noBaseline(fmt.Sprintf("the artifact `%s` of run #%d is %d bytes, over the %d MiB helios downloads to compare", name, run.RunNumber, art.Size, maxBaselineZip>>20))
 	}
 	res, err := r.fetchAndCompare(ctx, art)
 	if err != nil {

@@ -225,7 +225,7 @@ func TestBaselineAuto(t *testing.T) {
 		setup   func(gh *ghtest.Server)
 		missing string
 	}{
-		{"the first run", func(*ghtest.Server) {}, "no successful run of this workflow on main yet"},
+		{"the first run", func(*ghtest.Server) {}, "no successful run of this workflow on `main` yet"},
 		{"403 on the artifacts list", func(gh *ghtest.Server) {
 			publish(gh, name, zipBytes)
 			gh.Inject(ghtest.RouteRunArtifacts, 1, ghtest.NotAccessible())
@@ -237,11 +237,11 @@ func TestBaselineAuto(t *testing.T) {
 		{"a run without the artifact", func(gh *ghtest.Server) {
 			gh.AddRun(ghtest.Run{ID: baseRunID, WorkflowFile: "ci.yml", RunNumber: baseRunNum, HeadBranch: "main", HeadSHA: baseSHA, Conclusion: "success", Owner: "octo", Repo: "helios"})
 			gh.AddArtifact(baseRunID, "another-name", zipBytes, false)
-		}, "uploaded no artifact named " + name},
+		}, "uploaded no artifact named `" + name + "`"},
 		{"a failed run only", func(gh *ghtest.Server) {
 			gh.AddRun(ghtest.Run{ID: baseRunID, WorkflowFile: "ci.yml", RunNumber: baseRunNum, HeadBranch: "main", HeadSHA: baseSHA, Conclusion: "failure", Owner: "octo", Repo: "helios"})
 			gh.AddArtifact(baseRunID, name, zipBytes, false)
-		}, "no successful run of this workflow on main yet"},
+		}, "no successful run of this workflow on `main` yet"},
 	} {
 		t.Run("no baseline: "+tc.name, func(t *testing.T) {
 			// fail-on-drift too: no baseline, no drift, no failure.
