@@ -430,7 +430,7 @@ func (r *runner) annotateDrift(res *diff.Result) {
 					msg += fmt.Sprintf("; %d more keys", len(c.JSON)-i)
 					break
 				}
-				msg += fmt.Sprintf("; %s: %s → %s", orDoc(k.Path), orAbsent(k.Old), orAbsent(k.New))
+				msg += fmt.Sprintf("; %s: %s → %s", k.Pointer(), orAbsent(k.Old), orAbsent(k.New))
 			}
 			fields := map[string]string{"title": "Drift: " + c.Name}
 			if c.New != "" {
@@ -447,13 +447,6 @@ func (r *runner) annotateDrift(res *diff.Result) {
 	each("changed", res.Changed)
 	each("added", res.Added)
 	each("removed", res.Removed)
-}
-
-func orDoc(p string) string {
-	if p == "" {
-		return "(whole document)"
-	}
-	return p
 }
 
 func orAbsent(v string) string {

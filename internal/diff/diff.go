@@ -135,6 +135,15 @@ type KeyChange struct {
 	Kind string
 }
 
+// Pointer is Path as a reader sees it: the empty pointer, the whole
+// document, by name.
+func (k KeyChange) Pointer() string {
+	if k.Path == "" {
+		return "(whole document)"
+	}
+	return k.Path
+}
+
 // Result is the outcome of Compare. Every list is sorted by name.
 type Result struct {
 	// Old and New are the paths compared, as given.

@@ -210,11 +210,7 @@ func (in *Input) files(m measure, budget int, heading string, lim compareLimits)
 			}
 			rows = append(rows, fmt.Sprintf("| %s | %s | %s | %s |\n", kind, mdCode(c.Name, 200), sum(c.Old), sum(c.New)))
 			for _, k := range c.JSON {
-				p := k.Path
-				if p == "" {
-					p = "(whole document)"
-				}
-				rows = append(rows, fmt.Sprintf("| ↳ key %s | %s | %s | %s |\n", mdText(k.Kind, 20), mdCode(p, nameChars), mdCode(k.Old, valueChars), mdCode(k.New, valueChars)))
+				rows = append(rows, fmt.Sprintf("| ↳ key %s | %s | %s | %s |\n", mdText(k.Kind, 20), mdCode(k.Pointer(), nameChars), mdCode(k.Old, valueChars), mdCode(k.New, valueChars)))
 			}
 			if c.JSONTruncated > 0 {
 				rows = append(rows, fmt.Sprintf("| ↳ keys | …%d more | | |\n", c.JSONTruncated))
@@ -425,11 +421,7 @@ func (in *Input) chainValues(m measure, budget int, heading string, lim compareL
 		for _, k := range c.JSON {
 			total++
 			if len(rows) < lim.chainRows {
-				p := k.Path
-				if p == "" {
-					p = "(whole document)"
-				}
-				rows = append(rows, fmt.Sprintf("| %s | %s | %s | %s | %s |\n", check, mdCode(p, nameChars), mdCode(k.Old, valueChars), mdCode(k.New, valueChars), block))
+				rows = append(rows, fmt.Sprintf("| %s | %s | %s | %s | %s |\n", check, mdCode(k.Pointer(), nameChars), mdCode(k.Old, valueChars), mdCode(k.New, valueChars), block))
 			}
 		}
 		if c.JSONTruncated > 0 {
