@@ -7,6 +7,10 @@
 // in chunks, deflated on every CPU, and each finished block goes to the
 // network while the next fills. The SHA-256 and size given to
 // FinalizeArtifact are those of exactly the bytes sent.
+//
+// List and Download read the run's artifacts back, those of every job, as
+// actions/download-artifact@v4 does: ListArtifacts, GetSignedArtifactURL,
+// then a plain GET of the signed URL.
 package artifact
 
 import (

@@ -17,8 +17,13 @@ import (
 // JSON: POST {origin}/twirp/<service>/<Method>.
 const twirpService = "github.actions.results.api.v1.ArtifactService"
 
-// maxResponse bounds what we read of a Twirp answer; real ones are tiny.
-const maxResponse = 1 << 20
+// maxResponse bounds what we read of a Twirp answer; real ones are tiny. A
+// ListArtifacts answer grows with the run (about 300 bytes an artifact, up to
+// 500 artifacts a job), so it gets maxListResponse.
+const (
+	maxResponse     = 1 << 20
+	maxListResponse = 32 << 20
+)
 
 // TwirpError is a non-2xx answer of the artifact service.
 type TwirpError struct {
@@ -53,6 +58,11 @@ type twirpClient struct {
 // call posts req to method and returns the answer's fields by name. It tries
 // up to MaxAttempts times on network errors and on 500/502/503/504/429.
 func (c *twirpClient) call(ctx context.Context, method string, req any) (fields, error) {
+	return c.callLimit(ctx, method, req, maxResponse)
+}
+
+// callLimit is call reading at most limit bytes of the answer.
+func (c *twirpClient) callLimit(ctx context.Context, method string, req any, limit int64) (fields, error) {
 	body, err := json.Marshal(req)
 	if err != nil {
 		return nil, fmt.Errorf("%s: %w", method, err)
@@ -60,7 +70,7 @@ func (c *twirpClient) call(ctx context.Context, method string, req any) (fields,
 	url := c.origin + "/twirp/" + twirpService + "/" + method
 	p := c.s.retries()
 	for attempt := 1; ; attempt++ {
-		f, asked, err := c.try(ctx, method, url, body, attempt)
+		f, asked, err := c.try(ctx, method, url, body, attempt, limit)
 		if err == nil {
 			return f, nil
 		}
@@ -84,7 +94,7 @@ func (c *twirpClient) call(ctx context.Context, method string, req any) (fields,
 
 // try makes one attempt. wait < 0 means the error is final; otherwise it is
 // the least wait the server asked for (Retry-After), possibly 0.
-func (c *twirpClient) try(ctx context.Context, method, url string, body []byte, attempt int) (fields, time.Duration, error) {
+func (c *twirpClient) try(ctx context.Context, method, url string, body []byte, attempt int, limit int64) (fields, time.Duration, error) {
 	actx, cancel := context.WithTimeout(ctx, c.s.callTimeout)
 	defer cancel()
 	req, err := http.NewRequestWithContext(actx, http.MethodPost, url, bytes.NewReader(body))
@@ -103,12 +113,16 @@ func (c *twirpClient) try(ctx context.Context, method, url string, body []byte, 
 		return nil, -1, fmt.Errorf("%s: %w", method, context.Cause(ctx))
 	}
 	defer resp.Body.Close()
-	data, err := io.ReadAll(io.LimitReader(resp.Body, maxResponse))
+	data, err := io.ReadAll(io.LimitReader(resp.Body, limit+1))
 	if err != nil {
 		if networkError(ctx, err) {
 			return nil, 0, fmt.Errorf("%s: read answer: %w", method, err)
 		}
 		return nil, -1, fmt.Errorf("%s: %w", method, context.Cause(ctx))
+	}
+	if int64(len(data)) > limit {
+		// Decoding the cut answer would only say "unexpected end of JSON".
+		return nil, -1, fmt.Errorf("%s: %d answer of more than %d bytes", method, resp.StatusCode, limit)
 	}
 	if resp.StatusCode/100 == 2 {
 		f, err := decodeFields(data)

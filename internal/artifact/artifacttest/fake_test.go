@@ -271,3 +271,235 @@ func TestFakeStoresInDir(t *testing.T) {
 		t.Errorf("stored %q at %q: %v", data, a.Path, err)
 	}
 }
+
+func get(t *testing.T, rawURL string, hdr map[string]string) (int, []byte) {
+	t.Helper()
+	req, _ := http.NewRequest(http.MethodGet, rawURL, nil)
+	for k, v := range hdr {
+		req.Header.Set(k, v)
+	}
+	resp, err := http.DefaultClient.Do(req)
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer resp.Body.Close()
+	data, _ := io.ReadAll(resp.Body)
+	return resp.StatusCode, data
+}
+
+func listBody(s *Server, extra map[string]any) map[string]any {
+	m := map[string]any{"workflow_run_backend_id": s.RunBackendID, "workflow_job_run_backend_id": s.JobBackendID}
+	for k, v := range extra {
+		m[k] = v
+	}
+	return m
+}
+
+// The read side as the toolkit drives it: list with the caller's ids, then
+// ask for a read URL with the uploader's ids, then GET it with no token.
+func TestFakeServesReads(t *testing.T) {
+	for _, lowerCamel := range []bool{false, true} {
+		t.Run(fmt.Sprintf("camel=%v", lowerCamel), func(t *testing.T) {
+			s := Start(t, Options{CamelCase: lowerCamel})
+			key := func(snake string) string {
+				if lowerCamel {
+					return camel(snake)
+				}
+				return snake
+			}
+			older := s.AddZipAs(s.RunBackendID, "job-b", "b", []byte("PK bee"))
+			newer := s.AddZip("a", []byte("PK ay"))
+			s.AddZipAs("another-run", "job-x", "x", []byte("PK other run"))
+
+			st, out := post(t, s, "ListArtifacts", s.Token, listBody(s, nil))
+			arts, _ := out["artifacts"].([]any)
+			if st != 200 || len(arts) != 2 {
+				t.Fatalf("ListArtifacts: %d %v", st, out)
+			}
+			first := arts[0].(map[string]any)
+			if first["name"] != "a" || first[key("database_id")] != fmt.Sprint(newer.ID) || first["size"] != "5" ||
+				first["digest"] != newer.Digest || first[key("workflow_job_run_backend_id")] != s.JobBackendID || first[key("created_at")] == nil {
+				t.Errorf("newest entry %v, want %+v with int64s as strings", first, newer)
+			}
+			second := arts[1].(map[string]any)
+			if second[key("workflow_job_run_backend_id")] != "job-b" {
+				t.Errorf("entry %v does not name its uploader job-b", second)
+			}
+			for _, f := range []map[string]any{{"name_filter": "b"}, {"id_filter": fmt.Sprint(older.ID)}, {"id_filter": older.ID}} {
+				_, out := post(t, s, "ListArtifacts", s.Token, listBody(s, f))
+				if arts, _ := out["artifacts"].([]any); len(arts) != 1 || arts[0].(map[string]any)["name"] != "b" {
+					t.Errorf("filter %v: %v", f, out)
+				}
+			}
+			_, out = post(t, s, "ListArtifacts", s.Token, listBody(s, map[string]any{"name_filter": "x"}))
+			if arts, _ := out["artifacts"].([]any); len(arts) != 0 {
+				t.Errorf("another run's artifact listed: %v", out)
+			}
+
+			st, out = post(t, s, "GetSignedArtifactURL", s.Token, map[string]any{
+				"workflow_run_backend_id": s.RunBackendID, "workflow_job_run_backend_id": "job-b", "name": "b",
+			})
+			signed, _ := out[key("signed_url")].(string)
+			if st != 200 || signed == "" {
+				t.Fatalf("GetSignedArtifactURL: %d %v", st, out)
+			}
+			if st, data := get(t, signed, nil); st != 200 || string(data) != "PK bee" {
+				t.Errorf("GET: %d %q", st, data)
+			}
+			if a, _ := s.Artifact("b"); a.ReadURL != signed {
+				t.Errorf("ReadURL %q, want the URL handed out", a.ReadURL)
+			}
+			if v := s.Violations(); len(v) > 0 {
+				t.Fatalf("violations: %v", v)
+			}
+		})
+	}
+}
+
+func TestFakeRefusesReadMistakes(t *testing.T) {
+	for _, tc := range []struct {
+		name string
+		run  func(t *testing.T, s *Server) int
+		want int
+	}{
+		{"name_filter as a wrapper object", func(t *testing.T, s *Server) int {
+			st, _ := post(t, s, "ListArtifacts", s.Token, listBody(s, map[string]any{"name_filter": map[string]any{"value": "b"}}))
+			return st
+		}, 400},
+		{"unknown list field", func(t *testing.T, s *Server) int {
+			st, _ := post(t, s, "ListArtifacts", s.Token, listBody(s, map[string]any{"latest": true}))
+			return st
+		}, 400},
+		{"id_filter not an int64", func(t *testing.T, s *Server) int {
+			st, _ := post(t, s, "ListArtifacts", s.Token, listBody(s, map[string]any{"id_filter": "seven"}))
+			return st
+		}, 400},
+		{"list with another job's ids", func(t *testing.T, s *Server) int {
+			st, _ := post(t, s, "ListArtifacts", s.Token, listBody(s, map[string]any{"workflow_job_run_backend_id": "job-b"}))
+			return st
+		}, 403},
+		{"read URL asked with the caller's job id", func(t *testing.T, s *Server) int {
+			st, _ := post(t, s, "GetSignedArtifactURL", s.Token, map[string]any{
+				"workflow_run_backend_id": s.RunBackendID, "workflow_job_run_backend_id": s.JobBackendID, "name": "b",
+			})
+			return st
+		}, 404},
+		{"read URL of another run", func(t *testing.T, s *Server) int {
+			st, _ := post(t, s, "GetSignedArtifactURL", s.Token, map[string]any{
+				"workflow_run_backend_id": "another-run", "workflow_job_run_backend_id": "job-b", "name": "b",
+			})
+			return st
+		}, 403},
+		{"GET with an Authorization header", func(t *testing.T, s *Server) int {
+			st, _ := get(t, readURL(t, s), map[string]string{"Authorization": "Bearer " + s.Token})
+			return st
+		}, 403},
+		{"GET with the upload signature", func(t *testing.T, s *Server) int {
+			readURL(t, s)
+			a, _ := s.Artifact("b")
+			u, _ := url.Parse(a.ReadURL)
+			q := u.Query()
+			q.Set("sig", s.blobs[u.Path].sig)
+			u.RawQuery = q.Encode()
+			st, _ := get(t, u.String(), nil)
+			return st
+		}, 403},
+		{"GET without a signature", func(t *testing.T, s *Server) int {
+			st, _ := get(t, strings.Split(readURL(t, s), "?")[0], nil)
+			return st
+		}, 403},
+	} {
+		t.Run(tc.name, func(t *testing.T) {
+			s := Start(t, Options{})
+			s.AddZipAs(s.RunBackendID, "job-b", "b", []byte("PK bee"))
+			if got := tc.run(t, s); got != tc.want {
+				t.Errorf("status %d, want %d", got, tc.want)
+			}
+			if len(s.Violations()) != 1 {
+				t.Errorf("violations %q, want one", s.Violations())
+			}
+		})
+	}
+}
+
+// readURL asks for a read URL of "b" the right way.
+func readURL(t *testing.T, s *Server) string {
+	t.Helper()
+	st, out := post(t, s, "GetSignedArtifactURL", s.Token, map[string]any{
+		"workflow_run_backend_id": s.RunBackendID, "workflow_job_run_backend_id": "job-b", "name": "b",
+	})
+	if st != 200 {
+		t.Fatalf("GetSignedArtifactURL: %d %v", st, out)
+	}
+	return out["signed_url"].(string)
+}
+
+// An upload through a job's token is that job's artifact, readable by the
+// run's other jobs; unfinalized ones are neither listed nor readable.
+func TestFakeJobsShareTheRun(t *testing.T) {
+	s := Start(t, Options{})
+	if s.JobToken("leg-1") != s.JobToken("leg-1") || s.JobToken("leg-1") == s.Token {
+		t.Fatal("JobToken is not one token per job")
+	}
+	leg := s.JobToken("leg-1")
+	st, out := post(t, s, "CreateArtifact", leg, map[string]any{
+		"workflow_run_backend_id": s.RunBackendID, "workflow_job_run_backend_id": "leg-1", "name": "part", "version": 4,
+	})
+	if st != 200 {
+		t.Fatalf("CreateArtifact: %d %v", st, out)
+	}
+	signed := out["signed_upload_url"].(string)
+	put(t, signed+"&comp=block&blockid="+id("b-0"), []byte("PK part"))
+	put(t, signed+"&comp=blocklist", blockList("b-0"))
+	if _, out := post(t, s, "ListArtifacts", s.Token, listBody(s, nil)); len(out["artifacts"].([]any)) != 0 {
+		t.Errorf("an unfinalized artifact is listed: %v", out)
+	}
+	sum := sha256.Sum256([]byte("PK part"))
+	if st, out := post(t, s, "FinalizeArtifact", leg, map[string]any{
+		"workflow_run_backend_id": s.RunBackendID, "workflow_job_run_backend_id": "leg-1", "name": "part",
+		"size": "7", "hash": "sha256:" + hex.EncodeToString(sum[:]),
+	}); st != 200 {
+		t.Fatalf("FinalizeArtifact: %d %v", st, out)
+	}
+	_, out = post(t, s, "ListArtifacts", s.Token, listBody(s, nil))
+	if arts := out["artifacts"].([]any); len(arts) != 1 || arts[0].(map[string]any)["workflow_job_run_backend_id"] != "leg-1" {
+		t.Errorf("ListArtifacts: %v", out)
+	}
+	if v := s.Violations(); len(v) > 0 {
+		t.Errorf("violations: %v", v)
+	}
+}
+
+// Corrupt changes what is served, not what is listed.
+func TestFakeCorrupt(t *testing.T) {
+	s := Start(t, Options{Dir: t.TempDir()})
+	before := s.AddZipAs(s.RunBackendID, "job-b", "b", []byte("PK bee"))
+	if err := s.Corrupt("b", func(b []byte) []byte { return append(b, '!') }); err != nil {
+		t.Fatal(err)
+	}
+	if st, data := get(t, readURL(t, s), nil); st != 200 || string(data) != "PK bee!" {
+		t.Errorf("GET after Corrupt: %d %q", st, data)
+	}
+	if after, _ := s.Artifact("b"); after.Digest != before.Digest || after.Size != before.Size {
+		t.Errorf("Corrupt changed the listing: %+v", after)
+	}
+	if err := s.Corrupt("absent", func(b []byte) []byte { return b }); err == nil {
+		t.Error("Corrupt of an absent artifact succeeded")
+	}
+}
+
+func TestFakeTruncatedRead(t *testing.T) {
+	s := Start(t, Options{})
+	s.AddZipAs(s.RunBackendID, "job-b", "b", []byte("PK a longer body"))
+	u := readURL(t, s)
+	s.Fail(Fault{Op: OpGetBlob, Truncate: 4})
+	resp, err := http.Get(u)
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer resp.Body.Close()
+	data, err := io.ReadAll(resp.Body)
+	if err == nil || string(data) != "PK a" {
+		t.Errorf("read %q, %v; want 4 bytes then an error", data, err)
+	}
+}
