@@ -83,7 +83,7 @@ func TestHelpListsFlags(t *testing.T) {
 		flags []string
 	}{
 		{"run", []string{"-C DIR", "--jobs N", "--mission FILE", "--network NAME", "--report-root DIR", "--rpc-url URL"}},
-		{"plan", []string{"-C DIR", "--mission FILE"}},
+		{"plan", []string{"-C DIR", "--mission FILE", "--shard SPEC"}},
 		{"diff", []string{"--fail-on-drift ", "--format FORMAT", "--max-files N"}},
 		{"digest", nil},
 		{"verify", nil},
@@ -253,6 +253,46 @@ func TestVerbs(t *testing.T) {
 	code, stdout, stderr = helios(t, env, "plan", "-C", ws, "--mission", "bad.yml")
 	if want := bad + ":4:13: phase \"a\" needs unknown phase \"deploy\" [unknown-needs]\n"; code != exitcode.Usage || stdout != "" || stderr != want {
 		t.Errorf("invalid mission: exit %d, stdout %q, stderr:\n%s\nwant:\n%s", code, stdout, stderr, want)
+	}
+}
+
+// TestPlanShard: `helios plan --shard` prints what engine.PlanShard
+// renders (its goldens are the engine's), `helios plan` the whole split,
+// and a shard the mission does not have is a usage error that says why.
+func TestPlanShard(t *testing.T) {
+	ws := t.TempDir()
+	src := "version: 1\nshards:\n  matrix: {region: [eu, us, apac], sector: [energy, health]}\n  phases: plan\n" +
+		"phases:\n  prep: {steps: [{run: make prep}]}\n  plan: {needs: prep, steps: [{run: make plan}]}\n  kits: {needs: plan, steps: [{run: make kits}]}\n"
+	file := filepath.Join(ws, "helios.yml")
+	if err := os.WriteFile(file, []byte(src), 0o644); err != nil {
+		t.Fatal(err)
+	}
+	m, err := engine.NewRegistry().Parse(file, []byte(src))
+	if err != nil {
+		t.Fatal(err)
+	}
+	for _, spec := range []string{"us-health", "2-of-3"} {
+		want, err := engine.PlanShard(m, spec)
+		if err != nil {
+			t.Fatal(err)
+		}
+		code, stdout, stderr := helios(t, nil, "plan", "-C", ws, "--shard", spec)
+		if code != exitcode.OK || stderr != "" || stdout != want {
+			t.Errorf("plan --shard %s: exit %d, stderr %q, stdout:\n%s\nwant:\n%s", spec, code, stderr, stdout, want)
+		}
+	}
+	// No --shard, or an empty one (an unset matrix value in a workflow):
+	// the whole plan.
+	for _, args := range [][]string{{"plan", "-C", ws}, {"plan", "-C", ws, "--shard", ""}} {
+		code, stdout, _ := helios(t, nil, args...)
+		if code != exitcode.OK || stdout != engine.Plan(m) {
+			t.Errorf("%q: exit %d, stdout:\n%s", args, code, stdout)
+		}
+	}
+	code, stdout, stderr := helios(t, nil, "plan", "-C", ws, "--shard", "1-of-9")
+	want := "helios: plan: --shard: shard \"1-of-9\": the mission has 6 shards, so N is at most 6\nRun 'helios plan --help' for usage.\n"
+	if code != exitcode.Usage || stdout != "" || stderr != want {
+		t.Errorf("plan --shard 1-of-9: exit %d, stdout %q, stderr:\n%s\nwant:\n%s", code, stdout, stderr, want)
 	}
 }
 

@@ -121,10 +121,11 @@ func (c *Command) run(ctx context.Context, args []string) error {
 }
 
 func (c *Command) plan(args []string) error {
-	var file, dir string
+	var file, dir, shard string
 	fset := newFlags("plan")
 	fset.StringVar(&dir, "C", "", "plan in `DIR` instead of the current folder: the workspace")
 	fset.StringVar(&file, "mission", "", "mission `FILE`, absolute or relative to the workspace (default ./helios.yml, else the built-in drill)")
+	fset.StringVar(&shard, "shard", "", "print only what shard `SPEC` runs: a shard id, or K-of-N for the K-th of N even parts of the shards in file order")
 	pos, err := parse(fset, args)
 	if err != nil {
 		return err
@@ -140,7 +141,15 @@ func (c *Command) plan(args []string) error {
 	if err != nil {
 		return err
 	}
-	_, err = fmt.Fprint(c.Stdout, engine.Plan(m))
+	// An empty --shard is no shard, as an empty action input is an unset
+	// one: a workflow may pass an unset matrix value.
+	var plan string
+	if shard == "" {
+		plan = engine.Plan(m)
+	} else if plan, err = engine.PlanShard(m, shard); err != nil {
+		return usageErrorf("plan: --shard: %v", err)
+	}
+	_, err = fmt.Fprint(c.Stdout, plan)
 	return err
 }
 

@@ -36,7 +36,9 @@ receipt and log, manifest.json, and the SHA256SUMS ledger over every file.
 		synopsis: "plan [flags]",
 		about: `Print the resolved plan of a mission without running it: the phases in the
 order they start, each step's command, collect or built-in, and the shell
-its commands run with.
+its commands run with. For a mission with "shards", it lists the shards,
+the part each shard runs and the part the merge runs after them; with
+--shard, only what that shard runs.
 
 ` + missionLookup,
 	},

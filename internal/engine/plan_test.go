@@ -1,10 +1,13 @@
 package engine_test
 
 import (
+	"os"
+	"path/filepath"
 	"strings"
 	"testing"
 
 	"github.com/helios-action/helios-action/internal/engine"
+	"github.com/helios-action/helios-action/internal/golden"
 )
 
 // TestPlanRPC: the plan says when chain steps are skipped without an
@@ -67,6 +70,69 @@ func TestPlanShell(t *testing.T) {
 				if !strings.Contains(plan, l) {
 					t.Errorf("plan has no %q:\n%s", l, plan)
 				}
+			}
+		})
+	}
+}
+
+// TestPlanShards keeps the plans of sharded missions as golden files: the
+// whole plan (shards, each shard's part, the merge's part), and what
+// `helios plan --shard` prints for an id and for splits.
+func TestPlanShards(t *testing.T) {
+	tests := []struct{ mission, spec string }{
+		{"shards", ""},
+		{"shards", "eu-health"},
+		{"shards", "2-of-4"},
+		{"shards", "1-of-1"},
+		{"drill-shape", ""},
+		{"drill-shape", "2-of-2"},
+	}
+	for _, tt := range tests {
+		name := tt.mission
+		if tt.spec != "" {
+			name += "." + tt.spec
+		}
+		t.Run(name, func(t *testing.T) {
+			src, err := os.ReadFile(filepath.Join("testdata", "plan", tt.mission+".yml"))
+			if err != nil {
+				t.Fatal(err)
+			}
+			m, err := engine.NewRegistry().Parse("helios.yml", src)
+			if err != nil {
+				t.Fatal(err)
+			}
+			got := engine.Plan(m)
+			if tt.spec != "" {
+				if got, err = engine.PlanShard(m, tt.spec); err != nil {
+					t.Fatal(err)
+				}
+			}
+			golden.Assert(t, filepath.Join("testdata", "plan", name+".txt"), got)
+		})
+	}
+}
+
+// TestPlanShardErrors: a spec the mission has no shard for is refused
+// with ShardsFor's reason, and nothing is rendered.
+func TestPlanShardErrors(t *testing.T) {
+	shards, err := os.ReadFile(filepath.Join("testdata", "plan", "shards.yml"))
+	if err != nil {
+		t.Fatal(err)
+	}
+	tests := []struct{ name, src, spec, want string }{
+		{"N over the shards", string(shards), "1-of-7", `shard "1-of-7": the mission has 6 shards, so N is at most 6`},
+		{"unknown id", string(shards), "eu", `unknown shard "eu"; the shards are eu-energy, eu-health, us-energy, us-health, apac-energy, apac-health, or give K-of-N with N at most 6`},
+		{"no shards", "version: 1\nphases:\n  p:\n    steps: [{run: x}]\n", "1-of-1", `the mission has no "shards", so there is no shard "1-of-1"`},
+	}
+	for _, tt := range tests {
+		t.Run(tt.name, func(t *testing.T) {
+			m, err := engine.NewRegistry().Parse("helios.yml", []byte(tt.src))
+			if err != nil {
+				t.Fatal(err)
+			}
+			got, err := engine.PlanShard(m, tt.spec)
+			if err == nil || err.Error() != tt.want || got != "" {
+				t.Errorf("PlanShard(%q) = %q, %v; want no plan and %q", tt.spec, got, err, tt.want)
 			}
 		})
 	}

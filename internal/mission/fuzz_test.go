@@ -111,4 +111,7 @@ func checkMission(t *testing.T, m *Mission) {
 	if filepath.IsAbs(m.ReportRoot) || hasDotDot(m.ReportRoot) {
 		t.Errorf("report root %q escapes the workspace", m.ReportRoot)
 	}
+	if m.Sharding != nil {
+		checkSharding(t, m)
+	}
 }

@@ -68,6 +68,9 @@ type Mission struct {
 	PassEnv    []PassEnv
 	Volatile   []string // globs (package glob) relative to the report root, as written
 	Phases     []*Phase // file order
+	// Sharding is the "shards" key: nil when the mission has none. See
+	// Shards, ShardPlan and MergePlan.
+	Sharding *Sharding
 }
 
 // EnvVar is one NAME: value pair. Numbers keep the text they were written

@@ -27,7 +27,7 @@ var dayRE = regexp.MustCompile(`^[0-9.]+d`)
 // Keys each mapping accepts, in the order the documentation lists them; the
 // order is also the one unknown-key suggestions are tried in.
 var (
-	missionKeys = []string{"version", "name", "report-root", "network", "rpc", "env", "pass-env", "volatile", "phases"}
+	missionKeys = []string{"version", "name", "report-root", "network", "rpc", "env", "pass-env", "volatile", "phases", "shards"}
 	phaseKeys   = []string{"needs", "timeout", "continue-on-error", "steps"}
 	stepKeys    = []string{"name", "id", "run", "collect", "uses", "with", "env", "working-directory", "shell", "timeout", "continue-on-error"}
 	collectKeys = []string{"from", "to", "optional"}
@@ -515,6 +515,7 @@ func (p *parser) mission(root *yaml.Node) *Mission {
 	var (
 		haveVersion, havePhases bool
 		phases                  []*phaseInfo
+		shards                  *shardsInfo
 		envKeys                 = map[string]*yaml.Node{}
 		passKeys                = map[string]*yaml.Node{}
 	)
@@ -552,6 +553,8 @@ func (p *parser) mission(root *yaml.Node) *Mission {
 		case "phases":
 			havePhases = true
 			phases = p.phases(e)
+		case "shards":
+			shards = p.shards(e)
 		default:
 			p.unknownKey(e, "mission", missionKeys)
 		}
@@ -572,6 +575,10 @@ func (p *parser) mission(root *yaml.Node) *Mission {
 		m.Phases = append(m.Phases, pi.ph)
 	}
 	p.checkNeeds(phases)
+	if shards != nil {
+		p.checkShards(shards, phases)
+		m.Sharding = shards.spec
+	}
 	return m
 }
 

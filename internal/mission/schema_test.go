@@ -270,6 +270,13 @@ func TestSchemaPatterns(t *testing.T) {
 	var s struct {
 		Properties struct {
 			Network struct{ Pattern string }
+			Shards  struct {
+				Properties struct {
+					Matrix struct {
+						PropertyNames struct{ Pattern string }
+					}
+				}
+			}
 		}
 		Defs struct {
 			Name    struct{ Pattern string }
@@ -291,6 +298,7 @@ func TestSchemaPatterns(t *testing.T) {
 		{"env names", s.Defs.EnvName.Pattern, envNameRE.String()},
 		{"uses", s.Defs.Step.Properties.Uses.Pattern, usesRE.String()},
 		{"network", s.Properties.Network.Pattern, networkRE.String()},
+		{"shard axes", s.Properties.Shards.Properties.Matrix.PropertyNames.Pattern, axisRE.String()},
 	}
 	for _, tt := range tests {
 		t.Run(tt.name, func(t *testing.T) {

@@ -15,6 +15,16 @@ const maxSlug = 64
 // punctuation trimmed from both ends, and at most 64 characters. It never
 // returns "" (it returns "step" instead), so a derived id always exists.
 func Slug(s string) string {
+	if id := slugOrEmpty(s); id != "" {
+		return id
+	}
+	return "step"
+}
+
+// slugOrEmpty is Slug without the fallback: "" when s has no letter or
+// digit to make an id from. Shard ids need it: a value that makes no id
+// part is a mistake to report, not a shard called "step".
+func slugOrEmpty(s string) string {
 	var b strings.Builder
 	pendingDash := false
 	for _, r := range strings.ToLower(s) {
@@ -32,20 +42,24 @@ func Slug(s string) string {
 			break
 		}
 	}
-	return trimSlug(b.String())
+	return cutSlug(b.String())
 }
 
 // trimSlug cuts a slug to maxSlug and removes the punctuation that the id
 // pattern does not allow at the start (and that looks accidental at the end).
 func trimSlug(s string) string {
-	if len(s) > maxSlug {
-		s = s[:maxSlug]
-	}
-	s = strings.Trim(s, "-._")
-	if s == "" {
+	if s = cutSlug(s); s == "" {
 		return "step"
 	}
 	return s
+}
+
+// cutSlug is trimSlug without the fallback.
+func cutSlug(s string) string {
+	if len(s) > maxSlug {
+		s = s[:maxSlug]
+	}
+	return strings.Trim(s, "-._")
 }
 
 // suggest returns the candidate closest to word, or "" when none is close
