@@ -40,7 +40,7 @@ var layers = []layer{
 	}},
 	{"core", "Engine and bundle", "the mission, its run, and the bundle it leaves", []string{
 		"internal/engine", "internal/mission", "internal/supervise", "internal/ledger", "internal/manifest",
-		"internal/bundlefs", "internal/bundlezip", "internal/diff", "internal/mask", "internal/glob", "internal/regular",
+		"internal/bundlefs", "internal/bundlezip", "internal/merge", "internal/diff", "internal/mask", "internal/glob", "internal/regular",
 		"internal/markup", "internal/envseal", "internal/interrupt", "internal/exitcode", "internal/owner",
 	}},
 	{"tools", "Test and development tools", "never imported by the production binary", []string{

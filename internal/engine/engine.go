@@ -15,9 +15,11 @@ import (
 	"time"
 
 	"github.com/helios-action/helios-action/internal/bundlefs"
+	"github.com/helios-action/helios-action/internal/bundlezip"
 	"github.com/helios-action/helios-action/internal/ledger"
 	"github.com/helios-action/helios-action/internal/manifest"
 	"github.com/helios-action/helios-action/internal/mask"
+	"github.com/helios-action/helios-action/internal/merge"
 	"github.com/helios-action/helios-action/internal/mission"
 	"github.com/helios-action/helios-action/internal/supervise"
 )
@@ -61,6 +63,26 @@ type Options struct {
 	// Reserved names files BeforeLedger writes; what a step left there is
 	// removed before it runs, and the run fails.
 	Reserved []string
+	// Shard makes the run one shard job of a sharded mission: spec is a
+	// shard id or K-of-N (see mission.Mission.ShardsFor), and the run
+	// holds the shard part of the plan only, each sharded phase once per
+	// shard of spec. Its manifest records the job (manifest.ShardJob).
+	Shard string
+	// Merge, when set, makes the run the merge job of a sharded mission:
+	// the shard jobs' bundles are placed into the report root before any
+	// phase runs, and the run holds the merge part of the plan, whose
+	// needs on sharded phases the shards' records meet.
+	Merge *Merge
+}
+
+// Merge is the input of a merge job.
+type Merge struct {
+	// Sources are the shard jobs' bundle zips, in any order: what is
+	// placed and sealed does not depend on it.
+	Sources []merge.Source
+	// Limits bound each zip (see bundlezip.Limits); zero takes the
+	// defaults.
+	Limits bundlezip.Limits
 }
 
 // Result is what a run produced.

@@ -49,10 +49,60 @@ type Manifest struct {
 	// files Volatile does not match, in ledger order: the identity of the
 	// evidence, the same for two runs of one commit (see
 	// ledger.ContentDigest). Files marks the files it leaves out.
-	ContentDigest string  `json:"contentDigest,omitempty"`
-	Phases        []Phase `json:"phases"`
-	Files         []File  `json:"files"`
+	ContentDigest string `json:"contentDigest,omitempty"`
+	// Shard is set in the bundle of a shard job: which shards it ran and
+	// where. The merge reads it to check that a shard's artifact holds the
+	// shard its name says.
+	Shard *ShardJob `json:"shard,omitempty"`
+	// Shards is set in a merged bundle: one entry per shard job the merge
+	// expected, sorted by spec, including those it could not use.
+	Shards []Shard `json:"shards,omitempty"`
+	Phases []Phase `json:"phases"`
+	Files  []File  `json:"files"`
 }
+
+// ShardJob says what one shard job of a sharded mission ran.
+type ShardJob struct {
+	// Spec is the job's shard input: a shard id ("eu-energy") or K-of-N.
+	Spec string `json:"spec"`
+	// IDs are the shards (matrix combinations) the job ran, in plan order;
+	// each wrote into shards/<id>/.
+	IDs []string `json:"ids"`
+	// Job and Runner name the GitHub Actions job and runner (GITHUB_JOB,
+	// RUNNER_NAME), when the run had them.
+	Job    string `json:"job,omitempty"`
+	Runner string `json:"runner,omitempty"`
+}
+
+// Shard is the merge's record of one shard job.
+type Shard struct {
+	ShardJob
+	// Artifact is the workflow artifact the shard's bundle came from.
+	Artifact string `json:"artifact,omitempty"`
+	// Folder holds the shard bundle's own files (its SHA256SUMS, manifest
+	// and what its unsharded phases wrote), relative to the merged root;
+	// its shards' files are under shards/<id>/.
+	Folder string `json:"folder,omitempty"`
+	// Digest and ContentDigest are the shard bundle's, as its own ledger
+	// and manifest give them.
+	Digest        string `json:"digest,omitempty"`
+	ContentDigest string `json:"contentDigest,omitempty"`
+	// Conclusion is the shard run's own, or "missing" (no artifact) or
+	// "tampered" (its files do not match its ledger); Problem says why it
+	// failed the merge.
+	Conclusion string    `json:"conclusion"`
+	Problem    string    `json:"problem,omitempty"`
+	StartedAt  time.Time `json:"startedAt,omitzero"`
+	FinishedAt time.Time `json:"finishedAt,omitzero"`
+	DurationMs int64     `json:"durationMs"`
+	Files      int       `json:"files"`
+}
+
+// Conclusions of a shard in a merge besides a run's own.
+const (
+	Missing  = "missing"
+	Tampered = "tampered"
+)
 
 // Tool names the program that wrote the manifest.
 type Tool struct {
@@ -76,7 +126,11 @@ type Git struct {
 
 // Phase is one phase of the mission, in plan order.
 type Phase struct {
-	Name            string    `json:"name"`
+	// Name is the phase's name, and for a sharded phase's instance the
+	// shard's id after it in brackets: "plan [eu-energy]".
+	Name string `json:"name"`
+	// Shard is the id of the shard a sharded phase's instance ran for.
+	Shard           string    `json:"shard,omitempty"`
 	Needs           []string  `json:"needs"`
 	Status          string    `json:"status"`
 	ContinueOnError bool      `json:"continueOnError,omitempty"`
