@@ -194,6 +194,13 @@ func TestWritesRefuseLinks(t *testing.T) {
 		{"MkdirAll through a linked folder", func() error { return d.MkdirAll("assets/x") }},
 		{"RemoveAll through a linked folder", func() error { return d.RemoveAll("assets/mermaid.min.js") }},
 		{"Lstat through a linked folder", func() error { _, err := d.Lstat("assets/mermaid.min.js"); return err }},
+		{"Sub of a linked folder", func() error {
+			sub, err := d.Sub("assets")
+			if err == nil {
+				sub.Close()
+			}
+			return err
+		}},
 	}
 	for _, op := range ops {
 		t.Run(op.name, func(t *testing.T) {
@@ -418,5 +425,36 @@ func TestOpenGivesMadeFoldersToTheWorkspaceOwner(t *testing.T) {
 	fi, _ = os.Lstat(filepath.Join(ws, "kept/root"))
 	if st := fi.Sys().(*syscall.Stat_t); st.Uid != 0 {
 		t.Errorf("kept/root: owned by %d, want root's (the owner of kept/)", st.Uid)
+	}
+}
+
+// TestSub: a sharded phase's instance writes into shards/<id>/ through a
+// Dir of its own, which lands below the root and names itself from there.
+func TestSub(t *testing.T) {
+	ws := t.TempDir()
+	d, err := Open(ws, "reports")
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer d.Close()
+	sub, err := d.Sub("shards/eu-energy")
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer sub.Close()
+	if err := sub.WriteFile("logs/plan/a.log", []byte("x"), 0o644); err != nil {
+		t.Fatal(err)
+	}
+	if b, err := os.ReadFile(filepath.Join(ws, "reports", "shards", "eu-energy", "logs", "plan", "a.log")); err != nil || string(b) != "x" {
+		t.Fatalf("file below the root: %q, %v", b, err)
+	}
+	if sub.Rel() != "reports/shards/eu-energy" || sub.Path() != filepath.Join(ws, "reports/shards/eu-energy") {
+		t.Errorf("Rel %q, Path %q", sub.Rel(), sub.Path())
+	}
+	if sub.Replaced() {
+		t.Error("a fresh Sub reads as replaced")
+	}
+	if _, err := d.Sub("../out"); err == nil {
+		t.Error("Sub(../out) did not fail")
 	}
 }

@@ -312,6 +312,33 @@ func (d *Dir) parent(op, name string, create bool) (fd int, base string, done fu
 	return fd, comps[len(comps)-1], done, nil
 }
 
+// Sub opens the folder name below the root (creating what is missing,
+// following no link) as a root of its own: a sharded phase's instance
+// writes into shards/<id>/ through it exactly as other phases write into
+// the report root. The caller closes it.
+func (d *Dir) Sub(name string) (*Dir, error) {
+	comps, err := splitRel("open", name)
+	if err != nil {
+		return nil, err
+	}
+	fd, err := d.descend("open", name, comps, true)
+	if err != nil {
+		return nil, err
+	}
+	if fd == d.fd {
+		// No component: the root itself, held twice.
+		if fd, err = unix.Dup(d.fd); err != nil {
+			return nil, d.pathErr("open", name, err)
+		}
+	}
+	var st unix.Stat_t
+	if err := unix.Fstat(fd, &st); err != nil {
+		unix.Close(fd)
+		return nil, d.pathErr("open", name, err)
+	}
+	return &Dir{fd: fd, path: path.Join(d.path, name), rel: path.Join(d.rel, name), dev: uint64(st.Dev), ino: uint64(st.Ino)}, nil
+}
+
 // MkdirAll creates the folder name and any missing parents.
 func (d *Dir) MkdirAll(name string) error {
 	comps, err := splitRel("mkdir", name)
