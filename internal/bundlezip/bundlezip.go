@@ -28,11 +28,11 @@ type Limits struct {
 	// MaxEntries bounds the zip's entries and the ledger's lines, checked
 	// before archive/zip loads the central directory.
 	MaxEntries int
-	// MaxTotal bounds the uncompressed bytes one Verify or one Extract
-	// reads, checked against the sizes the entries declare before any is
-	// read, and against the bytes actually read.
+	// MaxTotal bounds the uncompressed bytes one Verify, Extract, Stream
+	// or ReadFile reads, checked against the sizes the entries declare
+	// before any is read, and against the bytes actually read.
 	MaxTotal int64
-	// MaxFile bounds one extracted file. SHA256SUMS and manifest.json have
+	// MaxFile bounds one extracted or streamed file. SHA256SUMS and manifest.json have
 	// their readers' own bounds, ledger.MaxFileSize and
 	// manifest.MaxFileSize.
 	MaxFile int64

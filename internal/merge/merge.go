@@ -36,15 +36,20 @@ type Source struct {
 // Placed is what Place wrote and found.
 type Placed struct {
 	// Shards has one entry per shard job the mission expects, sorted by
-	// spec: those placed, and those missing or tampered.
+	// spec: those placed, and those missing or tampered. Tampered is
+	// any artifact that cannot stand for the shard job its name says: its
+	// zip does not match its ledger, holds something unsafe or over the
+	// limits, writes outside its own shards' folders, or its manifest is
+	// another shard job's, another mission's or no shard job's.
 	Shards []manifest.Shard
 	// Phases are the shards' records of their sharded phases' instances,
 	// by instance name ("plan [eu-energy]"), as their manifests give them.
 	// An instance of a shard that is missing or tampered is absent.
 	Phases map[string]manifest.Phase
 	// Problems each name a shard and say why it fails the merge: missing,
-	// tampered, from another mission, or its run did not succeed. Sorted
-	// by shard spec.
+	// tampered, from another mission, covering a shard another artifact
+	// covers, or its run did not succeed. Sorted by shard spec. Any
+	// problem fails the merge.
 	Problems []string
 	// Notes are artifacts that were not used and why (a name whose suffix
 	// is no shard of this mission).
