@@ -78,7 +78,10 @@ type StepContext struct {
 	ReportRoot string
 	// Bundle is the open report root. Its writes refuse links, so a link a
 	// step planted cannot send a built-in's file outside the bundle.
-	Bundle  *bundlefs.Dir
+	Bundle *bundlefs.Dir
+	// Shard is the shard a sharded phase's instance runs for (nil
+	// otherwise); ReportRoot and Bundle are then its folder, shards/<id>/.
+	Shard   *mission.Shard
 	Network string
 	RPCURL  string
 	// Log receives the step's human-readable output; it is masked and goes

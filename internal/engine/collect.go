@@ -70,7 +70,9 @@ func (r *run) collect(ctx context.Context, s *mission.Step, sc *StepContext) err
 		return fmt.Errorf("workspace: %w", &os.PathError{Op: "open", Path: realWS, Err: err})
 	}
 	defer unix.Close(wsfd)
-	cp := copier{ctx: ctx, ws: realWS, wsfd: wsfd, root: realRoot, bundle: r.bundle, log: sc.Log}
+	// Sources are kept out of the whole report root; the files go to the
+	// step's own folder (its shard's, for a sharded phase's instance).
+	cp := copier{ctx: ctx, ws: realWS, wsfd: wsfd, root: realRoot, bundle: sc.Bundle, log: sc.Log}
 	total := 0
 	for _, pat := range c.From {
 		if !filepath.IsLocal(pat) {

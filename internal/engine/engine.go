@@ -80,6 +80,9 @@ type Merge struct {
 	// Sources are the shard jobs' bundle zips, in any order: what is
 	// placed and sealed does not depend on it.
 	Sources []merge.Source
+	// Prefix is the shard artifacts' name before "-<spec>", to name the
+	// artifact a missing shard should have had (see merge.Place).
+	Prefix string
 	// Limits bound each zip (see bundlezip.Limits); zero takes the
 	// defaults.
 	Limits bundlezip.Limits
@@ -140,13 +143,29 @@ type run struct {
 	tmp             string
 	scripts         *scripts
 
-	shared  shared
+	shared shared
+	// units are the phases this run holds, in plan order (see plan); phases
+	// holds them by key.
+	units   []*phaseRun
 	phases  map[string]*phaseRun
 	unended unended
+	// shardJob is set in a shard job, placed in the merge job.
+	shardJob *manifest.ShardJob
+	placed   *merge.Placed
 }
 
+// phaseRun is one phase of the run: a phase of the mission, or a sharded
+// phase's instance for one shard.
 type phaseRun struct {
-	p       *mission.Phase
+	p *mission.Phase
+	// key names it in the run and the manifest: the phase's name, or for
+	// an instance InstanceName; needs are the keys it waits for.
+	key   string
+	needs []string
+	// shard is the instance's shard, nil for an unsharded phase; given
+	// marks an instance a shard job ran, whose record the merge holds.
+	shard   *mission.Shard
+	given   bool
 	rec     manifest.Phase
 	ok      bool // dependents may run
 	started bool
@@ -246,6 +265,9 @@ func (r *run) prepare(ctx context.Context) error {
 	if r.tmp, err = os.MkdirTemp("", "helios-run-"); err != nil {
 		return fmt.Errorf("temp dir: %w", err)
 	}
+	if err := r.plan(ctx); err != nil {
+		return err
+	}
 	if err := r.prepareStepUser(); err != nil {
 		return err
 	}
@@ -283,20 +305,15 @@ func (e *UsageError) Error() string { return e.Msg }
 // schedule runs the phases: each starts once every phase it needs has
 // finished, at most Jobs at a time, in plan order when several are ready.
 func (r *run) schedule(ctx context.Context) {
-	order := r.m.Order()
-	for _, p := range order {
-		r.phases[p.Name] = &phaseRun{p: p, rec: manifest.Phase{Name: p.Name, Needs: nonNil(p.Needs), ContinueOnError: p.ContinueOnError, Steps: []manifest.Step{}}}
-	}
 	doneCh := make(chan *phaseRun)
 	running := 0
 	for {
-		for _, p := range order {
-			pr := r.phases[p.Name]
+		for _, pr := range r.units {
 			if pr.started || pr.done {
 				continue
 			}
 			ready, blocked := true, ""
-			for _, n := range p.Needs {
+			for _, n := range pr.needs {
 				dep := r.phases[n]
 				if !dep.done {
 					ready = false
@@ -350,7 +367,7 @@ func (r *run) skipPhase(pr *phaseRun, status, why string) {
 	for _, s := range pr.p.Steps {
 		pr.rec.Steps = append(pr.rec.Steps, r.stepRecord(pr.p, s, status))
 	}
-	r.con.printf("%s %s: %s (%s)\n", statusMark(status), pr.p.Name, status, why)
+	r.con.printf("%s %s: %s (%s)\n", statusMark(status), pr.key, status, why)
 }
 
 func nonNil(s []string) []string {
@@ -390,12 +407,24 @@ func (r *run) record(ctx context.Context, start time.Time) *manifest.Manifest {
 		Files:      []manifest.File{},
 	}
 	conclusion := manifest.Success
-	for _, p := range r.m.Order() {
-		pr := r.phases[p.Name]
+	if r.shardJob != nil {
+		mf.Shard = r.shardJob
+	}
+	if r.placed != nil {
+		mf.Shards = r.placed.Shards
+		if msg := r.shardProblems(); msg != "" {
+			conclusion, mf.Reason = manifest.Failure, r.masker.String(msg)
+		}
+	}
+	for _, pr := range r.units {
 		mf.Phases = append(mf.Phases, pr.rec)
-		if pr.rec.Status == manifest.Failure && !p.ContinueOnError && conclusion == manifest.Success {
+		if pr.given {
+			// A shard's own failure is among the merge's problems.
+			continue
+		}
+		if pr.rec.Status == manifest.Failure && !pr.p.ContinueOnError && conclusion == manifest.Success {
 			conclusion = manifest.Failure
-			mf.Reason = r.masker.String(fmt.Sprintf("phase %q failed: %s", p.Name, pr.reason))
+			mf.Reason = r.masker.String(fmt.Sprintf("phase %q failed: %s", pr.key, pr.reason))
 		}
 	}
 	mf.Conclusion = conclusion
@@ -433,7 +462,11 @@ func (r *run) volatile() []string {
 	for _, v := range out {
 		seen[v] = true
 	}
-	for _, v := range r.m.Volatile {
+	extra := r.m.Volatile
+	if r.opts.Merge != nil {
+		extra = append(append([]string{}, merge.Volatile...), extra...)
+	}
+	for _, v := range extra {
 		if !seen[v] {
 			seen[v] = true
 			out = append(out, v)

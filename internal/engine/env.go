@@ -3,6 +3,7 @@ package engine
 import (
 	"context"
 	"os/exec"
+	"path/filepath"
 	"sort"
 	"strconv"
 	"strings"
@@ -103,8 +104,10 @@ func (r *run) setReserved(e environ) {
 	}
 }
 
-// stepEnv adds a step's own env to the base.
-func (r *run) stepEnv(s *mission.Step) []string {
+// stepEnv adds a step's own env to the base. A sharded phase's instance
+// gets its shard's variables, and its folder as the report root, after
+// everything else, so no env can point it elsewhere.
+func (r *run) stepEnv(s *mission.Step, shard *mission.Shard) []string {
 	e := environ{}
 	for k, v := range r.base {
 		e[k] = v
@@ -113,6 +116,12 @@ func (r *run) stepEnv(s *mission.Step) []string {
 		e[v.Name] = v.Value
 	}
 	r.setReserved(e)
+	if shard != nil {
+		for _, v := range shard.Env() {
+			e[v.Name] = v.Value
+		}
+		e["HELIOS_REPORT_ROOT"] = filepath.Join(r.reportRoot, filepath.FromSlash(shard.Root()))
+	}
 	return e.list()
 }
 

@@ -21,7 +21,7 @@ import (
 // processes that left its process group included, before helios goes on to
 // seal a bundle they could still write to. The script is written to a file
 // (see scripts) that shellCmd runs as {0}, and removed after.
-func (r *run) execRun(ctx context.Context, s *mission.Step, shellCmd string, w io.Writer) (*int, error) {
+func (r *run) execRun(ctx context.Context, s *mission.Step, shellCmd string, w io.Writer, shard *mission.Shard) (*int, error) {
 	dir := r.workspace
 	if s.WorkingDirectory != "" {
 		dir = filepath.Join(r.workspace, filepath.FromSlash(s.WorkingDirectory))
@@ -48,7 +48,7 @@ func (r *run) execRun(ctx context.Context, s *mission.Step, shellCmd string, w i
 	p, err := supervise.Start(ctx, supervise.Options{
 		Argv:      scriptArgv(shellCmd, r.scripts.path(script)),
 		Dir:       dir,
-		Env:       r.stepEnv(s),
+		Env:       r.stepEnv(s, shard),
 		Stdout:    pw,
 		Stderr:    pw,
 		User:      r.user,

@@ -10,6 +10,7 @@ import (
 	"strings"
 	"time"
 
+	"github.com/helios-action/helios-action/internal/bundlefs"
 	"github.com/helios-action/helios-action/internal/manifest"
 	"github.com/helios-action/helios-action/internal/markup"
 	"github.com/helios-action/helios-action/internal/mission"
@@ -24,8 +25,17 @@ var (
 
 func (r *run) runPhase(ctx context.Context, pr *phaseRun) {
 	p := pr.p
-	out := r.con.begin(p.Name)
+	out := r.con.begin(pr.key)
 	start := r.opts.Now()
+	dir, err := r.unitDir(pr)
+	if err != nil {
+		// Its folder cannot be made (a step put a link there): the
+		// instance fails before any step runs.
+		dir = nil
+		pr.reason = err.Error()
+	} else if dir != r.bundle {
+		defer dir.Close()
+	}
 	pctx := ctx
 	if p.Timeout > 0 {
 		var cancel context.CancelFunc
@@ -33,6 +43,9 @@ func (r *run) runPhase(ctx context.Context, pr *phaseRun) {
 		defer cancel()
 	}
 	status := manifest.Success
+	if dir == nil {
+		status = manifest.Failure
+	}
 	for _, s := range p.Steps {
 		if status != manifest.Success {
 			pr.rec.Steps = append(pr.rec.Steps, r.stepRecord(p, s, manifest.Skipped))
@@ -51,7 +64,7 @@ func (r *run) runPhase(ctx context.Context, pr *phaseRun) {
 			pr.rec.Steps = append(pr.rec.Steps, r.stepRecord(p, s, manifest.Skipped))
 			continue
 		}
-		rec := r.runStep(pctx, ctx, p, s, out)
+		rec := r.runStep(pctx, ctx, pr, dir, s, out)
 		pr.rec.Steps = append(pr.rec.Steps, rec)
 		switch {
 		case rec.Status == manifest.Cancelled:
@@ -133,9 +146,11 @@ func (r *run) receipt(s *mission.Step, status, shellCmd string) manifest.Step {
 	return rec
 }
 
-// runStep runs one step with its log. pctx carries the phase's timeout, rctx
-// is the run's own context (cancelled by a signal).
-func (r *run) runStep(pctx, rctx context.Context, p *mission.Phase, s *mission.Step, out io.Writer) manifest.Step {
+// runStep runs one step of pr with its log; dir is where pr writes. pctx
+// carries the phase's timeout, rctx is the run's own context (cancelled by
+// a signal).
+func (r *run) runStep(pctx, rctx context.Context, pr *phaseRun, dir *bundlefs.Dir, s *mission.Step, out io.Writer) manifest.Step {
+	p := pr.p
 	// Decided once, so that the receipt says what ran.
 	shellCmd := r.shellCommand(s)
 	rec := r.receipt(s, manifest.Success, shellCmd)
@@ -159,10 +174,10 @@ func (r *run) runStep(pctx, rctx context.Context, p *mission.Phase, s *mission.S
 	start := r.opts.Now()
 	var exit *int
 	var runErr error
-	sc := &StepContext{Mission: r.m, Phase: p, Step: s, Workspace: r.workspace, ReportRoot: r.reportRoot, Bundle: r.bundle, Network: r.network, RPCURL: r.opts.RPCURL, Log: w, Masker: r.masker, shared: &r.shared}
+	sc := &StepContext{Mission: r.m, Phase: p, Step: s, Workspace: r.workspace, ReportRoot: dir.Path(), Bundle: dir, Shard: pr.shard, Network: r.network, RPCURL: r.opts.RPCURL, Log: w, Masker: r.masker, shared: &r.shared}
 	switch s.Kind {
 	case mission.Run:
-		exit, runErr = r.execRun(ctx, s, shellCmd, w)
+		exit, runErr = r.execRun(ctx, s, shellCmd, w, pr.shard)
 	case mission.Collect:
 		runErr = r.collect(ctx, s, sc)
 	case mission.Uses:
@@ -178,7 +193,9 @@ func (r *run) runStep(pctx, rctx context.Context, p *mission.Phase, s *mission.S
 	rec.StartedAt, rec.FinishedAt = start.UTC(), end.UTC()
 	rec.DurationMs = end.Sub(start).Milliseconds()
 	rec.ExitCode = exit
-	rec.Outputs = sc.outputs
+	for _, o := range sc.outputs {
+		rec.Outputs = append(rec.Outputs, pr.inRoot(o))
+	}
 	rec.Data = sc.data
 
 	var skip *SkipError
@@ -209,10 +226,10 @@ func (r *run) runStep(pctx, rctx context.Context, p *mission.Phase, s *mission.S
 	if rec.SkipReason != "" {
 		fmt.Fprintf(out, "%s %s: skipped: %s\n", statusMark(manifest.Skipped), r.masker.String(displayName(s)), rec.SkipReason)
 	}
-	if err := r.writeLog(logRel, p, s, &rec, body); err != nil && rec.Status == manifest.Success {
+	if err := r.writeLog(dir, logRel, pr.key, s, &rec, body); err != nil && rec.Status == manifest.Success {
 		rec.Status, rec.Error = manifest.Failure, err.Error()
 	}
-	rec.Log = logRel
+	rec.Log = pr.inRoot(logRel)
 	return rec
 }
 
@@ -238,14 +255,14 @@ func safeRun(ctx context.Context, b Builtin, sc *StepContext) (err error) {
 
 // writeLog puts the header (title, command, exit code, duration) in front of
 // the step's captured output.
-func (r *run) writeLog(rel string, p *mission.Phase, s *mission.Step, rec *manifest.Step, body *os.File) error {
-	f, err := r.bundle.Create(rel, 0o644)
+func (r *run) writeLog(dir *bundlefs.Dir, rel, phase string, s *mission.Step, rec *manifest.Step, body *os.File) error {
+	f, err := dir.Create(rel, 0o644)
 	if err != nil {
 		return fmt.Errorf("write log: %w", err)
 	}
 	defer f.Close()
 	var hdr strings.Builder
-	fmt.Fprintf(&hdr, "# %s / %s\n\n", p.Name, r.masker.String(displayName(s)))
+	fmt.Fprintf(&hdr, "# %s / %s\n\n", phase, r.masker.String(displayName(s)))
 	switch s.Kind {
 	case mission.Run:
 		// As the mission file writes it, and the shell as GitHub

@@ -98,7 +98,9 @@ type Shard struct {
 	Files      int       `json:"files"`
 }
 
-// Conclusions of a shard in a merge besides a run's own.
+// Conclusions of a shard in a merge besides a run's own: no artifact, or
+// an artifact that cannot stand for the shard its name says (its files do
+// not match its ledger, or its manifest records another shard or mission).
 const (
 	Missing  = "missing"
 	Tampered = "tampered"
