@@ -38,7 +38,7 @@ type Command struct {
 const usage = `helios runs a mission drill and writes a verifiable report bundle.
 
 Usage:
-  helios run    [-C DIR] [--mission FILE] [--report-root DIR] [--network NAME] [--rpc-url URL] [--jobs N]
+  helios run    [-C DIR] [--mission FILE] [--report-root DIR] [--network NAME] [--rpc-url URL] [--jobs N] [--shard SPEC]
   helios plan   [-C DIR] [--mission FILE] [--shard SPEC]  print the resolved plan: every step, in order
   helios digest DIR                              write DIR/SHA256SUMS and print the ledger digest
   helios verify DIR                              re-hash a bundle against its SHA256SUMS

@@ -82,7 +82,7 @@ func TestHelpListsFlags(t *testing.T) {
 		verb  string
 		flags []string
 	}{
-		{"run", []string{"-C DIR", "--jobs N", "--mission FILE", "--network NAME", "--report-root DIR", "--rpc-url URL"}},
+		{"run", []string{"-C DIR", "--jobs N", "--mission FILE", "--network NAME", "--report-root DIR", "--rpc-url URL", "--shard SPEC"}},
 		{"plan", []string{"-C DIR", "--mission FILE", "--shard SPEC"}},
 		{"diff", []string{"--fail-on-drift ", "--format FORMAT", "--max-files N"}},
 		{"digest", nil},

@@ -8,6 +8,7 @@ import (
 	"io/fs"
 	"os"
 	"path/filepath"
+	"strings"
 
 	"github.com/helios-action/helios-action/internal/engine"
 	"github.com/helios-action/helios-action/internal/ledger"
@@ -47,10 +48,10 @@ func (c *Command) loadMission(ws, file string) (*mission.Mission, error) {
 	return m, err
 }
 
-// runFlags are the flags of `helios run`, shared with `helios action`.
+// runFlags are the flags of `helios run`.
 type runFlags struct {
-	workspace, mission, reportRoot, network, rpcURL string
-	jobs                                            int
+	workspace, mission, reportRoot, network, rpcURL, shard string
+	jobs                                                   int
 }
 
 func (f *runFlags) register(fs *flag.FlagSet, getenv func(string) string) {
@@ -60,6 +61,7 @@ func (f *runFlags) register(fs *flag.FlagSet, getenv func(string) string) {
 	fs.StringVar(&f.network, "network", "", "network `NAME`, passed to steps as HELIOS_NETWORK (default: the mission's)")
 	fs.StringVar(&f.rpcURL, "rpc-url", getenv("HELIOS_RPC_URL"), "JSON-RPC endpoint `URL`, passed to steps as HELIOS_RPC_URL and masked (default $HELIOS_RPC_URL)")
 	fs.IntVar(&f.jobs, "jobs", 0, "run at most `N` phases side by side (default: the number of CPUs)")
+	fs.StringVar(&f.shard, "shard", "", "run only what shard job `SPEC` runs (a shard id, or K-of-N), as one leg of a matrix does")
 }
 
 func (c *Command) run(ctx context.Context, args []string) error {
@@ -97,6 +99,7 @@ func (c *Command) run(ctx context.Context, args []string) error {
 		Network:      f.network,
 		RPCURL:       f.rpcURL,
 		Jobs:         f.jobs,
+		Shard:        f.shard,
 		Environ:      c.Environ(),
 		Console:      c.Stdout,
 		Mode:         mode,
@@ -109,7 +112,11 @@ func (c *Command) run(ctx context.Context, args []string) error {
 		return err
 	}
 	mf := res.Manifest
-	fmt.Fprintf(c.Stdout, "helios: %s · %d files · ledger digest sha256:%s · content digest sha256:%s\n", mf.Conclusion, res.Files, res.DigestHex(), res.ContentDigestHex())
+	what := ""
+	if mf.Shard != nil {
+		what = fmt.Sprintf("shard %s (%s) · ", mf.Shard.Spec, strings.Join(mf.Shard.IDs, ", "))
+	}
+	fmt.Fprintf(c.Stdout, "helios: %s%s · %d files · ledger digest sha256:%s · content digest sha256:%s\n", what, mf.Conclusion, res.Files, res.DigestHex(), res.ContentDigestHex())
 	if mf.Reason != "" {
 		fmt.Fprintf(c.Stdout, "helios: %s\n", mf.Reason)
 	}

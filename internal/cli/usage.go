@@ -29,6 +29,9 @@ var verbs = map[string]verbDoc{
 		synopsis: "run [flags]",
 		about: `Run a mission in the workspace and write its report bundle: each step's
 receipt and log, manifest.json, and the SHA256SUMS ledger over every file.
+A mission with "shards" runs whole, each sharded phase once per shard into
+shards/<id>/; with --shard, only what that leg of a matrix runs (see
+"helios plan --shard"), and the action's merge job joins the legs.
 
 ` + missionLookup,
 	},
