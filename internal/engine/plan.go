@@ -158,7 +158,7 @@ func writePhases(b *strings.Builder, m *mission.Mission, phases []*mission.Phase
 			b.WriteString(" · sharded")
 		}
 		if again[p.Name] {
-			b.WriteString(" · again: the shard jobs ran it too, and merge phases need it")
+			b.WriteString(" · again: the shard jobs ran it too; the merged bundle holds its files as one job would")
 		}
 		b.WriteString("\n")
 		for j, s := range p.Steps {

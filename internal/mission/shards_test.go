@@ -508,7 +508,9 @@ func TestShardAndMergePlans(t *testing.T) {
 			name:  "the example's shape",
 			src:   exampleShards,
 			shard: []string{"prep", "plan", "governance"},
-			merge: []string{"kits", "digest"},
+			// prep again: the merged bundle holds its files at the top,
+			// as a run in one job does.
+			merge: []string{"prep", "kits", "digest"},
 		},
 		{
 			// The built-in drill's shape: preflight is in the merge and

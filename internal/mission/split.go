@@ -106,35 +106,20 @@ func (m *Mission) ShardPlan() []*Phase {
 }
 
 // MergePlan returns the phases that run once every shard has finished, in
-// plan order: every phase outside the shard plan (those that need a
-// sharded phase, and those that have nothing to do with the shards), and
-// the phases these need that are not sharded, even when the shards run
-// them too. A merge phase thus finds what the phases it needs wrote at the
-// same place as in a run of the whole mission in one job, whatever the
-// shards did; its needs on sharded phases are met by the shards. For a
-// mission without "shards" it is every phase.
+// plan order: every phase that is not sharded, those the shards run too
+// (prep, say) included. A merge phase thus finds what the phases it needs
+// wrote at the same place as in a run of the whole mission in one job, and
+// the merged bundle holds every file of that run at the same path; its
+// needs on sharded phases are met by the shards. For a mission without
+// "shards" it is every phase.
 func (m *Mission) MergePlan() []*Phase {
 	if m.Sharding == nil {
 		return m.Order()
 	}
-	shard := make(map[string]bool)
-	for _, ph := range m.ShardPlan() {
-		shard[ph.Name] = true
-	}
 	in := make(map[string]bool)
-	var visit func(ph *Phase)
-	visit = func(ph *Phase) {
-		if ph == nil || in[ph.Name] || m.Sharded(ph.Name) {
-			return
-		}
-		in[ph.Name] = true
-		for _, need := range ph.Needs {
-			visit(m.Phase(need))
-		}
-	}
 	for _, ph := range m.Phases {
-		if !shard[ph.Name] {
-			visit(ph)
+		if !m.Sharded(ph.Name) {
+			in[ph.Name] = true
 		}
 	}
 	return m.ordered(in)
