@@ -57,6 +57,9 @@ func (r *runner) checkSharding() error {
 			r.shardIDs = append(r.shardIDs, s.ID)
 		}
 	}
+	if in.Shard != "" && !in.Upload {
+		r.a.Warningf("upload is false: the merge job will not find this shard job's bundle, and will count its shards as missing")
+	}
 	if err := artifact.ValidateName(r.artifactNameFor()); err != nil {
 		culprit := "artifact-name"
 		if in.ArtifactName == "" {
@@ -84,10 +87,14 @@ func (r *runner) shardSources(ctx context.Context, dir string) ([]merge.Source, 
 	}
 	cfg.Mask = func(s string) { r.masker.Add(s); r.a.AddMask(s) }
 	cfg.Logf = func(f string, args ...any) { r.a.Debugf(f, args...) }
-	ctx, cancel := context.WithTimeout(ctx, shardFetchBudget)
+	fetch, cancel := context.WithTimeout(ctx, shardFetchBudget)
 	defer cancel()
 	prefix := r.shardPrefix()
-	srcs, err := downloadShards(ctx, cfg, prefix, dir, func(f string, args ...any) { r.a.Warningf(f, args...) })
+	srcs, err := downloadShards(fetch, cfg, prefix, dir, func(f string, args ...any) { r.a.Warningf(f, args...) })
+	if err == nil && ctx.Err() == nil && errors.Is(fetch.Err(), context.DeadlineExceeded) {
+		// What did not come in time is no missing shard: say so instead.
+		err = fmt.Errorf("merge: listing and downloading the shard artifacts took over %v", shardFetchBudget)
+	}
 	if err != nil {
 		return nil, err
 	}
