@@ -102,6 +102,10 @@ type runner struct {
 	refused     []refusal
 	m           *mission.Mission
 	check       *checkRun
+	// shardIDs are the shards a shard job runs, of the mission's
+	// shardTotal (also set in the merge job).
+	shardIDs   []string
+	shardTotal int
 
 	// The sealed bundle, and whether the mission was cancelled (by a
 	// signal); reporting goes on after a cancellation, on a budget. signal
@@ -209,7 +213,11 @@ func (r *runner) setup() (code int, ok bool) {
 		r.runURL = fmt.Sprintf("%s/%s/%s/actions/runs/%s", server, r.owner, r.repo, getenv("GITHUB_RUN_ID"))
 	}
 	if in.Key == "" {
-		in.Key = defaultKey(getenv("GITHUB_JOB"), in)
+		job := getenv("GITHUB_JOB")
+		if in.Shard != "" || in.Merge {
+			job = shardedKeyJob
+		}
+		in.Key = defaultKey(job, in)
 	}
 	r.setupGitHub()
 	return exitcode.OK, true
@@ -236,6 +244,11 @@ func (r *runner) load() (code int, ok bool) {
 		return exitcode.Usage, false
 	}
 	r.m = m
+	if err := r.checkSharding(); err != nil {
+		r.a.Errorf("%v", err)
+		r.out.set("conclusion", manifest.Failure)
+		return exitcode.Usage, false
+	}
 	return exitcode.OK, true
 }
 
@@ -279,7 +292,7 @@ func (r *runner) runBundle(ctx context.Context) (*bundleInfo, error) {
 	if !in.Run {
 		return r.verifyExisting(ctx)
 	}
-	res, err := engine.Run(ctx, r.m, engine.Options{
+	opts := engine.Options{
 		Workspace:    r.dir,
 		Repo:         r.ws,
 		ReportRoot:   in.ReportRoot,
@@ -294,7 +307,23 @@ func (r *runner) runBundle(ctx context.Context) (*bundleInfo, error) {
 		Secrets:      []string{in.GitHubToken},
 		BeforeLedger: r.env.BeforeLedger,
 		Reserved:     r.env.Reserved,
-	})
+		Shard:        in.Shard,
+	}
+	if in.Merge {
+		// The shard artifacts are read while the merge runs, and are no
+		// part of the bundle: they go in a folder of their own.
+		tmp, err := os.MkdirTemp("", "helios-merge-")
+		if err != nil {
+			return nil, fmt.Errorf("merge: %w", err)
+		}
+		defer os.RemoveAll(tmp)
+		srcs, err := r.shardSources(ctx, tmp)
+		if err != nil {
+			return nil, err
+		}
+		opts.Merge = &engine.Merge{Sources: srcs}
+	}
+	res, err := engine.Run(ctx, r.m, opts)
 	if err != nil {
 		return nil, err
 	}

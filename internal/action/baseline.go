@@ -60,7 +60,9 @@ type baseline struct{}
 
 func (baseline) String() string { return "baseline" }
 
-func (baseline) Skip(r *runner) bool { return false }
+// Skip: a shard's bundle is part of the evidence; the merge job compares
+// the whole with the base branch's.
+func (baseline) Skip(r *runner) bool { return r.in.Shard != "" }
 
 func (baseline) Run(ctx context.Context, r *runner) error {
 	if r.in.Baseline == baselineAuto && r.cancelled() {

@@ -36,12 +36,14 @@ func (r *runner) setupGitHub() {
 	r.gh = gh
 }
 
+// wantCheckRun and wantStatus: a shard job leaves the check run, the
+// commit status and the comment to the merge job, which has the verdict.
 func (r *runner) wantCheckRun() bool {
-	return r.gh != nil && (r.in.Status == "check-run" || r.in.Status == "both") && r.ev.HeadSHA != ""
+	return r.in.Shard == "" && r.gh != nil && (r.in.Status == "check-run" || r.in.Status == "both") && r.ev.HeadSHA != ""
 }
 
 func (r *runner) wantStatus() bool {
-	return r.gh != nil && (r.in.Status == "commit-status" || r.in.Status == "both") && r.ev.HeadSHA != ""
+	return r.in.Shard == "" && r.gh != nil && (r.in.Status == "commit-status" || r.in.Status == "both") && r.ev.HeadSHA != ""
 }
 
 // checkName is the check-name input, with the key when the user gave one
@@ -74,8 +76,10 @@ func (status) Run(ctx context.Context, r *runner) error {
 // comment keeps the sticky PR comment up to date on pull_request events.
 type comment struct{}
 
-func (comment) String() string      { return "PR comment" }
-func (comment) Skip(r *runner) bool { return r.gh == nil || r.in.Comment == "off" }
+func (comment) String() string { return "PR comment" }
+func (comment) Skip(r *runner) bool {
+	return r.gh == nil || r.in.Comment == "off" || r.in.Shard != ""
+}
 
 func (comment) Run(ctx context.Context, r *runner) error {
 	pr := r.ev.PR

@@ -43,6 +43,10 @@ type Inputs struct {
 	RetentionDays    int
 	CompressionLvl   int
 	Jobs             int
+	// Shard makes this use one shard job of a sharded mission: a shard id
+	// or K-of-N. Merge makes it the merge job. At most one is set.
+	Shard string
+	Merge bool
 }
 
 // InputError is a bad input value (exit code 2).
@@ -123,6 +127,14 @@ func readInputs(a *githubactions.Action) (*Inputs, error) {
 	in.RetentionDays = integer("retention-days", 0, 0, 90)
 	in.CompressionLvl = integer("compression-level", 6, 0, 9)
 	in.Jobs = integer("jobs", 0, 0, 256)
+	in.Shard = strings.TrimSpace(a.GetInput("shard"))
+	in.Merge = boolean("merge", false)
+	if msg := shardProblem(in); msg != "" && err == nil {
+		err = &InputError{"shard", msg}
+	}
+	if in.Merge && !in.Run && err == nil {
+		err = &InputError{"merge", "the merge job runs the merge phases over the shard jobs' artifacts: it cannot be combined with run: false"}
+	}
 	if in.Baseline == "" {
 		in.Baseline = baselineAuto
 	}
@@ -130,6 +142,23 @@ func readInputs(a *githubactions.Action) (*Inputs, error) {
 		err = &InputError{"baseline", msg}
 	}
 	return in, err
+}
+
+// shardProblem checks the shard and merge inputs as written; whether the
+// mission has that shard is checked once it is loaded (see shardMission).
+// The shard ends the artifact's name, which is one path component.
+func shardProblem(in *Inputs) string {
+	switch {
+	case in.Shard == "":
+		return ""
+	case in.Merge:
+		return "a job is a shard job (shard) or the merge job (merge: true), not both; give merge: true in the job that needs the shard jobs, without shard"
+	case !in.Run:
+		return "a shard job runs its shard: it cannot be combined with run: false"
+	case strings.ContainsAny(in.Shard, `/\"`+":<>|*?\r\n"):
+		return fmt.Sprintf("must be a shard id or K-of-N (it ends the artifact's name, which may not hold / \\ \" : < > | * ? or a line break), got %q", in.Shard)
+	}
+	return ""
 }
 
 // baselineProblem checks the baseline input as written: auto, none, or a

@@ -125,11 +125,20 @@ func (r *runner) reportInput() report.Input {
 		ArtifactName:  r.artifactName,
 		CheckRunURL:   r.check.url,
 		RunURL:        r.runURL,
-		Key:           r.in.Key,
+		Key:           r.reportKey(),
 		Mission:       r.m.Name,
 		MissionFile:   r.missionFile(),
 		StepLines:     report.StepLines(r.m),
 	}
+}
+
+// reportKey is the key as the reports show it: a shard job's has its
+// shard after it, as its artifact's name does.
+func (r *runner) reportKey() string {
+	if r.in.Shard != "" {
+		return r.in.Key + "-" + r.in.Shard
+	}
+	return r.in.Key
 }
 
 // reportManifest is the bundle's manifest as the reports show it. With a
@@ -191,6 +200,9 @@ func (bundleOutputs) Run(ctx context.Context, r *runner) error {
 	o.set("sha256sums", relToWorkspace(r.ws, filepath.Join(b.root, ledger.FileName)))
 	o.set("manifest", relToWorkspace(r.ws, filepath.Join(b.root, manifest.FileName)))
 	o.set("files", strconv.Itoa(b.files))
+	if r.in.Shard != "" {
+		o.set("shard-digest", b.digest)
+	}
 	sums, err := regular.ReadFile(context.Background(), filepath.Join(b.root, ledger.FileName), ledger.MaxFileSize, "ledger")
 	if err != nil {
 		r.a.Errorf("read ledger: %v", err)
@@ -253,6 +265,9 @@ func (summary) String() string      { return "job summary" }
 func (summary) Skip(r *runner) bool { return false }
 
 func (summary) Run(_ context.Context, r *runner) error {
+	if r.in.Shard != "" {
+		r.summaryText(r.shardNote())
+	}
 	r.summaryText(report.Summary(r.reportInput()))
 	return nil
 }

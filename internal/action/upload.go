@@ -78,11 +78,21 @@ func (upload) Run(ctx context.Context, r *runner) error {
 	return nil
 }
 
-// artifactNameFor is the artifact's name: the artifact-name input, else
-// the default. The baseline lookup finds the base branch's bundle by it,
-// so it depends on nothing that differs between a pull request and its
-// base branch's runs (the key leaves baseline and fail-on-drift out).
+// artifactNameFor is the artifact's name: baseArtifactName, and in a shard
+// job the shard after it, so that the merge job finds the shard jobs'
+// artifacts by its own name.
 func (r *runner) artifactNameFor() string {
+	if r.in.Shard != "" {
+		return r.baseArtifactName() + "-" + r.in.Shard
+	}
+	return r.baseArtifactName()
+}
+
+// baseArtifactName is the artifact-name input, else the default. The
+// baseline lookup finds the base branch's bundle by it, so it depends on
+// nothing that differs between a pull request and its base branch's runs
+// (the key leaves baseline and fail-on-drift out).
+func (r *runner) baseArtifactName() string {
 	if r.in.ArtifactName != "" {
 		return r.in.ArtifactName
 	}

@@ -175,6 +175,9 @@ func fixtures() map[string]Input {
 	links(&skipped)
 
 	fx := map[string]Input{"success": success, "failure": failure, "cancelled": cancelled, "skipped": skipped}
+	for name, in := range merges() {
+		fx[name] = in
+	}
 	for name, in := range comparisons() {
 		fx[name] = in
 	}
@@ -312,6 +315,65 @@ func comparisons() map[string]Input {
 
 // huge is a run at the limits: 10,000 files, a 5 MB log excerpt as a step
 // error, thousands of steps, chain data and drift on every file.
+// shardRecord is a merge's record of a shard job that ran from ms to
+// ms+dur.
+func shardRecord(spec string, ids []string, conclusion string, ms, dur int64, files int, digest string) manifest.Shard {
+	return manifest.Shard{
+		ShardJob:   manifest.ShardJob{Spec: spec, IDs: ids, Job: "shards", Runner: "GitHub Actions 7"},
+		Artifact:   "helios-example-mission-shards-0badcafe-" + spec,
+		Folder:     "jobs/" + spec,
+		Digest:     digest,
+		Conclusion: conclusion,
+		StartedAt:  at(ms), FinishedAt: at(ms + dur), DurationMs: dur,
+		Files: files,
+	}
+}
+
+// merges are merged bundles: every shard job succeeded; and a K-of-N
+// split with one shard job tampered with, one missing, one failed.
+func merges() map[string]Input {
+	// The merge runs kits over the shards' plans, and prep again, which
+	// kits needs too.
+	prep := phase("prep", manifest.Success, nil, 0, 1200,
+		step("check-the-toolchain", "Check the toolchain", manifest.Success, 5, 1190, code(0)))
+	phases := func(status string) []manifest.Phase {
+		return []manifest.Phase{prep,
+			phase("kits", status, []string{"prep", "plan"}, 5000, 6000,
+				step("assemble", "Assemble the kits", status, 5010, 5990, code(0))),
+		}
+	}
+	ok := Input{
+		Manifest:     baseManifest(manifest.Success, phases(manifest.Success)...),
+		LedgerDigest: "4b227777d4dd1fc61c6f884f48641d02b4d121d3fd328cb08b5531fcacdabf8a",
+		Files:        40,
+	}
+	ok.Manifest.Shards = []manifest.Shard{
+		shardRecord("eu", []string{"eu"}, manifest.Success, 0, 4200, 12, strings.Repeat("e1", 32)),
+		shardRecord("us", []string{"us"}, manifest.Success, 100, 4700, 12, strings.Repeat("a5", 32)),
+	}
+	links(&ok)
+
+	bad := Input{
+		Manifest: baseManifest(manifest.Failure, prep,
+			phase("kits", manifest.Skipped, []string{"prep", "plan"}, -1, 0, step("assemble", "Assemble the kits", manifest.Skipped, -1, 0, nil))),
+		LedgerDigest: "ef2d127de37b942baad06145e54b0c619a1f22327b2ebbcfbec78f5564afe39d",
+		Files:        25,
+	}
+	bad.Manifest.Reason = "shards 2-of-4, 3-of-4, 4-of-4 did not succeed"
+	tampered := shardRecord("2-of-4", []string{"eu-health", "us-energy"}, manifest.Tampered, 0, 3900, 11, strings.Repeat("7c", 32))
+	tampered.Problem = "shard 2-of-4: shards/eu-health/plan.json does not match its SHA256SUMS | @bob <b>x</b>"
+	missing := manifest.Shard{ShardJob: manifest.ShardJob{Spec: "3-of-4", IDs: []string{"us-health", "apac-energy", "apac-health", "latam-energy", "latam-health"}},
+		Conclusion: manifest.Missing, Problem: "shard 3-of-4: no artifact helios-example-mission-shards-0badcafe-3-of-4"}
+	failed := shardRecord("4-of-4", []string{"mena-energy"}, manifest.Failure, 0, 800, 4, strings.Repeat("0f", 32))
+	failed.Problem = "shard 4-of-4: phase plan [mena-energy] failed"
+	bad.Manifest.Shards = []manifest.Shard{
+		shardRecord("1-of-4", []string{"eu-energy"}, manifest.Success, 0, 4100, 9, strings.Repeat("9a", 32)),
+		tampered, missing, failed,
+	}
+	links(&bad)
+	return map[string]Input{"merged": ok, "merged-failure": bad}
+}
+
 func huge() Input {
 	log := strings.Repeat("npm ERR! | @everyone <script>x</script> ``` \n", 5<<20/45)
 	var phases []manifest.Phase
@@ -344,6 +406,11 @@ func huge() Input {
 	var gate []GateRow
 	for i := range 3000 {
 		gate = append(gate, GateRow{Job: fmt.Sprintf("matrix-leg-%04d", i), Result: "success"})
+	}
+	for i := range 256 {
+		spec := fmt.Sprintf("%d-of-256", i+1)
+		m.Shards = append(m.Shards, shardRecord(spec, []string{fmt.Sprintf("region-%03d | @everyone", i)}, manifest.Tampered, 0, 10, 1, strings.Repeat("c", 64)))
+		m.Shards[i].Problem = log[:2000]
 	}
 	in := Input{Manifest: m, LedgerDigest: strings.Repeat("d", 64), Files: 10000, Drift: d, Compare: &Comparison{Label: "baseline"}, Gate: gate}
 	links(&in)

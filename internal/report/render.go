@@ -39,6 +39,7 @@ var statusIcons = map[string]string{
 	manifest.Failure:   "❌",
 	manifest.Cancelled: "🚫",
 	manifest.Skipped:   "⏭️",
+	manifest.Tampered:  "⛔",
 }
 
 func status(s string) string {
@@ -626,13 +627,14 @@ func Summary(in Input) string {
 	head := in.header("##")
 	links := in.links() + in.ledger()
 	gate := in.gate(m, gateBudgetSummary, "###")
+	shards := in.shards(m, shardsBudgetSummary, "###", false)
 	flow := in.flowchart("###")
 	gantt := in.gantt("###")
 	chain := in.chain(m, 128<<10, "###", maxChainRows)
-	fixed := m(head) + m(links) + m(gate) + m(flow) + m(gantt) + m(chain)
+	fixed := m(head) + m(links) + m(gate) + m(shards) + m(flow) + m(gantt) + m(chain)
 	room := markup.MaxSummaryBytes - fixed - noteReserveChars
 	cmp, steps := in.split(m, room, "###", fullLimits, false)
-	out := head + cmp + links + gate + chain + steps + flow + gantt
+	out := head + cmp + links + gate + shards + chain + steps + flow + gantt
 	return clamp(m, markup.MaxSummaryBytes, out, in.where())
 }
 
@@ -653,6 +655,7 @@ func (in *Input) compact(m measure, limit int, withGraph bool) string {
 	head := in.header("###")
 	links := in.links() + in.ledger()
 	gate := in.gate(m, limit/8, "####")
+	shards := in.shards(m, limit/8, "####", true)
 	flow := ""
 	if withGraph {
 		if f := in.flowchart("####"); m(f) <= limit/8 {
@@ -660,9 +663,9 @@ func (in *Input) compact(m measure, limit int, withGraph bool) string {
 		}
 	}
 	chain := in.chain(m, limit/8, "####", 60)
-	room := limit - m(head) - m(links) - m(gate) - m(flow) - m(chain) - noteReserveChars
+	room := limit - m(head) - m(links) - m(gate) - m(shards) - m(flow) - m(chain) - noteReserveChars
 	cmp, steps := in.split(m, room, "####", compactLimits, true)
-	return head + cmp + links + gate + chain + steps + flow
+	return head + cmp + links + gate + shards + chain + steps + flow
 }
 
 // Comment renders the sticky pull-request comment: marker first, then the

@@ -480,3 +480,23 @@ func TestSafeURL(t *testing.T) {
 		}
 	}
 }
+
+// TestShardsCut: a merge of the most shard jobs a matrix holds, each with
+// a long problem, keeps its shards table within the section's budget and
+// says where the rest is; a bundle that is no merge has no such section.
+func TestShardsCut(t *testing.T) {
+	in := huge()
+	for name, md := range map[string]string{"summary": Summary(in), "comment": Comment(in, Marker(in.missionName(), in.Key))} {
+		if !strings.Contains(md, "Shards\n\n| Shard job |") || !strings.Contains(md, "more shard jobs not shown; every one is in `manifest.json` in the artifact") {
+			t.Errorf("%s: no cut shards table with its note", name)
+		}
+		if !strings.Contains(md, "**256 of 256 shard jobs did not succeed:**") {
+			t.Errorf("%s: no line naming the shard jobs that did not succeed", name)
+		}
+	}
+	for _, name := range []string{"success", "failure"} {
+		if md := Summary(fixtures()[name]); strings.Contains(md, "Shards") {
+			t.Errorf("%s: a shards section in a bundle that is no merge", name)
+		}
+	}
+}
