@@ -309,6 +309,12 @@ func (r *runner) runBundle(ctx context.Context) (*bundleInfo, error) {
 		Reserved:     r.env.Reserved,
 		Shard:        in.Shard,
 	}
+	if in.Shard != "" {
+		// A leg's bundle is read by the merge, whose own index page shows
+		// every shard: an index and its script in each leg would only
+		// make every leg's artifact, and the merged one, megabytes larger.
+		opts.BeforeLedger = nil
+	}
 	if in.Merge {
 		// The shard artifacts are read while the merge runs, and are no
 		// part of the bundle: they go in a folder of their own.
@@ -321,7 +327,7 @@ func (r *runner) runBundle(ctx context.Context) (*bundleInfo, error) {
 		if err != nil {
 			return nil, err
 		}
-		opts.Merge = &engine.Merge{Sources: srcs}
+		opts.Merge = &engine.Merge{Sources: srcs, Prefix: r.baseArtifactName()}
 	}
 	res, err := engine.Run(ctx, r.m, opts)
 	if err != nil {

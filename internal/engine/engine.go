@@ -207,6 +207,7 @@ func Run(ctx context.Context, m *mission.Mission, opts Options) (*Result, error)
 	start := opts.Now()
 	r.con = newConsole(opts.Console, opts.Mode, opts.Now)
 	r.con.printf("helios: mission %q → %s (network %s, %d phases)\n", m.Name, r.reportRel, r.network, len(m.Phases))
+	r.reportPlaced()
 	r.schedule(ctx)
 	r.con.close()
 

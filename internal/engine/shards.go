@@ -183,3 +183,18 @@ func (r *run) shardProblems() string {
 	}
 	return msg
 }
+
+// reportPlaced says on the console what the merge found: each shard it
+// could not use or that failed, and the artifacts it left alone.
+func (r *run) reportPlaced() {
+	if r.placed == nil {
+		return
+	}
+	r.con.printf("helios: merging %d shard jobs\n", len(r.placed.Shards))
+	for _, p := range r.placed.Problems {
+		r.con.printf("%s %s\n", statusMark(manifest.Failure), oneLine(r.masker.String(p)))
+	}
+	for _, n := range r.placed.Notes {
+		r.con.printf("note: %s\n", oneLine(r.masker.String(n)))
+	}
+}
