@@ -12,6 +12,7 @@ import (
 	"strconv"
 	"strings"
 	"syscall"
+	"unicode/utf8"
 
 	"github.com/helios-action/helios-action/internal/bundlefs"
 	"github.com/helios-action/helios-action/internal/bundlezip"
@@ -73,9 +74,17 @@ func Place(ctx context.Context, dst *bundlefs.Dir, m *mission.Mission, prefix st
 	}
 
 	covered := map[string]candidate{} // shard id → the source that covers it
-	for _, c := range cands {
-		if err := ctx.Err(); err != nil {
-			return nil, err
+	for i, c := range cands {
+		if ctx.Err() != nil {
+			// A signal: what is placed stays, the rest is recorded as
+			// not placed, and the engine seals a cancelled run.
+			for _, c := range cands[i:] {
+				out.Shards = append(out.Shards, notPlaced(c))
+				for _, id := range c.ids {
+					covered[id] = c
+				}
+			}
+			break
 		}
 		if prev, id, ok := overlap(covered, c); ok {
 			problems = append(problems, problem{c.Spec, fmt.Sprintf("shard %s (artifact %s): not used: it covers %s, which shard %s (artifact %s) covers too",
@@ -86,6 +95,12 @@ func Place(ctx context.Context, dst *bundlefs.Dir, m *mission.Mission, prefix st
 			covered[id] = c
 		}
 		s, phases, err := place(ctx, dst, m, c, lim)
+		if err != nil && ctx.Err() != nil {
+			// place removed what it wrote of c; the loop records the
+			// rest on its next turn.
+			out.Shards = append(out.Shards, notPlaced(c))
+			continue
+		}
 		if err != nil {
 			return nil, err
 		}
@@ -116,6 +131,12 @@ func Place(ctx context.Context, dst *bundlefs.Dir, m *mission.Mission, prefix st
 		out.Problems = append(out.Problems, p.text)
 	}
 	return out, nil
+}
+
+// notPlaced is a source a cancelled merge did not get to.
+func notPlaced(c candidate) manifest.Shard {
+	return manifest.Shard{ShardJob: manifest.ShardJob{Spec: c.Spec, IDs: c.ids}, Artifact: c.Artifact, Conclusion: manifest.Cancelled,
+		Problem: fmt.Sprintf("shard %s (artifact %s): not placed: the merge was cancelled", c.Spec, c.Artifact)}
 }
 
 // candidate is a source whose spec names shards of the mission.
@@ -223,7 +244,7 @@ func place(ctx context.Context, dst *bundlefs.Dir, m *mission.Mission, c candida
 		return refuse(err.Error())
 	}
 	defer b.Close()
-	raw, err := b.ReadFile(ctx, manifest.FileName, manifest.MaxFileSize)
+	raw, err := b.ReadFile(ctx, manifest.FileName, MaxShardManifest)
 	if ctx.Err() != nil {
 		return nil, nil, ctx.Err()
 	}
@@ -235,6 +256,10 @@ func place(ctx context.Context, dst *bundlefs.Dir, m *mission.Mission, c candida
 		return refuse(fmt.Sprintf("its %s does not parse: %v", manifest.FileName, err))
 	}
 	if why := checkRecord(&man, m, c); why != "" {
+		return refuse(why)
+	}
+	phases, why := instances(&man, m, c)
+	if why != "" {
 		return refuse(why)
 	}
 	ids := map[string]bool{}
@@ -310,17 +335,68 @@ func place(ctx context.Context, dst *bundlefs.Dir, m *mission.Mission, c candida
 		s.Conclusion = manifest.Failure
 		s.Problem = fmt.Sprintf("shard %s: %s: its %s records no conclusion", c.Spec, s.Conclusion, manifest.FileName)
 	case s.Conclusion != manifest.Success && man.Reason != "":
-		s.Problem = fmt.Sprintf("shard %s: %s: %s", c.Spec, s.Conclusion, man.Reason)
+		s.Problem = fmt.Sprintf("shard %s: %s: %s", c.Spec, s.Conclusion, cut(man.Reason, maxReason))
 	case s.Conclusion != manifest.Success:
 		s.Problem = fmt.Sprintf("shard %s: %s", c.Spec, s.Conclusion)
 	}
-	var phases []manifest.Phase
-	for _, p := range man.Phases {
-		if ids[p.Shard] {
-			phases = append(phases, p)
+	return s, phases, nil
+}
+
+// MaxShardManifest bounds a shard bundle's manifest.json: its phase
+// records are kept in the merged manifest, which its own readers bound at
+// manifest.MaxFileSize, and a mission's manifest is kilobytes.
+const MaxShardManifest = 16 << 20
+
+// maxReason bounds the part of a shard's reason the merge repeats.
+const maxReason = 500
+
+func cut(s string, n int) string {
+	if len(s) <= n {
+		return s
+	}
+	for n > 0 && !utf8.RuneStart(s[n]) {
+		n--
+	}
+	return s[:n] + "…"
+}
+
+// instances returns the records of c's sharded phases' instances from its
+// manifest: exactly one per sharded phase and shard of c, named for both,
+// or why the manifest is not the record of the shards c ran. The merge's
+// verdict rests on them, so a leg that leaves one out or records another
+// shard's is refused, not believed.
+func instances(man *manifest.Manifest, m *mission.Mission, c candidate) ([]manifest.Phase, string) {
+	want := map[string]string{} // instance name → its shard
+	for _, id := range c.ids {
+		for _, ph := range m.Sharding.Phases {
+			want[mission.InstanceName(ph, id)] = id
 		}
 	}
-	return s, phases, nil
+	got := map[string]manifest.Phase{}
+	for _, p := range man.Phases {
+		if p.Shard == "" {
+			continue
+		}
+		id, ok := want[p.Name]
+		switch {
+		case !ok || id != p.Shard:
+			return nil, fmt.Sprintf("its %s records phase %s for shard %s, which is not an instance of its own shards", manifest.FileName, strconv.Quote(p.Name), strconv.Quote(p.Shard))
+		case got[p.Name].Name != "":
+			return nil, fmt.Sprintf("its %s records phase %s twice", manifest.FileName, strconv.Quote(p.Name))
+		}
+		got[p.Name] = p
+	}
+	var out []manifest.Phase
+	for _, id := range c.ids {
+		for _, ph := range m.Sharding.Phases {
+			p, ok := got[mission.InstanceName(ph, id)]
+			if !ok {
+				return nil, fmt.Sprintf("its %s has no record of phase %s", manifest.FileName, strconv.Quote(mission.InstanceName(ph, id)))
+			}
+			out = append(out, p)
+		}
+	}
+	return out, ""
 }
 
 // checkRecord says why a source's manifest is not the record of the shard

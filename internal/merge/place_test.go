@@ -4,7 +4,6 @@ import (
 	"context"
 	"crypto/sha256"
 	"encoding/hex"
-	"errors"
 	"io/fs"
 	"maps"
 	"reflect"
@@ -204,6 +203,32 @@ func TestPlace(t *testing.T) {
 			conclusions: []string{"apac-energy success", "eu-energy tampered", "us-energy success"},
 			problems:    []string{"shard eu-energy (artifact helios-x-eu-energy): from another mission"},
 			placed:      []string{us, apac},
+		},
+		{
+			// A leg that leaves out its failed instance would otherwise
+			// turn the merged check green with the merge phases skipped.
+			name: "a shard manifest without an instance's record",
+			srcs: with(src{spec: eu, job: func(j *shardJob) {
+				var kept []manifest.Phase
+				for _, p := range j.man.Phases {
+					if p.Shard == "" {
+						kept = append(kept, p)
+					}
+				}
+				j.man.Phases = kept
+			}}),
+			conclusions: []string{"apac-energy success", "eu-energy tampered", "us-energy success"},
+			problems:    []string{`shard eu-energy (artifact helios-x-eu-energy): its manifest.json has no record of phase "plan [eu-energy]"`},
+			placed:      []string{us, apac},
+		},
+		{
+			name: "a shard manifest recording another shard's instance",
+			srcs: with(src{spec: us, job: func(j *shardJob) {
+				j.man.Phases = append(j.man.Phases, manifest.Phase{Name: "plan [eu-energy]", Shard: "us-energy", Status: manifest.Failure})
+			}}),
+			conclusions: []string{"apac-energy success", "eu-energy success", "us-energy tampered"},
+			problems:    []string{`shard us-energy (artifact helios-x-us-energy): its manifest.json records phase "plan [eu-energy]" for shard "us-energy", which is not an instance of its own shards`},
+			placed:      []string{eu, apac},
 		},
 		{
 			name: "a bundle of another shard under this one's name",
@@ -469,8 +494,18 @@ func TestPlaceStopsOnContext(t *testing.T) {
 	m := parseMission(t, missionSrc)
 	ctx, cancel := context.WithCancel(context.Background())
 	cancel()
-	_, err := merge.Place(ctx, newRoot(t), m, prefix, []merge.Source{newShardJob(t, m, "eu-energy").source(t, nil)}, bundlezip.Limits{})
-	if !errors.Is(err, context.Canceled) {
-		t.Errorf("err = %v, want context.Canceled", err)
+	root := newRoot(t)
+	placed, err := merge.Place(ctx, root, m, prefix, []merge.Source{newShardJob(t, m, "eu-energy").source(t, nil)}, bundlezip.Limits{})
+	// A signal is no failure of Place: the engine seals a cancelled run
+	// over what is placed, and the rest is recorded as not placed.
+	if err != nil {
+		t.Fatalf("err = %v, want none", err)
+	}
+	i := slices.IndexFunc(placed.Shards, func(s manifest.Shard) bool { return s.Spec == "eu-energy" })
+	if i < 0 || placed.Shards[i].Conclusion != manifest.Cancelled || !strings.Contains(placed.Shards[i].Problem, "cancelled") {
+		t.Errorf("shards %+v", placed.Shards)
+	}
+	if _, err := root.Lstat("shards/eu-energy"); err == nil {
+		t.Error("a cancelled merge placed the shard")
 	}
 }

@@ -478,6 +478,7 @@ func TestShardsForErrors(t *testing.T) {
 		{"K over N", six, "6-of-5", `shard "6-of-5": K-of-N needs 1 ≤ K ≤ N`},
 		{"K zero", six, "0-of-5", `shard "0-of-5": K-of-N needs 1 ≤ K ≤ N`},
 		{"N zero", six, "0-of-0", `shard "0-of-0": K-of-N needs 1 ≤ K ≤ N`},
+		{"leading zeros", six, "1-of-03", `shard "1-of-03": write K-of-N without leading zeros, as 1-of-3`},
 		{"too big for an int", six, "1-of-99999999999999999999", `shard "1-of-99999999999999999999": K-of-N needs 1 ≤ K ≤ N`},
 		{"unknown, misspelt", six, "eu-helth", `unknown shard "eu-helth" (did you mean "eu-health"?); the shards are ` + ids + `, or give K-of-N with N at most 6`},
 		{"unknown", six, "mars", `unknown shard "mars"; the shards are ` + ids + `, or give K-of-N with N at most 6`},

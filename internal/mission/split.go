@@ -44,6 +44,10 @@ func (m *Mission) ShardsFor(spec string) ([]Shard, error) {
 		switch {
 		case errK != nil || errN != nil || k < 1 || k > n:
 			return nil, fmt.Errorf("shard %s: K-of-N needs 1 ≤ K ≤ N", quote(spec))
+		case strconv.Itoa(k)+"-of-"+strconv.Itoa(n) != spec:
+			// One leg, one spelling: the merge tells legs apart, and finds
+			// the missing ones, by spec.
+			return nil, fmt.Errorf("shard %s: write K-of-N without leading zeros, as %d-of-%d", quote(spec), k, n)
 		case n > len(all):
 			return nil, fmt.Errorf("shard %s: the mission has %d shards, so N is at most %d", quote(spec), len(all), len(all))
 		}
@@ -72,6 +76,10 @@ func (m *Mission) ShardsFor(spec string) ([]Shard, error) {
 	return nil, fmt.Errorf("unknown shard %s%s; the shards are %s, or give K-of-N with N at most %d",
 		quote(spec), hint, strings.Join(listed, ", "), len(all))
 }
+
+// InstanceName names a sharded phase's instance for one shard, as runs
+// and manifests do: "plan [eu-energy]".
+func InstanceName(phase, shard string) string { return phase + " [" + shard + "]" }
 
 // Sharded reports whether the phase called name is sharded.
 func (m *Mission) Sharded(name string) bool {
