@@ -159,7 +159,7 @@ type run struct {
 type phaseRun struct {
 	p *mission.Phase
 	// key names it in the run and the manifest: the phase's name, or for
-	// an instance InstanceName; needs are the keys it waits for.
+	// an instance mission.InstanceName; needs are the keys it waits for.
 	key   string
 	needs []string
 	// shard is the instance's shard, nil for an unsharded phase; given
@@ -420,7 +420,12 @@ func (r *run) record(ctx context.Context, start time.Time) *manifest.Manifest {
 	for _, pr := range r.units {
 		mf.Phases = append(mf.Phases, pr.rec)
 		if pr.given {
-			// A shard's own failure is among the merge's problems.
+			// A shard's own failure is among the merge's problems; an
+			// instance that did not succeed fails the merge even when
+			// no problem says so.
+			if !pr.ok && conclusion == manifest.Success {
+				conclusion, mf.Reason = manifest.Failure, r.masker.String(pr.reason)
+			}
 			continue
 		}
 		if pr.rec.Status == manifest.Failure && !pr.p.ContinueOnError && conclusion == manifest.Success {

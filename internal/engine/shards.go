@@ -21,9 +21,6 @@ import (
 // the shards' records of their instances in their place. So a file is at
 // the same path in a merged bundle as in a one-job run.
 
-// InstanceName names a sharded phase's instance for one shard.
-func InstanceName(phase, shard string) string { return phase + " [" + shard + "]" }
-
 // plan builds r.units, the phases this run holds in plan order, and for a
 // merge places the shards' bundles (so prepare calls it once the report
 // root is empty).
@@ -101,10 +98,10 @@ func (r *run) expandNeeds(p *mission.Phase, s *mission.Shard, shards []mission.S
 		case !r.m.Sharded(n):
 			out = append(out, n)
 		case s != nil:
-			out = append(out, InstanceName(n, s.ID))
+			out = append(out, mission.InstanceName(n, s.ID))
 		default:
 			for _, sh := range shards {
-				out = append(out, InstanceName(n, sh.ID))
+				out = append(out, mission.InstanceName(n, sh.ID))
 			}
 		}
 	}
@@ -115,7 +112,7 @@ func (r *run) addUnit(p *mission.Phase, s *mission.Shard, needs []string) *phase
 	pr := &phaseRun{p: p, key: p.Name, needs: nonNil(needs)}
 	if s != nil {
 		sh := *s
-		pr.shard, pr.key = &sh, InstanceName(p.Name, s.ID)
+		pr.shard, pr.key = &sh, mission.InstanceName(p.Name, s.ID)
 	}
 	pr.rec = manifest.Phase{Name: pr.key, Needs: pr.needs, ContinueOnError: p.ContinueOnError, Steps: []manifest.Step{}}
 	if s != nil {
@@ -177,9 +174,15 @@ func (r *run) shardProblems() string {
 	if r.placed == nil || len(r.placed.Problems) == 0 {
 		return ""
 	}
-	msg := r.placed.Problems[0]
-	if n := len(r.placed.Problems) - 1; n > 0 {
-		msg += fmt.Sprintf(" (and %d more: %s)", n, strings.Join(r.placed.Problems[1:], "; "))
+	// Up to 256 shards may each have one: the reason names a few, the
+	// manifest's shards section has them all.
+	const named = 5
+	msg, more := r.placed.Problems[0], r.placed.Problems[1:]
+	switch {
+	case len(more) > named:
+		msg += fmt.Sprintf(" (and %d more: %s; …)", len(more), strings.Join(more[:named], "; "))
+	case len(more) > 0:
+		msg += fmt.Sprintf(" (and %d more: %s)", len(more), strings.Join(more, "; "))
 	}
 	return msg
 }

@@ -9,6 +9,7 @@ import (
 	"path/filepath"
 	"reflect"
 	"strings"
+	"syscall"
 	"testing"
 
 	"github.com/helios-action/helios-action/internal/engine"
@@ -318,5 +319,83 @@ func TestMergeMissingShard(t *testing.T) {
 	rep, err := ledger.Verify(context.Background(), res.ReportRoot, ledger.ScanOptions{})
 	if err != nil || !rep.Clean() {
 		t.Errorf("merged bundle does not verify: %+v %v", rep, err)
+	}
+}
+
+// TestMergeStepsCannotRewriteShards: in a merge, the shards' files are
+// what their legs made, checked against their ledgers; the merge's steps,
+// run as the workspace's owner, read them but cannot change them, and
+// helios's own logs of each shard stay helios's in every mode.
+func TestMergeStepsCannotRewriteShards(t *testing.T) {
+	if os.Geteuid() != 0 {
+		t.Skip("steps change user only when helios is root")
+	}
+	src := strings.Replace(shardedMission,
+		`      - run: cat "$HELIOS_REPORT_ROOT"/shards/*/checked.txt > "$HELIOS_REPORT_ROOT/digest.txt"`,
+		`      - run: |
+          echo forged >> "$HELIOS_REPORT_ROOT/shards/eu-energy/checked.txt" && echo rewrote >&2 || true
+          rm -f "$HELIOS_REPORT_ROOT/jobs/1-of-2/SHA256SUMS" && echo removed >&2 || true
+          cat "$HELIOS_REPORT_ROOT"/shards/*/checked.txt > "$HELIOS_REPORT_ROOT/digest.txt"`, 1)
+	reg := engine.NewRegistry(&probe{})
+	m, err := reg.Parse("helios.yml", []byte(src))
+	if err != nil {
+		t.Fatal(err)
+	}
+	sources := shardZips(t, m, reg, "1-of-2", "2-of-2")
+	ws := t.TempDir()
+	if err := os.Chmod(filepath.Dir(ws), 0o755); err != nil {
+		t.Fatal(err)
+	}
+	if err := os.Chown(ws, 65534, 65534); err != nil {
+		t.Fatal(err)
+	}
+	res, err := engine.Run(context.Background(), m, engine.Options{Workspace: ws, Builtins: reg, Environ: os.Environ(), Merge: &engine.Merge{Sources: sources, Prefix: "helios-x"}})
+	if err != nil {
+		t.Fatal(err)
+	}
+	if res.Manifest.Conclusion != manifest.Success {
+		t.Fatalf("%s: %s", res.Manifest.Conclusion, res.Manifest.Reason)
+	}
+	if got := readOut(t, res, "shards/eu-energy/checked.txt"); got != "eu-energy eu energy\n" {
+		t.Errorf("a merge step rewrote a shard's file: %q", got)
+	}
+	if _, err := os.Stat(filepath.Join(res.ReportRoot, "jobs", "1-of-2", "SHA256SUMS")); err != nil {
+		t.Errorf("a merge step removed a leg's ledger: %v", err)
+	}
+	log := readOut(t, res, res.Manifest.Phases[len(res.Manifest.Phases)-1].Steps[0].Log)
+	_, output, _ := strings.Cut(log, "## Output")
+	if strings.Contains(output, "rewrote") || strings.Contains(output, "removed") || !strings.Contains(output, "Permission denied") {
+		t.Errorf("the step's log says it changed the shards:\n%s", log)
+	}
+	for _, dir := range []string{"shards/eu-energy/logs", "shards", "jobs"} {
+		fi, err := os.Stat(filepath.Join(res.ReportRoot, dir))
+		if err != nil {
+			t.Fatal(err)
+		}
+		if st := fi.Sys().(*syscall.Stat_t); st.Uid != 0 {
+			t.Errorf("%s belongs to uid %d, want helios's (0)", dir, st.Uid)
+		}
+	}
+}
+
+// TestMergeCancelled: a signal before or while the shards are placed still
+// leaves a sealed, cancelled bundle, whose manifest says which shards were
+// not placed.
+func TestMergeCancelled(t *testing.T) {
+	m, reg := parseSharded(t)
+	sources := shardZips(t, m, reg, "1-of-2", "2-of-2")
+	ctx, cancel := context.WithCancel(context.Background())
+	cancel()
+	res, err := engine.Run(ctx, m, engine.Options{Workspace: t.TempDir(), Builtins: reg, Environ: os.Environ(), Merge: &engine.Merge{Sources: sources, Prefix: "helios-x"}})
+	if err != nil {
+		t.Fatal(err)
+	}
+	mf := res.Manifest
+	if mf.Conclusion != manifest.Cancelled || len(mf.Shards) != 2 || mf.Shards[0].Conclusion != manifest.Cancelled {
+		t.Errorf("conclusion %s, shards %+v", mf.Conclusion, mf.Shards)
+	}
+	rep, err := ledger.Verify(context.Background(), res.ReportRoot, ledger.ScanOptions{})
+	if err != nil || !rep.Clean() {
+		t.Errorf("bundle does not verify: %+v %v", rep, err)
 	}
 }
