@@ -13,6 +13,7 @@ import (
 	"github.com/helios-action/helios-action/internal/engine"
 	"github.com/helios-action/helios-action/internal/markup"
 	"github.com/helios-action/helios-action/internal/merge"
+	"github.com/helios-action/helios-action/internal/mission"
 )
 
 // A sharded mission runs as a GitHub Actions matrix of shard jobs (the
@@ -27,6 +28,11 @@ const shardedKeyJob = "shards"
 
 // maxShardZip bounds one shard artifact's download.
 const maxShardZip = 1 << 30
+
+// maxShardBytes bounds the shard artifacts a merge downloads in all: a
+// GitHub-hosted runner has about 14 GB of free disk, and the merged bundle
+// needs room of its own.
+const maxShardBytes = 4 << 30
 
 // shardFetchBudget bounds listing and downloading every shard artifact of
 // a merge; a signal ends it sooner.
@@ -90,7 +96,7 @@ func (r *runner) shardSources(ctx context.Context, dir string) ([]merge.Source, 
 	fetch, cancel := context.WithTimeout(ctx, shardFetchBudget)
 	defer cancel()
 	prefix := r.shardPrefix()
-	srcs, err := downloadShards(fetch, cfg, prefix, dir, func(f string, args ...any) { r.a.Warningf(f, args...) })
+	srcs, err := downloadShards(fetch, cfg, prefix, dir, r.m, func(f string, args ...any) { r.a.Warningf(f, args...) })
 	if err == nil && ctx.Err() == nil && errors.Is(fetch.Err(), context.DeadlineExceeded) {
 		// What did not come in time is no missing shard: say so instead.
 		err = fmt.Errorf("merge: listing and downloading the shard artifacts took over %v", shardFetchBudget)
@@ -108,18 +114,35 @@ func (r *runner) shardSources(ctx context.Context, dir string) ([]merge.Source, 
 }
 
 // downloadShards lists this run's artifacts, and downloads each whose name
-// is prefix followed by a shard spec into its own file of dir. A download
-// that fails is warned about and left out: the merge then finds that shard
-// missing and says so. Only a listing that fails is an error.
-func downloadShards(ctx context.Context, cfg artifact.Config, prefix, dir string, warnf func(string, ...any)) ([]merge.Source, error) {
+// is prefix followed by a shard spec of m into its own file of dir. A
+// download that fails is warned about and left out: the merge then finds
+// that shard missing and says so. Only a listing that fails is an error.
+// Any job of the run can upload artifacts under the prefix, so what is
+// downloaded is bounded: shard specs only, at most one artifact per shard
+// of the mission, maxShardZip each and maxShardBytes in all; a signal
+// stops it at once.
+func downloadShards(ctx context.Context, cfg artifact.Config, prefix, dir string, m *mission.Mission, warnf func(string, ...any)) ([]merge.Source, error) {
 	listed, err := artifact.List(ctx, cfg, "")
 	if err != nil {
 		return nil, fmt.Errorf("merge: %w", err)
 	}
 	var srcs []merge.Source
+	var total int64
 	for i, l := range listed {
 		spec, ok := strings.CutPrefix(l.Name, prefix)
-		if !ok || spec == "" {
+		if !ok || spec == "" || ctx.Err() != nil {
+			continue
+		}
+		if _, err := m.ShardsFor(spec); err != nil {
+			warnf("merge: artifact %s is named for no shard of the mission, so it is not downloaded: %v", l.Name, err)
+			continue
+		}
+		if len(srcs) == len(m.Shards()) {
+			warnf("merge: artifact %s not downloaded: there are already as many shard artifacts as the mission has shards (%d)", l.Name, len(srcs))
+			continue
+		}
+		if total+l.Size > maxShardBytes {
+			warnf("merge: shard artifact %s not downloaded, so its shard counts as missing: the shard artifacts hold over %d MiB in all", l.Name, maxShardBytes>>20)
 			continue
 		}
 		// Named by position: an artifact name is no file name to trust.
@@ -127,6 +150,9 @@ func downloadShards(ctx context.Context, cfg artifact.Config, prefix, dir string
 		if err := downloadTo(ctx, cfg, l.Name, zip); err != nil {
 			warnf("merge: shard artifact %s not downloaded, so its shard counts as missing: %v", l.Name, err)
 			continue
+		}
+		if fi, err := os.Stat(zip); err == nil {
+			total += fi.Size()
 		}
 		srcs = append(srcs, merge.Source{Spec: spec, Artifact: l.Name, Zip: zip})
 	}

@@ -19,6 +19,7 @@ import (
 	"github.com/helios-action/helios-action/internal/artifact/artifacttest"
 	"github.com/helios-action/helios-action/internal/exitcode"
 	"github.com/helios-action/helios-action/internal/manifest"
+	"github.com/helios-action/helios-action/internal/mission"
 )
 
 // shardedMission has two shards, eu and us: prep runs in each shard job,
@@ -262,7 +263,7 @@ func TestDownloadShards(t *testing.T) {
 	add("other", "drilling-eu")    // another prefix
 	add("other", "drill-")         // no shard after the prefix
 	art.AddZipAs("another-run", "leg-1", "drill-apj", []byte("not this run's"))
-	if err := art.Corrupt("drill-apac", func(b []byte) []byte { b[10] ^= 1; return b }); err != nil {
+	if err := art.Corrupt("drill-us", func(b []byte) []byte { b[10] ^= 1; return b }); err != nil {
 		t.Fatal(err)
 	}
 	art.Fail(artifacttest.Fault{Op: artifacttest.OpGetBlob, Truncate: 100})
@@ -273,14 +274,19 @@ func TestDownloadShards(t *testing.T) {
 	}
 	dir := t.TempDir()
 	var warnings []string
-	srcs, err := downloadShards(context.Background(), cfg, "drill-", dir, func(f string, args ...any) {
+	m, err := mission.Parse("helios.yml", []byte(shardedMission), mission.Options{})
+	if err != nil {
+		t.Fatal(err)
+	}
+	srcs, err := downloadShards(context.Background(), cfg, "drill-", dir, m, func(f string, args ...any) {
 		warnings = append(warnings, fmt.Sprintf(f, args...))
 	})
 	if err != nil {
 		t.Fatal(err)
 	}
 	// The listing is sorted by name: drill-1-of-2 comes first, and the
-	// truncated blob is its; drill-apac does not match its digest.
+	// truncated blob is its; drill-apac names no shard of the mission, so
+	// it is not even downloaded; drill-us does not match its digest.
 	var got []string
 	for _, s := range srcs {
 		got = append(got, s.Spec+"="+s.Artifact)
@@ -292,11 +298,12 @@ func TestDownloadShards(t *testing.T) {
 			t.Errorf("%s: zip %s outside %s", s.Artifact, s.Zip, dir)
 		}
 	}
-	if want := []string{"eu=drill-eu", "us=drill-us"}; !slices.Equal(got, want) {
+	if want := []string{"eu=drill-eu"}; !slices.Equal(got, want) {
 		t.Errorf("sources %q, want %q", got, want)
 	}
-	if len(warnings) != 2 || !strings.Contains(warnings[0], "drill-1-of-2 not downloaded") || !strings.Contains(warnings[1], "drill-apac not downloaded") {
-		t.Errorf("warnings %q, want one for drill-1-of-2 and one for drill-apac", warnings)
+	if len(warnings) != 3 || !strings.Contains(warnings[0], "drill-1-of-2 not downloaded") ||
+		!strings.Contains(warnings[1], "drill-apac is named for no shard") || !strings.Contains(warnings[2], "drill-us not downloaded") {
+		t.Errorf("warnings %q, want one each for drill-1-of-2, drill-apac and drill-us", warnings)
 	}
 	entries, _ := os.ReadDir(dir)
 	if len(entries) != len(srcs) {
