@@ -411,6 +411,26 @@ func (r *actResult) artifact(t *testing.T, name string) []byte {
 	return b
 }
 
+// artifactNameBase is the one name among zips (act's artifact server's
+// files) that the others extend: the merge's, beside its legs'.
+func artifactNameBase(t *testing.T, zips []string) string {
+	t.Helper()
+	for _, z := range zips {
+		name := filepath.Base(filepath.Dir(z))
+		n := 0
+		for _, o := range zips {
+			if strings.HasPrefix(filepath.Base(filepath.Dir(o)), name+"-") {
+				n++
+			}
+		}
+		if n == len(zips)-1 {
+			return name
+		}
+	}
+	t.Fatalf("no artifact among %v that the others extend", zips)
+	return ""
+}
+
 // artifactNameOf is the name of the one artifact act's server stored.
 func artifactNameOf(t *testing.T, r *actResult) string {
 	t.Helper()
@@ -846,6 +866,50 @@ func TestAct(t *testing.T) {
 		}
 	})
 
+	t.Run("README matrix shards and merge", func(t *testing.T) {
+		// The README's workflow over the planetary mission: three legs
+		// (max-parallel 1 under act), then the merge, through act's own
+		// artifact server.
+		gh := ghtest.NewServer(t)
+		ws := h.workspace(t, wsOptions{fixture: "sharded", workflow: readmeWorkflow(t, "shards-workflow")})
+		res := h.run(t, ws, "shards", actRunOptions{event: "push", payload: map[string]any{"ref": "refs/heads/main", "after": ws.head}, env: ghEnv(gh)})
+		if res.code != 0 || res.outputs["conclusion"] != "success" {
+			res.fatalf(t, "act exit %d, merge outputs %v", res.code, res.outputs)
+		}
+		legs := map[string]string{}
+		for _, spec := range []string{"1-of-3", "2-of-3", "3-of-3"} {
+			var outs map[string]string
+			b := readFile(t, filepath.Join(ws.dir, "act-probe", "legs", spec, "outputs.json"))
+			if err := json.Unmarshal([]byte(b), &outs); err != nil || len(outs["shard-digest"]) != 64 {
+				res.fatalf(t, "leg %s: outputs %s (%v)", spec, b, err)
+			}
+			legs[spec] = outs["shard-digest"]
+		}
+		root := checkBundle(t, ws, res)
+		m := readManifest(t, root)
+		if len(m.Shards) != 3 {
+			res.fatalf(t, "merged manifest lists %d shard jobs", len(m.Shards))
+		}
+		for _, s := range m.Shards {
+			if s.Conclusion != "success" || s.Digest != legs[s.Spec] {
+				t.Errorf("shard %s: %s, digest %s, the leg said %s", s.Spec, s.Conclusion, s.Digest, legs[s.Spec])
+			}
+		}
+		for _, f := range []string{"kits/regional.md", "digest.txt", "shards/africa-health/review.md", "jobs/3-of-3/SHA256SUMS"} {
+			if _, err := os.Stat(filepath.Join(root, f)); err != nil {
+				t.Errorf("merged bundle: %v", err)
+			}
+		}
+		zips, _ := filepath.Glob(filepath.Join(res.artifacts, "*", "*", "*.zip"))
+		if len(zips) != 4 {
+			t.Errorf("act's artifact server holds %d zips, want 3 legs and the merge: %v", len(zips), zips)
+		}
+		checkArtifact(t, res, artifactNameBase(t, zips))
+		if runs := gh.CheckRuns(); len(runs) != 1 || runs[0].Conclusion != "success" {
+			t.Errorf("check runs %+v, want the merge's one", runs)
+		}
+	})
+
 	t.Run("README usage workflow", func(t *testing.T) {
 		gh := ghtest.NewServer(t)
 		ws := h.workspace(t, wsOptions{fixture: "example", workflow: readmeWorkflow(t, "usage-workflow")})
@@ -960,12 +1024,30 @@ func readmeWorkflow(t *testing.T, name string) string {
 		t.Fatalf("README.md %s: %v", name, err)
 	}
 	jobs := mapValue(doc.Content[0], "jobs")
-	if jobs == nil || len(jobs.Content) != 2 {
-		t.Fatalf("README.md %s: want one job", name)
+	if jobs == nil || len(jobs.Content) == 0 {
+		t.Fatalf("README.md %s: no jobs", name)
 	}
-	steps := mapValue(jobs.Content[1], "steps")
+	for i := 1; i < len(jobs.Content); i += 2 {
+		actJob(t, name, jobs.Content[i])
+	}
+	out, err := yaml.Marshal(doc.Content[0])
+	if err != nil {
+		t.Fatal(err)
+	}
+	return string(out)
+}
+
+// actJob makes one job of a README workflow run under act: the checkout
+// goes (act mounts the workspace), the action is this tree, a download is
+// a stand-in, and a probe records what a later step sees. A matrix job's
+// legs run one at a time, since act tags every leg's action image alike,
+// and each records into a folder of its own; another job's probe writes
+// act-probe/, where the harness reads it.
+func actJob(t *testing.T, name string, job *yaml.Node) {
+	t.Helper()
+	steps := mapValue(job, "steps")
 	if steps == nil {
-		t.Fatalf("README.md %s: the job has no steps", name)
+		t.Fatalf("README.md %s: a job has no steps", name)
 	}
 	var kept []*yaml.Node
 	helios := 0
@@ -999,18 +1081,18 @@ func readmeWorkflow(t *testing.T, name string) string {
 		kept = append(kept, st)
 	}
 	if helios != 1 {
-		t.Fatalf("README.md %s: %d steps use helios-action/helios-action@…, want 1", name, helios)
+		t.Fatalf("README.md %s: %d steps of a job use helios-action/helios-action@…, want 1", name, helios)
 	}
-	var probe yaml.Node
-	if err := yaml.Unmarshal([]byte(probeStep), &probe); err != nil {
+	probe := probeStep
+	if strategy := mapValue(job, "strategy"); mapValue(strategy, "matrix") != nil {
+		strategy.Content = append(strategy.Content, scalar("max-parallel"), &yaml.Node{Kind: yaml.ScalarNode, Tag: "!!int", Value: "1"})
+		probe = strings.ReplaceAll(probeStep, "act-probe", "act-probe/legs/${{ matrix.shard }}")
+	}
+	var pn yaml.Node
+	if err := yaml.Unmarshal([]byte(probe), &pn); err != nil {
 		t.Fatal(err)
 	}
-	steps.Content = append(kept, probe.Content[0].Content...)
-	out, err := yaml.Marshal(doc.Content[0])
-	if err != nil {
-		t.Fatal(err)
-	}
-	return string(out)
+	steps.Content = append(kept, pn.Content[0].Content...)
 }
 
 func mapValue(n *yaml.Node, key string) *yaml.Node {

@@ -114,9 +114,8 @@ func copyShards(t *testing.T, from *artifacttest.Server, names []string, skip st
 // run as 8 shard processes against the artifact service, then merged,
 // holds every file of the same mission run in one job with the same hash
 // (volatile files aside), in one artifact whose ledger sha256sum -c
-// accepts; merging the same shards listed in another order gives the same
-// evidence; a tampered and a missing shard each fail the merge and name
-// the shard.
+// accepts; merging the same legs again gives the same evidence; a
+// tampered and a missing shard each fail the merge and name the shard.
 func TestShardsMergeMatchesOneJob(t *testing.T) {
 	// One job.
 	single := artifacttest.Start(t, artifacttest.Options{})
@@ -207,7 +206,11 @@ func TestShardsMergeMatchesOneJob(t *testing.T) {
 		}
 	}
 
-	t.Run("order", func(t *testing.T) {
+	// The merge sorts the shards by spec wherever they come from
+	// (merge.TestPlaceOrder gives it sources in both orders); here the
+	// same legs, uploaded in reverse, by other jobs, to another service,
+	// merge again to the same evidence.
+	t.Run("again", func(t *testing.T) {
 		rev := append([]string(nil), shardNames...)
 		sort.Sort(sort.Reverse(sort.StringSlice(rev)))
 		other := copyShards(t, art, rev, "")
@@ -216,12 +219,12 @@ func TestShardsMergeMatchesOneJob(t *testing.T) {
 			t.Fatalf("merge: exit %d\n%s", code, console)
 		}
 		if outs2["content-digest"] != outs["content-digest"] {
-			t.Errorf("content digest %s in another order, %s before", outs2["content-digest"], outs["content-digest"])
+			t.Errorf("content digest %s merged again, %s before", outs2["content-digest"], outs["content-digest"])
 		}
 		again := ledgerOf(t, bundleOf(t, other, name))
 		for p, sum := range merged {
 			if (strings.HasPrefix(p, "shards/") || strings.HasPrefix(p, "jobs/")) && again[p] != sum {
-				t.Errorf("%s differs between the two orders", p)
+				t.Errorf("%s differs between the two merges", p)
 			}
 		}
 	})
