@@ -779,23 +779,31 @@ func (p *parser) phase(e entry) *phaseInfo {
 
 // needs returns the nodes of the phase names listed, for positioning the
 // checks that can only run once every phase is known.
-func (p *parser) needs(e entry) []*yaml.Node {
+func (p *parser) needs(e entry) []*yaml.Node { return p.phaseNames(e, `"needs"`, true) }
+
+// phaseNames reads key's value, a phase name or a list of them, and
+// returns their nodes; an empty list is an error unless emptyOK.
+func (p *parser) phaseNames(e entry, key string, emptyOK bool) []*yaml.Node {
 	v := e.val
 	var items []*yaml.Node
 	switch {
 	case typeName(v) == "string":
 		items = []*yaml.Node{v}
 	case v.Kind == yaml.SequenceNode:
+		if len(v.Content) == 0 && !emptyOK {
+			p.errAt(v, KindEmpty, `%s must not be empty`, key)
+			return nil
+		}
 		items = v.Content
 	default:
-		p.errAt(v, KindType, `"needs" must be a phase name or a list of them, got %s`, typeName(v))
+		p.errAt(v, KindType, `%s must be a phase name or a list of them, got %s`, key, typeName(v))
 		return nil
 	}
 	var out []*yaml.Node
 	for _, it := range items {
 		it = resolve(it)
 		if typeName(it) != "string" {
-			p.errAt(it, KindType, `each item of "needs" must be a phase name, got %s`, typeName(it))
+			p.errAt(it, KindType, `each item of %s must be a phase name, got %s`, key, typeName(it))
 			continue
 		}
 		out = append(out, it)

@@ -235,31 +235,7 @@ func axisName(s string) string {
 // shardPhases returns the nodes of the phase names listed, for the checks
 // that need every phase.
 func (p *parser) shardPhases(e entry) []*yaml.Node {
-	v := e.val
-	var items []*yaml.Node
-	switch {
-	case typeName(v) == "string":
-		items = []*yaml.Node{v}
-	case v.Kind == yaml.SequenceNode:
-		if len(v.Content) == 0 {
-			p.errAt(v, KindEmpty, `"phases" in "shards" must not be empty`)
-			return nil
-		}
-		items = v.Content
-	default:
-		p.errAt(v, KindType, `"phases" in "shards" must be a phase name or a list of them, got %s`, typeName(v))
-		return nil
-	}
-	var out []*yaml.Node
-	for _, it := range items {
-		it = resolve(it)
-		if typeName(it) != "string" {
-			p.errAt(it, KindType, `each item of "phases" in "shards" must be a phase name, got %s`, typeName(it))
-			continue
-		}
-		out = append(out, it)
-	}
-	return out
+	return p.phaseNames(e, `"phases" in "shards"`, false)
 }
 
 // checkShards checks what needs the whole mission: the sharded phases exist,
