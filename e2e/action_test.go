@@ -1,8 +1,6 @@
 package e2e
 
 import (
-	"archive/zip"
-	"bytes"
 	"encoding/base64"
 	"encoding/json"
 	"fmt"
@@ -313,22 +311,9 @@ func unzipAndVerify(t *testing.T, a artifacttest.Artifact) {
 // sha256sum -c, and returns the folder.
 func unzipBundle(t *testing.T, zb []byte) string {
 	t.Helper()
-	zr, err := zip.NewReader(bytes.NewReader(zb), int64(len(zb)))
-	if err != nil {
-		t.Fatalf("artifact is not a zip: %v", err)
-	}
 	dir := t.TempDir()
-	for _, f := range zr.File {
-		rc, err := f.Open()
-		if err != nil {
-			t.Fatal(err)
-		}
-		data, err := io.ReadAll(rc)
-		rc.Close()
-		if err != nil {
-			t.Fatal(err)
-		}
-		writeFile(t, filepath.Join(dir, f.Name), string(data))
+	for name, data := range unzipFiles(t, zb) {
+		writeFile(t, filepath.Join(dir, name), string(data))
 	}
 	sha256sumCheck(t, dir)
 	return dir

@@ -289,7 +289,7 @@ func unzipFiles(t *testing.T, zb []byte) map[string][]byte {
 	t.Helper()
 	zr, err := zip.NewReader(bytes.NewReader(zb), int64(len(zb)))
 	if err != nil {
-		t.Fatal(err)
+		t.Fatalf("artifact is not a zip: %v", err)
 	}
 	out := map[string][]byte{}
 	for _, f := range zr.File {

@@ -49,6 +49,13 @@ phases:
       - run: cat "$HELIOS_REPORT_ROOT"/shards/*/checked.txt > "$HELIOS_REPORT_ROOT/digest.txt"
 `
 
+// allSucceeded is the phases of shardedMission run whole, or merged,
+// every one a success.
+const allSucceeded = "prep=success" +
+	" plan [eu-energy]=success plan [eu-health]=success plan [us-energy]=success plan [us-health]=success" +
+	" check [eu-energy]=success check [eu-health]=success check [us-energy]=success check [us-health]=success" +
+	" digest=success"
+
 func parseSharded(t *testing.T) (*missionpkg.Mission, engine.Registry) {
 	t.Helper()
 	reg := engine.NewRegistry(&probe{})
@@ -86,10 +93,7 @@ func TestShardedMissionInOneJob(t *testing.T) {
 		t.Fatal(err)
 	}
 	mf := res.Manifest
-	want := "prep=success" +
-		" plan [eu-energy]=success plan [eu-health]=success plan [us-energy]=success plan [us-health]=success" +
-		" check [eu-energy]=success check [eu-health]=success check [us-energy]=success check [us-health]=success" +
-		" digest=success"
+	want := allSucceeded
 	if got := phaseLine(mf); got != want {
 		t.Fatalf("phases\n got %s\nwant %s", got, want)
 	}
@@ -256,10 +260,7 @@ func TestMergeMatchesOneJob(t *testing.T) {
 		t.Fatal(err)
 	}
 	mf := res.Manifest
-	want := "prep=success" +
-		" plan [eu-energy]=success plan [eu-health]=success plan [us-energy]=success plan [us-health]=success" +
-		" check [eu-energy]=success check [eu-health]=success check [us-energy]=success check [us-health]=success" +
-		" digest=success"
+	want := allSucceeded
 	if got := phaseLine(mf); got != want || mf.Conclusion != manifest.Success {
 		t.Fatalf("%s: phases\n got %s\nwant %s\n%s", mf.Conclusion, got, want, mf.Reason)
 	}
