@@ -5,9 +5,10 @@
 // process of its own (one workflow run, a runtime token per job), and runs
 // the action binary as a child, measuring its wall time and peak RSS alone.
 //
-//	benchshards mission -shards N -files F DIR
+//	benchshards mission -shards N -files F [-sleep D] DIR
 //	                     write DIR/helios.yml: N shards of a sharded phase
-//	                     writing F files each, then two merge phases
+//	                     writing F files each (then waiting D), then two
+//	                     merge phases
 //	benchshards fake -dir DIR -env DIR -jobs a,b,... -report FILE [-load DIR] [-save DIR]
 //	                     serve until SIGTERM; write each job's ACTIONS_* to
 //	                     ENV/<job>.env, then ENV/ready; on exit the outcome
@@ -33,6 +34,7 @@ import (
 	"path/filepath"
 	"runtime"
 	"sort"
+	"strconv"
 	"strings"
 	"syscall"
 	"time"
@@ -75,7 +77,7 @@ func usage() {
 // missionYAML is the benchmark's mission. plan is the sharded phase: each
 // instance writes its files with one awk process, so the shard's cost is
 // mostly what helios does per file (hash, ledger, zip, upload), not the
-// step. kits and digest need plan, so the merge runs them, over every
+// step, unless PART_SLEEP stands for a rehearsal's real work. kits and digest need plan, so the merge runs them, over every
 // shard's files: the same commands a real digest runs.
 const missionYAML = `# Written by benchshards mission for scripts/bench-shards.sh.
 version: 1
@@ -83,6 +85,7 @@ name: Helios shard benchmark
 report-root: reports/bench
 env:
   PART_FILES: "%d"
+  PART_SLEEP: "%s"
 shards:
   matrix:
     part: [%s]
@@ -100,6 +103,8 @@ phases:
               close(f)
             }
           }'
+          # A rehearsal's wait on a chain or a slow service, when asked for.
+          if [ "$PART_SLEEP" != 0 ]; then sleep "$PART_SLEEP"; fi
   kits:
     needs: plan
     steps:
@@ -125,14 +130,15 @@ func mission(args []string) error {
 	fs := flag.NewFlagSet("mission", flag.ExitOnError)
 	shards := fs.Int("shards", 8, "shards (values of the one axis)")
 	files := fs.Int("files", 1000, "files each shard writes")
+	sleep := fs.Duration("sleep", 0, "how long each shard's plan waits after writing (a rehearsal's wait on a chain)")
 	fs.Parse(args)
 	if fs.NArg() != 1 {
 		return fmt.Errorf("mission: want one DIR")
 	}
 	// The matrix's own limit (docs/shards.md), and ids of one width so
 	// that they sort as numbers.
-	if *shards < 1 || *shards > 256 || *files < 1 {
-		return fmt.Errorf("mission: want 1..256 shards and at least one file")
+	if *shards < 1 || *shards > 256 || *files < 1 || *sleep < 0 {
+		return fmt.Errorf("mission: want 1..256 shards, at least one file and no negative sleep")
 	}
 	parts := make([]string, *shards)
 	for i := range parts {
@@ -142,7 +148,7 @@ func mission(args []string) error {
 	if err := os.MkdirAll(dir, 0o755); err != nil {
 		return err
 	}
-	text := fmt.Sprintf(missionYAML, *files, strings.Join(parts, ", "))
+	text := fmt.Sprintf(missionYAML, *files, strconv.FormatFloat(sleep.Seconds(), 'f', -1, 64), strings.Join(parts, ", "))
 	return os.WriteFile(filepath.Join(dir, "helios.yml"), []byte(text), 0o644)
 }
 
