@@ -75,11 +75,13 @@ say "building ./cmd/action and internal/merge/cmd/benchshards"
 helios=$tmp/helios bs=$tmp/benchshards
 
 # fake_start NAME JOBS [-load DIR]: a fresh workflow run at $tmp/NAME, with
-# an env file for each job of the comma-separated JOBS in $tmp/NAME/env.
+# an env file for each job of the comma-separated JOBS in $tmp/NAME/env. It
+# lives at most as long as its jobs may take.
 fake_start() {
-	local d=$tmp/$1
+	local d=$tmp/$1 commas=${2//[^,]/}
 	mkdir -p "$d/store" "$d/env"
-	"$bs" fake -dir "$d/store" -env "$d/env" -jobs "$2" -report "$d/report.json" -save "$d/save" "${@:3}" &
+	"$bs" fake -dir "$d/store" -env "$d/env" -jobs "$2" -report "$d/report.json" -save "$d/save" \
+		-max "$((TIMEOUT * (${#commas} + 2)))s" "${@:3}" &
 	fake_pid=$!
 	for ((i = 0; i < 100; i++)); do
 		[[ -e $d/env/ready ]] && return

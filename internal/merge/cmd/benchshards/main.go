@@ -9,8 +9,8 @@
 //	                     write DIR/helios.yml: N shards of a sharded phase
 //	                     writing F files each (then waiting D), then two
 //	                     merge phases
-//	benchshards fake -dir DIR -env DIR -jobs a,b,... -report FILE [-load DIR] [-save DIR]
-//	                     serve until SIGTERM; write each job's ACTIONS_* to
+//	benchshards fake -dir DIR -env DIR -jobs a,b,... -report FILE [-load DIR] [-save DIR] [-max D]
+//	                     serve until SIGTERM (or for D); write each job's ACTIONS_* to
 //	                     ENV/<job>.env, then ENV/ready; on exit the outcome
 //	                     to -report and each artifact to SAVE/<job>/<name>.zip;
 //	                     -load stores LOAD/<job>/<name>.zip as uploaded by job
@@ -162,6 +162,7 @@ func fake(args []string) error {
 	report := fs.String("report", "", "file to write the outcome to on exit")
 	load := fs.String("load", "", "folder of <job>/<name>.zip to store first")
 	save := fs.String("save", "", "folder to write each artifact to on exit, as <job>/<name>.zip")
+	maxLife := fs.Duration("max", 30*time.Minute, "exit after this even without a signal")
 	fs.Parse(args)
 	if *dir == "" || *envDir == "" || *jobs == "" || *report == "" {
 		return fmt.Errorf("fake: -dir, -env, -jobs and -report are required")
@@ -192,9 +193,15 @@ func fake(args []string) error {
 	if err := os.WriteFile(filepath.Join(*envDir, "ready"), nil, 0o600); err != nil {
 		return err
 	}
+	// Bounded, so a script killed before it could stop the fake leaves
+	// no server behind for long.
 	sig := make(chan os.Signal, 1)
 	signal.Notify(sig, syscall.SIGTERM, syscall.SIGINT)
-	<-sig
+	select {
+	case <-sig:
+	case <-time.After(*maxLife):
+		fmt.Fprintf(os.Stderr, "benchshards: fake: no signal after %s, exiting\n", *maxLife)
+	}
 
 	type art struct {
 		Name      string `json:"name"`
