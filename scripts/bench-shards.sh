@@ -4,10 +4,11 @@
 # loopback fake of the artifact service (one workflow run, a runtime token
 # per job, in a process of its own: internal/merge/cmd/benchshards).
 #
-#   scripts/bench-shards.sh
+#   BENCH_TMPDIR=/dev/shm scripts/bench-shards.sh                    # the figures (about 5 min)
 #   SHARDS=8 FILES=1000 SCALE="8 16 32 64" RUNS=3 scripts/bench-shards.sh
 #   SHARDS=2 FILES=10 SCALE="2 4" RUNS=1 scripts/bench-shards.sh    # a quick check
 #   PLAN_SLEEP=2 SCALE= scripts/bench-shards.sh                       # shards with real work
+#   KEEP=1 SHARDS=8 SCALE= RUNS=1 scripts/bench-shards.sh              # keep the runs' folders
 #
 # The mission (benchshards mission) has one matrix axis of SHARDS values; its
 # sharded phase, plan, writes FILES small JSON files per shard with one awk,
@@ -26,13 +27,20 @@
 #    ru_maxrss: helios or the largest step it waited for, as GNU time -v
 #    reports it).
 #
+# Use a tmpfs (BENCH_TMPDIR=/dev/shm) for figures of helios's own cost: on
+# an ext4 where many files were just deleted (the earlier runs' workspaces,
+# other jobs' temp folders), creating a file spends most of its time in the
+# inode allocator's search past recently deleted inodes (perf: ext4_create
+# -> recently_deleted), and the merge, which creates every shard's files,
+# measured 3 to 4 times slower there than on tmpfs.
+#
 # Every merged bundle is checked: conclusion success, sha256sum -c of its
 # SHA256SUMS, every shard's files in it, the digest over all of them, the
 # same content digest as the one job's, and no protocol violation at the
 # fake. A missed target prints FAIL but exits 0, as timings on shared
 # machines are noisy; a wrong result exits 1. Everything lives in one temp
-# folder (BENCH_TMPDIR, else TMPDIR), removed at the end; every child is
-# killed after TIMEOUT seconds. Not run in CI.
+# folder (BENCH_TMPDIR, else TMPDIR), removed at the end unless KEEP is
+# set; every child is killed after TIMEOUT seconds. Not run in CI.
 set -euo pipefail
 
 SHARDS=${SHARDS:-8}
@@ -51,7 +59,7 @@ cleanup() {
 		kill "$fake_pid" 2>/dev/null || true
 		wait "$fake_pid" 2>/dev/null || true
 	fi
-	rm -rf "$tmp"
+	if [[ -n ${KEEP:-} ]]; then say "kept $tmp"; else rm -rf "$tmp"; fi
 }
 trap cleanup EXIT
 export LC_ALL=C
