@@ -45,7 +45,7 @@ var layers = []layer{
 	}},
 	{"tools", "Test and development tools", "never imported by the production binary", []string{
 		"e2e", "internal/devchain", "internal/golden", "internal/ghapi/ghtest", "internal/artifact/artifacttest",
-		"internal/artifact/cmd/benchupload", "internal/actionyml", "scripts/upstream-contract",
+		"internal/artifact/cmd/benchupload", "internal/merge/cmd/benchshards", "internal/actionyml", "scripts/upstream-contract",
 	}},
 }
 
@@ -89,7 +89,9 @@ var rules = []rule{
 		pkgsUnder("cmd")},
 	{"the GitHub and artifact clients are used by the action alone",
 		pkgsUnder("internal/ghapi", "internal/artifact"),
-		func(p string) bool { return p == "internal/action" || strings.HasPrefix(p, "internal/artifact/") }},
+		func(p string) bool {
+			return p == "internal/action" || strings.HasPrefix(p, "internal/artifact/") || p == "internal/merge/cmd/benchshards"
+		}},
 	{"the chain client is used by the built-ins alone",
 		pkgsUnder("internal/chain"), pkgsUnder("internal/builtin")},
 	{"the retry policy is the outside services' own",
