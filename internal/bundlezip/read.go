@@ -59,7 +59,9 @@ func copyEntry(ctx context.Context, f *zip.File, w io.Writer, limit int64, what 
 	// are the hostile part.
 	want := int64(f.UncompressedSize64)
 	r := regular.NewReader(ctx, io.LimitReader(rc, want+1))
-	buf := make([]byte, 64<<10)
+	// A bundle is mostly small files: a buffer of 64 KiB for each made
+	// the merge of 8,000 files spend a fifth of its time clearing memory.
+	buf := make([]byte, min(want+1, 64<<10))
 	var n int64
 	for {
 		k, rerr := r.Read(buf)
