@@ -194,6 +194,15 @@ func TestWritesRefuseLinks(t *testing.T) {
 		{"MkdirAll through a linked folder", func() error { return d.MkdirAll("assets/x") }},
 		{"RemoveAll through a linked folder", func() error { return d.RemoveAll("assets/mermaid.min.js") }},
 		{"Lstat through a linked folder", func() error { _, err := d.Lstat("assets/mermaid.min.js"); return err }},
+		{"Creator through a linked folder", func() error {
+			c := d.Creator()
+			defer c.Close()
+			f, err := c.Create("logs/build/step.log", 0o644)
+			if err == nil {
+				f.Close()
+			}
+			return err
+		}},
 		{"Sub of a linked folder", func() error {
 			sub, err := d.Sub("assets")
 			if err == nil {
@@ -456,5 +465,36 @@ func TestSub(t *testing.T) {
 	}
 	if _, err := d.Sub("../out"); err == nil {
 		t.Error("Sub(../out) did not fail")
+	}
+}
+
+// TestCreator: files in several folders, in any order, land where their
+// names say, and a link at a name is replaced, not written through.
+func TestCreator(t *testing.T) {
+	ws, out := t.TempDir(), t.TempDir()
+	d, err := Open(ws, "reports")
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer d.Close()
+	symlink(t, filepath.Join(out, "victim"), filepath.Join(ws, "reports", "a", "link"))
+	c := d.Creator()
+	defer c.Close()
+	for _, name := range []string{"a/1", "a/2", "b/c/3", "a/link", "top", "b/c/4"} {
+		f, err := c.Create(name, 0o644)
+		if err != nil {
+			t.Fatalf("%s: %v", name, err)
+		}
+		f.WriteString(name)
+		f.Close()
+	}
+	for _, name := range []string{"a/1", "a/2", "b/c/3", "a/link", "top", "b/c/4"} {
+		b, err := os.ReadFile(filepath.Join(ws, "reports", filepath.FromSlash(name)))
+		if err != nil || string(b) != name {
+			t.Errorf("%s: %q, %v", name, b, err)
+		}
+	}
+	if _, err := os.Lstat(filepath.Join(out, "victim")); !os.IsNotExist(err) {
+		t.Errorf("written through the link: %v", err)
 	}
 }

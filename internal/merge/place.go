@@ -275,6 +275,8 @@ func place(ctx context.Context, dst *bundlefs.Dir, m *mission.Mission, c candida
 		}
 		return nil
 	}
+	cr := dst.Creator()
+	defer cr.Close()
 	rep, err := b.Stream(ctx, func(name string) (io.WriteCloser, error) {
 		// Checked here, as each file comes, rather than over the ledger
 		// first: Stream opens nothing when the zip holds unsafe names,
@@ -283,7 +285,7 @@ func place(ctx context.Context, dst *bundlefs.Dir, m *mission.Mission, c candida
 		if why != "" {
 			return nil, &layoutError{why}
 		}
-		f, err := dst.Create(p, 0o644)
+		f, err := cr.Create(p, 0o644)
 		if err != nil {
 			return nil, &createError{name, err}
 		}
