@@ -363,6 +363,12 @@ func (d *Dir) Create(name string, perm fs.FileMode) (*os.File, error) {
 		return nil, err
 	}
 	defer done()
+	return d.createAt(dir, base, name, perm)
+}
+
+// createAt creates base in the folder open as dir, replacing whatever was
+// there, never writing through it; name is its path below d.
+func (d *Dir) createAt(dir int, base, name string, perm fs.FileMode) (*os.File, error) {
 	if err := unix.Unlinkat(dir, base, 0); err != nil && err != unix.ENOENT {
 		return nil, d.pathErr("create", name, err)
 	}
@@ -402,15 +408,7 @@ func (c *Creator) Create(name string, perm fs.FileMode) (*os.File, error) {
 		}
 		c.fd, c.dir = fd, dir
 	}
-	base := comps[len(comps)-1]
-	if err := unix.Unlinkat(c.fd, base, 0); err != nil && err != unix.ENOENT {
-		return nil, c.d.pathErr("create", name, err)
-	}
-	fd, err := unix.Openat(c.fd, base, unix.O_WRONLY|unix.O_CREAT|unix.O_EXCL|unix.O_NOFOLLOW|unix.O_CLOEXEC, uint32(perm.Perm()))
-	if err != nil {
-		return nil, c.d.pathErr("create", name, err)
-	}
-	return os.NewFile(uintptr(fd), path.Join(c.d.path, name)), nil
+	return c.d.createAt(c.fd, comps[len(comps)-1], name, perm)
 }
 
 func (c *Creator) release() {
