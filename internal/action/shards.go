@@ -147,24 +147,23 @@ func downloadShards(ctx context.Context, cfg artifact.Config, prefix, dir string
 		}
 		// Named by position: an artifact name is no file name to trust.
 		zip := filepath.Join(dir, fmt.Sprintf("shard-%03d.zip", i))
-		if err := downloadTo(ctx, cfg, l.Name, zip); err != nil {
+		n, err := downloadTo(ctx, cfg, l.Name, zip)
+		if err != nil {
 			warnf("merge: shard artifact %s not downloaded, so its shard counts as missing: %v", l.Name, err)
 			continue
 		}
-		if fi, err := os.Stat(zip); err == nil {
-			total += fi.Size()
-		}
+		total += n
 		srcs = append(srcs, merge.Source{Spec: spec, Artifact: l.Name, Zip: zip})
 	}
 	return srcs, nil
 }
 
-// downloadTo writes artifact name into the new file path; on an error the
-// file, which may hold part of it, is removed.
-func downloadTo(ctx context.Context, cfg artifact.Config, name, path string) (err error) {
+// downloadTo writes artifact name into the new file path and returns its
+// size; on an error the file, which may hold part of it, is removed.
+func downloadTo(ctx context.Context, cfg artifact.Config, name, path string) (n int64, err error) {
 	f, err := os.OpenFile(path, os.O_WRONLY|os.O_CREATE|os.O_EXCL, 0o600)
 	if err != nil {
-		return err
+		return 0, err
 	}
 	defer func() {
 		if cerr := f.Close(); err == nil {
@@ -174,8 +173,7 @@ func downloadTo(ctx context.Context, cfg artifact.Config, name, path string) (er
 			os.Remove(path)
 		}
 	}()
-	_, err = artifact.Download(ctx, cfg, name, f, maxShardZip)
-	return err
+	return artifact.Download(ctx, cfg, name, f, maxShardZip)
 }
 
 // maxNoteShards bounds the shard ids a shard job's summary lists.
