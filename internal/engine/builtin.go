@@ -92,6 +92,8 @@ type StepContext struct {
 	shared  *shared
 	outputs []string
 	data    map[string]any
+	// collected are the files a collect step copied.
+	collected []collected
 }
 
 // shared holds values computed once per run and used by several steps,

@@ -73,6 +73,8 @@ func (r *run) collect(ctx context.Context, s *mission.Step, sc *StepContext) err
 	// Sources are kept out of the whole report root; the files go to the
 	// step's own folder (its shard's, for a sharded phase's instance).
 	cp := copier{ctx: ctx, ws: realWS, wsfd: wsfd, root: realRoot, bundle: sc.Bundle, log: sc.Log}
+	// What it copied before a failure is in the bundle too.
+	defer func() { sc.collected = cp.copied }()
 	total := 0
 	for _, pat := range c.From {
 		if !filepath.IsLocal(pat) {
@@ -142,7 +144,9 @@ type copier struct {
 	bundle   *bundlefs.Dir
 	log      io.Writer
 	gitNamed bool  // the pattern named .git/
-	copied   int64 // bytes this step has copied so far
+	bytes    int64 // bytes this step has copied so far
+	// copied are the files written so far, the step's products.
+	copied []collected
 }
 
 // within reports whether p is dir or inside it.
@@ -268,7 +272,7 @@ func changedError(rel string) error {
 // and refuses a link on the way. The copy counts against the step's
 // maxCollectBytes and stops when c.ctx is done; a partial copy is removed.
 func (c *copier) copyFile(in *os.File, dst, rel string, mode os.FileMode) error {
-	before := c.copied
+	before := c.bytes
 	left := maxCollectBytes - before
 	fi, err := in.Stat()
 	if err != nil {
@@ -288,7 +292,7 @@ func (c *copier) copyFile(in *os.File, dst, rel string, mode os.FileMode) error 
 	// The file may grow while it is copied: read one byte past what is
 	// left to notice.
 	n, err := io.Copy(out, regular.NewReader(c.ctx, io.LimitReader(in, left+1)))
-	c.copied += n
+	c.bytes += n
 	if err == nil && n > left {
 		err = tooMuch(rel, -1, before)
 	} else if err != nil {
@@ -301,6 +305,7 @@ func (c *copier) copyFile(in *os.File, dst, rel string, mode os.FileMode) error 
 		c.bundle.Remove(dst)
 		return err
 	}
+	c.copied = append(c.copied, collected{dst: dst, from: rel})
 	return nil
 }
 

@@ -73,6 +73,9 @@ type Options struct {
 	// phase runs, and the run holds the merge part of the plan, whose
 	// needs on sharded phases the shards' records meet.
 	Merge *Merge
+	// NoProducts turns off the snapshots that find each step's products;
+	// only the snapshot benchmark sets it, to measure what they cost.
+	NoProducts bool
 }
 
 // Merge is the input of a merge job.
@@ -149,6 +152,8 @@ type run struct {
 	units   []*phaseRun
 	phases  map[string]*phaseRun
 	unended unended
+	// acts records when steps ran, for ambiguous products.
+	acts activity
 	// shardJob is set in a shard job, placed in the merge job.
 	shardJob *manifest.ShardJob
 	placed   *merge.Placed
@@ -171,6 +176,8 @@ type phaseRun struct {
 	started bool
 	done    bool
 	reason  string
+	// last is the snapshot after its latest step, the next one's before.
+	last *observed
 }
 
 // Run executes the mission and writes its bundle. The error is for failures

@@ -171,6 +171,17 @@ func (r *run) runStep(pctx, rctx context.Context, pr *phaseRun, dir *bundlefs.Di
 	w := r.masker.Writer(io.MultiWriter(body, out))
 	fmt.Fprintf(out, "▶ %s\n", r.masker.String(displayName(s)))
 
+	var before snapshot
+	var sp *span
+	if !r.opts.NoProducts {
+		obs := pr.last
+		if obs == nil {
+			obs = r.observe(pr, dir)
+		}
+		if obs != nil {
+			before, sp = obs.snap, r.acts.begin(pr.key, rec.Name, obs.mark)
+		}
+	}
 	start := r.opts.Now()
 	var exit *int
 	var runErr error
@@ -197,6 +208,9 @@ func (r *run) runStep(pctx, rctx context.Context, pr *phaseRun, dir *bundlefs.Di
 		rec.Outputs = append(rec.Outputs, pr.inRoot(o))
 	}
 	rec.Data = sc.data
+	if sp != nil {
+		rec.Products = r.stepProducts(pr, dir, s, sp, before, sc.collected)
+	}
 
 	var skip *SkipError
 	switch {

@@ -173,6 +173,56 @@ type Step struct {
 	// Data holds what a built-in step records beyond its files (for example
 	// the block its chain reads were pinned to).
 	Data map[string]any `json:"data,omitempty"`
+	// Products are the files of the report root the step created, changed
+	// or removed, in path order: what it copied for a collect step, else
+	// what moved between a snapshot of its folder before and after it.
+	Products []Product `json:"products,omitempty"`
+}
+
+// Changes a step made to a product.
+const (
+	Created = "created"
+	Changed = "changed"
+	Removed = "removed"
+)
+
+// Product is one file a step created, changed or removed.
+type Product struct {
+	// Path is relative to the report root, '/'-separated.
+	Path string `json:"path"`
+	// SHA256 and Size are the file's when the step ended; a removed file
+	// has neither.
+	SHA256 string `json:"sha256,omitempty"`
+	Size   int64  `json:"size"`
+	Change string `json:"change"`
+	// From is the workspace path a collect step copied the file from.
+	From string `json:"from,omitempty"`
+	// Ambiguous names the steps of other phases ("phase / step") that
+	// were running while the step was observed: any of them may have
+	// made the change, and helios does not guess. Run with --jobs 1 for
+	// exact attribution.
+	Ambiguous []string `json:"ambiguous,omitempty"`
+}
+
+// MadeBy maps each path of the report root to the step ("phase / step")
+// whose products last created or changed it, in plan order; a path a later
+// step removed has none. Ambiguous products are left out: helios does not
+// know which step made them.
+func MadeBy(phases []Phase) map[string]string {
+	out := map[string]string{}
+	for _, p := range phases {
+		for _, st := range p.Steps {
+			for _, pr := range st.Products {
+				switch {
+				case pr.Change == Removed:
+					delete(out, pr.Path)
+				case len(pr.Ambiguous) == 0:
+					out[pr.Path] = p.Name + " / " + st.Name
+				}
+			}
+		}
+	}
+	return out
 }
 
 // File is one bundle file with its size and hash.

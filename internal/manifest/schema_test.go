@@ -54,6 +54,14 @@ func TestSchemaShards(t *testing.T) {
 	badConclusion.Shards = []Shard{{ShardJob: ShardJob{Spec: "eu", IDs: []string{"eu"}}, Conclusion: "lost"}}
 	badID := base()
 	badID.Shard = &ShardJob{Spec: "eu/energy", IDs: []string{"eu/energy"}}
+	products := base()
+	products.Phases[0].Steps = []Step{{ID: "a", Name: "a", Kind: "collect", Status: Success, Products: []Product{
+		{Path: "a.md", SHA256: sum, Size: 3, Change: Created, From: "src/a.md"},
+		{Path: "b.md", SHA256: sum, Size: 3, Change: Changed, Ambiguous: []string{"plan [eu-energy] / write"}},
+		{Path: "c.md", Change: Removed},
+	}}}
+	badChange := base()
+	badChange.Phases[0].Steps = []Step{{ID: "a", Name: "a", Kind: "run", Status: Success, Products: []Product{{Path: "a.md", Change: "moved"}}}}
 	for _, tt := range []struct {
 		name string
 		m    *Manifest
@@ -63,6 +71,8 @@ func TestSchemaShards(t *testing.T) {
 		{"merge", merged, true},
 		{"unknown shard conclusion", badConclusion, false},
 		{"shard id with a slash", badID, false},
+		{"products", products, true},
+		{"unknown product change", badChange, false},
 	} {
 		t.Run(tt.name, func(t *testing.T) {
 			b, err := tt.m.Marshal()

@@ -1,0 +1,198 @@
+package engine_test
+
+import (
+	"bytes"
+	"context"
+	"crypto/sha256"
+	"encoding/hex"
+	"os"
+	"path/filepath"
+	"reflect"
+	"strings"
+	"testing"
+	"time"
+
+	"github.com/helios-action/helios-action/internal/engine"
+	"github.com/helios-action/helios-action/internal/manifest"
+)
+
+// runJobs runs src in ws with at most jobs phases side by side.
+func runJobs(t *testing.T, ws, src string, jobs int) *engine.Result {
+	t.Helper()
+	reg := engine.NewRegistry()
+	m, err := reg.Parse("helios.yml", []byte(src))
+	if err != nil {
+		t.Fatal(err)
+	}
+	var con bytes.Buffer
+	ctx, cancel := context.WithTimeout(context.Background(), time.Minute)
+	defer cancel()
+	res, err := engine.Run(ctx, m, engine.Options{Workspace: ws, Builtins: reg, Console: &con, Jobs: jobs,
+		Environ: []string{"PATH=" + os.Getenv("PATH"), "HOME=/root"}})
+	if err != nil {
+		t.Fatalf("run: %v\n%s", err, con.String())
+	}
+	if res.Manifest.Conclusion != manifest.Success {
+		t.Fatalf("run %s: %s\n%s", res.Manifest.Conclusion, res.Manifest.Reason, con.String())
+	}
+	return res
+}
+
+func sum(s string) string {
+	h := sha256.Sum256([]byte(s))
+	return hex.EncodeToString(h[:])
+}
+
+// TestProductsExact: with --jobs 1 no step overlaps another, so each
+// step's products are exactly what it created, changed or removed, with
+// hashes; a collect step's are what it copied, with their sources; the
+// logs, the manifest and the ledger are nobody's products.
+func TestProductsExact(t *testing.T) {
+	ws := t.TempDir()
+	if err := os.MkdirAll(filepath.Join(ws, "src", "deep"), 0o755); err != nil {
+		t.Fatal(err)
+	}
+	for name, body := range map[string]string{"src/a.md": "a\n", "src/deep/b.md": "b\n"} {
+		if err := os.WriteFile(filepath.Join(ws, filepath.FromSlash(name)), []byte(body), 0o644); err != nil {
+			t.Fatal(err)
+		}
+	}
+	res := runJobs(t, ws, `version: 1
+name: products
+report-root: out
+phases:
+  write:
+    steps:
+      - name: make
+        run: |
+          mkdir -p "$HELIOS_REPORT_ROOT/d"
+          echo one > "$HELIOS_REPORT_ROOT/one.txt"
+          echo gone > "$HELIOS_REPORT_ROOT/d/gone.txt"
+          echo kept > "$HELIOS_REPORT_ROOT/kept.txt"
+      - name: edit
+        run: |
+          echo two >> "$HELIOS_REPORT_ROOT/one.txt"
+          rm "$HELIOS_REPORT_ROOT/d/gone.txt"
+      - name: nothing
+        run: "true"
+  gather:
+    steps:
+      - name: bring
+        collect: {from: [src], to: in}
+      - name: again
+        run: echo other > "$HELIOS_REPORT_ROOT/other.txt"
+`, 1)
+	want := map[string][]manifest.Product{
+		"write / make": {
+			{Path: "d/gone.txt", SHA256: sum("gone\n"), Size: 5, Change: manifest.Created},
+			{Path: "kept.txt", SHA256: sum("kept\n"), Size: 5, Change: manifest.Created},
+			{Path: "one.txt", SHA256: sum("one\n"), Size: 4, Change: manifest.Created},
+		},
+		"write / edit": {
+			{Path: "d/gone.txt", Change: manifest.Removed},
+			{Path: "one.txt", SHA256: sum("one\ntwo\n"), Size: 8, Change: manifest.Changed},
+		},
+		"write / nothing": nil,
+		"gather / bring": {
+			{Path: "in/src/a.md", SHA256: sum("a\n"), Size: 2, Change: manifest.Created, From: "src/a.md"},
+			{Path: "in/src/deep/b.md", SHA256: sum("b\n"), Size: 2, Change: manifest.Created, From: "src/deep/b.md"},
+		},
+		"gather / again": {
+			{Path: "other.txt", SHA256: sum("other\n"), Size: 6, Change: manifest.Created},
+		},
+	}
+	for _, p := range res.Manifest.Phases {
+		for _, st := range p.Steps {
+			key := p.Name + " / " + st.Name
+			if got := st.Products; !reflect.DeepEqual(got, want[key]) {
+				t.Errorf("%s: products\n got %+v\nwant %+v", key, got, want[key])
+			}
+		}
+	}
+	madeBy := manifest.MadeBy(res.Manifest.Phases)
+	wantMade := map[string]string{
+		"kept.txt": "write / make", "one.txt": "write / edit",
+		"in/src/a.md": "gather / bring", "in/src/deep/b.md": "gather / bring", "other.txt": "gather / again",
+	}
+	if !reflect.DeepEqual(madeBy, wantMade) {
+		t.Errorf("made by\n got %v\nwant %v", madeBy, wantMade)
+	}
+}
+
+// TestProductsOverlap: two phases whose steps each wait for the other's
+// file must run at the same time (--jobs 2); a change seen while both ran
+// cannot be pinned on either, so each product names the other step as
+// ambiguous rather than guessing, and no file is "made by" anyone. The
+// waits are bounded so a broken scheduler fails instead of hanging.
+func TestProductsOverlap(t *testing.T) {
+	res := runJobs(t, t.TempDir(), `version: 1
+name: overlap
+report-root: out
+phases:
+  left:
+    steps:
+      - name: write left
+        run: |
+          echo left > "$HELIOS_REPORT_ROOT/left.txt"
+          i=0; while [ ! -e "$HELIOS_REPORT_ROOT/right.txt" ]; do i=$((i+1)); [ $i -lt 2000 ] || exit 1; sleep 0.01; done
+  right:
+    steps:
+      - name: write right
+        run: |
+          echo right > "$HELIOS_REPORT_ROOT/right.txt"
+          i=0; while [ ! -e "$HELIOS_REPORT_ROOT/left.txt" ]; do i=$((i+1)); [ $i -lt 2000 ] || exit 1; sleep 0.01; done
+`, 2)
+	others := map[string]string{"left / write left": "right / write right", "right / write right": "left / write left"}
+	own := map[string]string{"left / write left": "left.txt", "right / write right": "right.txt"}
+	for _, p := range res.Manifest.Phases {
+		st := p.Steps[0]
+		key := p.Name + " / " + st.Name
+		found := false
+		for _, pr := range st.Products {
+			if !reflect.DeepEqual(pr.Ambiguous, []string{others[key]}) {
+				t.Errorf("%s: %s ambiguous %v, want [%s]", key, pr.Path, pr.Ambiguous, others[key])
+			}
+			found = found || pr.Path == own[key]
+		}
+		if !found {
+			t.Errorf("%s: its own file %s is not among its products %+v", key, own[key], st.Products)
+		}
+	}
+	if got := manifest.MadeBy(res.Manifest.Phases); len(got) != 0 {
+		t.Errorf("made by %v for ambiguous products", got)
+	}
+}
+
+// TestProductsSharded: an instance's products are named from the report
+// root (shards/<id>/…), and the instances of one phase, run side by side,
+// are other phases to each other.
+func TestProductsSharded(t *testing.T) {
+	m, reg := parseSharded(t)
+	res, err := engine.Run(context.Background(), m, engine.Options{Workspace: t.TempDir(), Jobs: 1, Builtins: reg, Environ: os.Environ()})
+	if err != nil {
+		t.Fatal(err)
+	}
+	for _, p := range res.Manifest.Phases {
+		if p.Shard == "" {
+			continue
+		}
+		for _, st := range p.Steps {
+			for _, pr := range st.Products {
+				if !strings.HasPrefix(pr.Path, "shards/"+p.Shard+"/") || strings.Contains(pr.Path, "/logs/") || pr.Ambiguous != nil {
+					t.Errorf("%s / %s: product %+v", p.Name, st.Name, pr)
+				}
+			}
+		}
+	}
+	plan := res.Manifest.Phases[1]
+	if got := plan.Steps[0].Products; len(got) != 1 || got[0].Path != "shards/eu-energy/plan.txt" || got[0].Change != manifest.Created {
+		t.Errorf("%s: products %+v", plan.Name, got)
+	}
+	madeBy := manifest.MadeBy(res.Manifest.Phases)
+	if got := madeBy["digest.txt"]; got != "digest / "+res.Manifest.Phases[9].Steps[0].Name {
+		t.Errorf("digest.txt made by %q", got)
+	}
+	if got := madeBy["shards/us-health/checked.txt"]; got != "check [us-health] / "+res.Manifest.Phases[8].Steps[0].Name {
+		t.Errorf("checked.txt made by %q", got)
+	}
+}
