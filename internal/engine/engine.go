@@ -152,8 +152,8 @@ type run struct {
 	units   []*phaseRun
 	phases  map[string]*phaseRun
 	unended unended
-	// acts records when steps ran, for ambiguous products.
-	acts activity
+	// obs finds the steps' products; nil with Options.NoProducts.
+	obs *observer
 	// shardJob is set in a shard job, placed in the merge job.
 	shardJob *manifest.ShardJob
 	placed   *merge.Placed
@@ -176,8 +176,9 @@ type phaseRun struct {
 	started bool
 	done    bool
 	reason  string
-	// last is the snapshot after its latest step, the next one's before.
-	last *observed
+	// lastMark is the mark of the sync after its latest step, where the
+	// next one's window opens (0: none yet).
+	lastMark int64
 }
 
 // Run executes the mission and writes its bundle. The error is for failures
@@ -213,6 +214,10 @@ func Run(ctx context.Context, m *mission.Mission, opts Options) (*Result, error)
 
 	start := opts.Now()
 	r.con = newConsole(opts.Console, opts.Mode, opts.Now)
+	if !opts.NoProducts {
+		r.obs = newObserver(r.bundle.ReadPath(), func(msg string) { r.con.printf("warning: %s\n", msg) })
+		defer r.obs.close()
+	}
 	r.con.printf("helios: mission %q → %s (network %s, %d phases)\n", m.Name, r.reportRel, r.network, len(m.Phases))
 	r.reportPlaced()
 	r.schedule(ctx)

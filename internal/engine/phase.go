@@ -74,6 +74,9 @@ func (r *run) runPhase(ctx context.Context, pr *phaseRun) {
 			pr.reason = fmt.Sprintf("step %q: %s", displayName(s), rec.Error)
 		}
 	}
+	if r.obs != nil {
+		r.obs.release(pr.key)
+	}
 	end := r.opts.Now()
 	pr.rec.Status = status
 	pr.rec.StartedAt, pr.rec.FinishedAt = start.UTC(), end.UTC()
@@ -171,15 +174,11 @@ func (r *run) runStep(pctx, rctx context.Context, pr *phaseRun, dir *bundlefs.Di
 	w := r.masker.Writer(io.MultiWriter(body, out))
 	fmt.Fprintf(out, "▶ %s\n", r.masker.String(displayName(s)))
 
-	var before snapshot
 	var sp *span
-	if !r.opts.NoProducts {
-		obs := pr.last
-		if obs == nil {
-			obs = r.observe(pr, dir)
-		}
-		if obs != nil {
-			before, sp = obs.snap, r.acts.begin(pr.key, rec.Name, obs.mark)
+	if r.obs != nil {
+		var err error
+		if sp, err = r.obs.begin(pr.key, rec.Name, pr.lastMark); err != nil {
+			r.con.printf("warning: %s: products of %q: %s\n", pr.key, displayName(s), oneLine(r.masker.String(err.Error())))
 		}
 	}
 	start := r.opts.Now()
@@ -209,7 +208,7 @@ func (r *run) runStep(pctx, rctx context.Context, pr *phaseRun, dir *bundlefs.Di
 	}
 	rec.Data = sc.data
 	if sp != nil {
-		rec.Products = r.stepProducts(pr, dir, s, sp, before, sc.collected)
+		rec.Products = r.stepProducts(pr, s, sp, sc.collected)
 	}
 
 	var skip *SkipError

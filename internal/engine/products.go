@@ -4,9 +4,11 @@ import (
 	"crypto/sha256"
 	"encoding/hex"
 	"errors"
+	"fmt"
 	"io"
 	"maps"
 	"os"
+	"path"
 	"slices"
 	"strings"
 	"sync"
@@ -20,11 +22,22 @@ import (
 )
 
 // This file finds each step's products: the files of its folder (the
-// report root, or its shard's) it created, changed or removed. Before and
-// after a step the folder is snapshotted as path → (size, mtime, ctime,
-// inode); only what moved is hashed. Phases run side by side, so a change
-// seen while a step of another phase was also running cannot be told apart
-// from that step's: such products name the other steps as ambiguous.
+// report root, or its shard's) it created, changed or removed. The run
+// keeps a snapshot of the report root, path → (size, mtime, ctime, inode),
+// brought up to date before and after each step ("sync"); every change a
+// sync finds is logged with the sync's mark, and a step's products are the
+// changes logged in its window, between the sync before it and the sync
+// after it. Only the files that moved are hashed, once the step ends.
+//
+// A sync does not walk the whole root when it can help it: on Linux an
+// inotify watch on each folder says which paths to stat again, so a step's
+// cost follows what it wrote, not how big the bundle is. Without inotify
+// (another system, no watches left, a queue overflow, a folder renamed)
+// the sync walks the root.
+//
+// Phases run side by side, so a change seen while a step of another phase
+// was also running cannot be told apart from that step's: such products
+// name the other steps as ambiguous.
 
 // fileStat is what a snapshot keeps of a file: enough to tell that it
 // moved without reading it.
@@ -33,17 +46,13 @@ type fileStat struct {
 	ino                uint64
 }
 
-// snapshot maps the paths of a unit's folder (relative to that folder) to
-// their stats.
-type snapshot map[string]fileStat
-
-// observed is a unit's last snapshot and the activity mark taken just
-// before it: the next step's "before", so consecutive steps of a phase
-// walk the folder once between them.
-type observed struct {
-	snap snapshot
-	mark int64
+func statOf(st *unix.Stat_t) fileStat {
+	return fileStat{size: st.Size, mtime: st.Mtim.Nano(), ctime: st.Ctim.Nano(), ino: st.Ino}
 }
+
+// snapshot maps the files of the report root (relative paths) to their
+// stats.
+type snapshot map[string]fileStat
 
 // helperFile reports whether rootRel, a path relative to the report root,
 // is one of helios's own files, which no step's products list: the logs
@@ -63,22 +72,16 @@ func helperFile(rootRel string, dir bool) bool {
 	return rootRel == manifest.FileName || rootRel == ledger.FileName
 }
 
-// takeSnapshot walks root (a unit's folder, prefix its path relative to
-// the report root) without following links. Only regular files are kept:
-// the ledger lists nothing else. Entries that vanish during the walk are
-// left out, as a step of another phase may be removing them.
-func takeSnapshot(root, prefix string) (snapshot, error) {
-	fd, err := unix.Open(root, unix.O_RDONLY|unix.O_DIRECTORY|unix.O_CLOEXEC, 0)
-	if err != nil {
-		return nil, &os.PathError{Op: "open", Path: root, Err: err}
+// walkSnap adds the regular files below fd, the folder rel of the report
+// root ("" for the root), to snap, without following links, and closes fd.
+// onDir, when set, is called for each folder before it is read (the
+// watcher watches it then, so that nothing done meanwhile is missed).
+// Entries that vanish during the walk are left out: a step of another
+// phase may be removing them.
+func walkSnap(fd int, rel string, snap snapshot, onDir func(rel string)) error {
+	if onDir != nil {
+		onDir(rel)
 	}
-	snap := snapshot{}
-	return snap, walkSnap(fd, "", prefix, snap)
-}
-
-// walkSnap adds the files below fd (named rel in the unit folder) to snap
-// and closes fd.
-func walkSnap(fd int, rel, prefix string, snap snapshot) error {
 	f := os.NewFile(uintptr(fd), rel)
 	defer f.Close()
 	ents, err := f.ReadDir(-1)
@@ -92,13 +95,9 @@ func walkSnap(fd int, rel, prefix string, snap snapshot) error {
 		if rel != "" {
 			p = rel + "/" + name
 		}
-		rootRel := p
-		if prefix != "" {
-			rootRel = prefix + "/" + p
-		}
 		switch t := e.Type(); {
 		case t.IsDir():
-			if helperFile(rootRel, true) {
+			if helperFile(p, true) {
 				continue
 			}
 			sub, err := unix.Openat(fd, name, unix.O_RDONLY|unix.O_DIRECTORY|unix.O_NOFOLLOW|unix.O_CLOEXEC, 0)
@@ -108,11 +107,11 @@ func walkSnap(fd int, rel, prefix string, snap snapshot) error {
 			if err != nil {
 				return &os.PathError{Op: "open", Path: p, Err: err}
 			}
-			if err := walkSnap(sub, p, prefix, snap); err != nil {
+			if err := walkSnap(sub, p, snap, onDir); err != nil {
 				return err
 			}
 		case t.IsRegular():
-			if helperFile(rootRel, false) {
+			if helperFile(p, false) {
 				continue
 			}
 			if err := unix.Fstatat(fd, name, &st, unix.AT_SYMLINK_NOFOLLOW); err != nil {
@@ -124,41 +123,407 @@ func walkSnap(fd int, rel, prefix string, snap snapshot) error {
 			if st.Mode&unix.S_IFMT != unix.S_IFREG {
 				continue
 			}
-			snap[p] = fileStat{size: st.Size, mtime: st.Mtim.Nano(), ctime: st.Ctim.Nano(), ino: st.Ino}
+			snap[p] = statOf(&st)
 		}
 	}
 	return nil
 }
 
-// change is one path that moved between two snapshots.
-type change struct {
-	path, kind string
+
+// observer is the run's snapshot of the report root, the changes found
+// since the oldest open window, and the steps' windows.
+type observer struct {
+	mu   sync.Mutex
+	root string // the report root, as the bundle reads it
+	seq  int64  // the last mark
+	// files is nil until the first sync.
+	files   snapshot
+	changes []changeRec
+	spans   []*span
+	// holds are, per unit between or in its steps, where its next or
+	// current window opened: changes after it are kept.
+	holds map[string]int64
+	w     *watcher
+	// warn says once why syncs walk the whole root.
+	warn func(string)
 }
 
-// diffSnapshots lists what moved from before to after, in path order.
-func diffSnapshots(before, after snapshot) []change {
-	var out []change
-	for p, a := range after {
-		b, ok := before[p]
+// changeRec is one change a sync found: the file's stat before (was, ok
+// wasOK) and after.
+type changeRec struct {
+	mark         int64
+	path         string
+	was, now     fileStat
+	wasOK, nowOK bool
+}
+
+// span is a step's window: from the mark of the sync before it to the mark
+// of the sync after it (end 0: still open).
+type span struct {
+	unit, name string
+	start, end int64
+}
+
+func newObserver(root string, warn func(string)) *observer {
+	o := &observer{root: root, holds: map[string]int64{}, warn: warn}
+	w, err := newWatcher()
+	if err != nil {
+		warn(fmt.Sprintf("per-step products walk the whole report root at each step (%v)", err))
+	}
+	o.w = w
+	return o
+}
+
+func (o *observer) close() {
+	if o != nil && o.w != nil {
+		o.w.close()
+	}
+}
+
+// sync brings the snapshot up to date and returns its mark.
+func (o *observer) sync() (int64, error) {
+	o.mu.Lock()
+	defer o.mu.Unlock()
+	o.seq++
+	mark := o.seq
+	if o.files == nil || o.w == nil || o.w.lost {
+		return mark, o.walk(mark)
+	}
+	if err := o.w.drain(); err != nil || o.w.lost {
+		if err != nil {
+			o.dropWatcher(err)
+		}
+		return mark, o.walk(mark)
+	}
+	return mark, o.update(mark)
+}
+
+// dropWatcher falls back to whole walks for the rest of the run.
+func (o *observer) dropWatcher(err error) {
+	o.w.close()
+	o.w = nil
+	o.warn(fmt.Sprintf("per-step products walk the whole report root from now on (%v)", err))
+}
+
+func (o *observer) openRoot() (int, error) {
+	fd, err := unix.Open(o.root, unix.O_RDONLY|unix.O_DIRECTORY|unix.O_CLOEXEC, 0)
+	if err != nil {
+		return -1, &os.PathError{Op: "open", Path: o.root, Err: err}
+	}
+	return fd, nil
+}
+
+// walk reads the whole root into a new snapshot (watching every folder
+// afresh, when it can) and logs what differs from the last.
+func (o *observer) walk(mark int64) error {
+	fd, err := o.openRoot()
+	if err != nil {
+		return err
+	}
+	var onDir func(string)
+	if o.w != nil {
+		if err := o.w.reset(); err != nil {
+			o.dropWatcher(err)
+		} else {
+			onDir = func(rel string) { o.w.add(o.root, rel) }
+		}
+	}
+	snap := snapshot{}
+	if err := walkSnap(fd, "", snap, onDir); err != nil {
+		return err
+	}
+	if o.w != nil && o.w.err != nil {
+		o.dropWatcher(o.w.err)
+	}
+	old := o.files
+	for p, st := range snap {
+		o.note(mark, p, old, st, true)
+	}
+	for p := range old {
+		if _, ok := snap[p]; !ok {
+			o.note(mark, p, old, fileStat{}, false)
+		}
+	}
+	o.files = snap
+	return nil
+}
+
+// note logs p's stat now against its stat in old, if it moved.
+func (o *observer) note(mark int64, p string, old snapshot, now fileStat, nowOK bool) {
+	was, wasOK := old[p]
+	if was == now && wasOK == nowOK {
+		return
+	}
+	o.changes = append(o.changes, changeRec{mark: mark, path: p, was: was, now: now, wasOK: wasOK, nowOK: nowOK})
+}
+
+// update stats again what the watcher saw move, and walks the folders that
+// appeared.
+func (o *observer) update(mark int64) error {
+	dirty, dirs := o.w.take()
+	if len(dirty) == 0 && len(dirs) == 0 {
+		return nil
+	}
+	root, err := o.openRoot()
+	if err != nil {
+		return err
+	}
+	defer unix.Close(root)
+	found := snapshot{}
+	for _, d := range dirs {
+		// What was there under this name before may be gone.
+		for p := range o.files {
+			if strings.HasPrefix(p, d+"/") {
+				dirty[p] = true
+			}
+		}
+		fd, err := openBeneath(root, d)
+		if err != nil {
+			continue // gone again, or a link: nothing of the bundle's
+		}
+		if err := walkSnap(fd, d, found, func(rel string) { o.w.add(o.root, rel) }); err != nil {
+			return err
+		}
+	}
+	if o.w.err != nil {
+		o.dropWatcher(o.w.err)
+		return o.walk(mark)
+	}
+	for p := range found {
+		dirty[p] = true
+	}
+	parents := map[string]int{}
+	defer func() {
+		for _, fd := range parents {
+			if fd != root {
+				unix.Close(fd)
+			}
+		}
+	}()
+	var st unix.Stat_t
+	for _, p := range slices.Sorted(maps.Keys(dirty)) {
+		if helperFile(p, false) {
+			continue
+		}
+		now, ok := found[p]
+		if !ok {
+			now, ok = statBeneath(root, parents, p, &st)
+		}
+		old := o.files[p]
+		_, wasOK := o.files[p]
+		if ok {
+			o.files[p] = now
+		} else {
+			delete(o.files, p)
+		}
+		if old != now || wasOK != ok {
+			o.changes = append(o.changes, changeRec{mark: mark, path: p, was: old, now: now, wasOK: wasOK, nowOK: ok})
+		}
+	}
+	return nil
+}
+
+// statBeneath stats p, relative to root, without following a link; ok is
+// false when it is not a regular file (any more). parents caches the
+// folders opened.
+func statBeneath(root int, parents map[string]int, p string, st *unix.Stat_t) (fileStat, bool) {
+	dir, base := path.Split(p)
+	dir = strings.TrimSuffix(dir, "/")
+	fd, ok := parents[dir]
+	if !ok {
+		fd = root
+		if dir != "" {
+			var err error
+			if fd, err = openBeneath(root, dir); err != nil {
+				fd = -1
+			}
+		}
+		parents[dir] = fd
+	}
+	if fd < 0 {
+		return fileStat{}, false
+	}
+	if err := unix.Fstatat(fd, base, st, unix.AT_SYMLINK_NOFOLLOW); err != nil || st.Mode&unix.S_IFMT != unix.S_IFREG {
+		return fileStat{}, false
+	}
+	return statOf(st), true
+}
+
+// begin syncs and opens the window of the next step of unit, name, unless
+// the unit's last step's closing sync already opened it (at from).
+func (o *observer) begin(unit, name string, from int64) (*span, error) {
+	if from == 0 {
+		var err error
+		if from, err = o.sync(); err != nil {
+			return nil, err
+		}
+	}
+	o.mu.Lock()
+	defer o.mu.Unlock()
+	sp := &span{unit: unit, name: name, start: from}
+	o.spans = append(o.spans, sp)
+	o.holds[unit] = from
+	return sp, nil
+}
+
+// window is what a step's window saw: per path, its stat before the first
+// change in the window and after the last one.
+type window map[string]changeRec
+
+// end syncs, closes sp and returns what moved in its window below prefix,
+// with the steps of other units whose windows met it ("phase / step",
+// sorted). A step that opens its window with a mark before sp's end only
+// registers later when its unit was between steps meanwhile, and its own
+// end finds sp.
+func (o *observer) end(sp *span, prefix string) (window, []string, error) {
+	mark, err := o.sync()
+	o.mu.Lock()
+	defer o.mu.Unlock()
+	sp.end = mark
+	o.holds[sp.unit] = mark
+	if err != nil {
+		return nil, nil, err
+	}
+	var others []string
+	for _, x := range o.spans {
+		if x.unit == sp.unit || x.start >= sp.end || (x.end != 0 && x.end <= sp.start) {
+			continue
+		}
+		others = append(others, x.unit+" / "+x.name)
+	}
+	slices.Sort(others)
+	win := window{}
+	for _, c := range o.changes {
+		if c.mark <= sp.start || c.mark > sp.end {
+			continue
+		}
+		if prefix != "" && !strings.HasPrefix(c.path, prefix+"/") {
+			continue
+		}
+		if first, ok := win[c.path]; ok {
+			c.was, c.wasOK = first.was, first.wasOK
+		}
+		win[c.path] = c
+	}
+	o.trim()
+	return win, slices.Compact(others), nil
+}
+
+// release says unit has no more steps: its hold on the change log goes.
+func (o *observer) release(unit string) {
+	o.mu.Lock()
+	defer o.mu.Unlock()
+	delete(o.holds, unit)
+	o.trim()
+}
+
+// trim drops the changes and closed windows no open or future window can
+// meet: those at or before every hold (a unit that starts later opens its
+// window with a new mark).
+func (o *observer) trim() {
+	low := o.seq
+	for _, h := range o.holds {
+		low = min(low, h)
+	}
+	for _, sp := range o.spans {
+		if sp.end == 0 {
+			low = min(low, sp.start)
+		}
+	}
+	o.changes = slices.DeleteFunc(o.changes, func(c changeRec) bool { return c.mark <= low })
+	o.spans = slices.DeleteFunc(o.spans, func(sp *span) bool { return sp.end != 0 && sp.end <= low })
+}
+
+// products turns a step's window, or for a collect step what it copied,
+// into its receipt's products. Paths are relative to the report root; a
+// file is hashed as it is when the step has ended.
+func (r *run) products(win window, copied []collected, pr *phaseRun, ambiguous []string) ([]manifest.Product, error) {
+	var out []manifest.Product
+	add := func(rel, kind, from string, amb []string) error {
+		p := manifest.Product{Change: manifest.Removed}
+		if kind != manifest.Removed {
+			var err error
+			if p, err = hashProduct(r.bundle, rel); err != nil {
+				return err
+			}
+			if p.Change == "" {
+				p.Change = kind
+			}
+		}
+		p.Path, p.From, p.Ambiguous = rel, from, amb
+		out = append(out, p)
+		return nil
+	}
+	if copied != nil {
+		// The copier knows what it wrote: nothing to guess.
+		last := map[string]string{}
+		for _, c := range copied {
+			last[pr.inRoot(c.dst)] = c.from
+		}
+		for _, dst := range slices.Sorted(maps.Keys(last)) {
+			kind := manifest.Created
+			if c, ok := win[dst]; ok && c.wasOK {
+				kind = manifest.Changed
+			}
+			if err := add(dst, kind, last[dst], nil); err != nil {
+				return nil, err
+			}
+		}
+		return out, nil
+	}
+	for _, p := range slices.Sorted(maps.Keys(win)) {
+		c := win[p]
+		kind := manifest.Changed
 		switch {
-		case !ok:
-			out = append(out, change{p, manifest.Created})
-		case a != b:
-			out = append(out, change{p, manifest.Changed})
+		case !c.wasOK && !c.nowOK:
+			continue // made and removed within the step
+		case !c.wasOK:
+			kind = manifest.Created
+		case !c.nowOK:
+			kind = manifest.Removed
+		case c.was == c.now:
+			continue
+		}
+		if err := add(p, kind, "", ambiguous); err != nil {
+			return nil, err
 		}
 	}
-	for p := range before {
-		if _, ok := after[p]; !ok {
-			out = append(out, change{p, manifest.Removed})
-		}
-	}
-	slices.SortFunc(out, func(a, b change) int { return strings.Compare(a.path, b.path) })
-	return out
+	return out, nil
 }
 
-// hashProduct reads rel (relative to dir) through the bundle handle, which
-// refuses links, for a product's hash and size. A file removed meanwhile
-// is reported removed.
+// stepProducts closes step s's window sp and lists its products. A failed
+// sync leaves the step without products, with a warning, rather than with
+// wrong ones.
+func (r *run) stepProducts(pr *phaseRun, s *mission.Step, sp *span, copied []collected) []manifest.Product {
+	prefix := ""
+	if pr.shard != nil {
+		prefix = pr.shard.Root()
+	}
+	win, ambiguous, err := r.obs.end(sp, prefix)
+	if err == nil {
+		pr.lastMark = sp.end
+		if s.Kind == mission.Collect && copied == nil {
+			copied = []collected{}
+		}
+		var out []manifest.Product
+		if out, err = r.products(win, copied, pr, ambiguous); err == nil {
+			return out
+		}
+	}
+	pr.lastMark = 0
+	r.con.printf("warning: %s: products of %q: %s\n", pr.key, displayName(s), oneLine(r.masker.String(err.Error())))
+	return nil
+}
+
+// collected is one file a collect step copied: dst relative to its folder,
+// from relative to the workspace.
+type collected struct {
+	dst, from string
+}
+
+// hashProduct reads rel (relative to the report root) through the bundle
+// handle, which refuses links, for a product's hash and size. A file
+// removed meanwhile is reported removed.
 func hashProduct(dir *bundlefs.Dir, rel string) (manifest.Product, error) {
 	f, err := dir.Open(rel)
 	if errors.Is(err, os.ErrNotExist) {
@@ -174,145 +539,4 @@ func hashProduct(dir *bundlefs.Dir, rel string) (manifest.Product, error) {
 		return manifest.Product{}, err
 	}
 	return manifest.Product{SHA256: hex.EncodeToString(h.Sum(nil)), Size: n}, nil
-}
-
-// activity records when each step ran, as marks of one counter, so that a
-// step's products can name the steps of other phases that ran while it was
-// observed. Marks order events exactly; no clock is read.
-type activity struct {
-	mu    sync.Mutex
-	seq   int64
-	spans []*span
-}
-
-// span is a step's observation window: from the mark before its "before"
-// snapshot to the mark after its "after" snapshot (end 0: still running).
-type span struct {
-	unit, name string
-	start, end int64
-}
-
-// mark returns the next mark.
-func (a *activity) mark() int64 {
-	a.mu.Lock()
-	defer a.mu.Unlock()
-	a.seq++
-	return a.seq
-}
-
-// begin registers a step of unit whose window opened at start.
-func (a *activity) begin(unit, name string, start int64) *span {
-	a.mu.Lock()
-	defer a.mu.Unlock()
-	sp := &span{unit: unit, name: name, start: start}
-	a.spans = append(a.spans, sp)
-	return sp
-}
-
-// end closes sp's window and returns the steps of other units whose windows
-// met it, as "phase / step", sorted. A step that registers later with a
-// window opened before sp's end did nothing meanwhile (its unit was between
-// steps), and its own end finds sp.
-func (a *activity) end(sp *span) []string {
-	a.mu.Lock()
-	defer a.mu.Unlock()
-	a.seq++
-	sp.end = a.seq
-	var out []string
-	for _, o := range a.spans {
-		if o.unit == sp.unit || o.start >= sp.end || (o.end != 0 && o.end <= sp.start) {
-			continue
-		}
-		out = append(out, o.unit+" / "+o.name)
-	}
-	slices.Sort(out)
-	return slices.Compact(out)
-}
-
-// collected is one file a collect step copied: dst relative to its folder,
-// from relative to the workspace.
-type collected struct {
-	dst, from string
-}
-
-// products turns what moved in a step's folder, or for a collect step what
-// it copied, into its receipt's products, paths relative to the report
-// root. before is nil when the step's folder could not be snapshotted.
-func (pr *phaseRun) products(dir *bundlefs.Dir, before, after snapshot, copied []collected, ambiguous []string) ([]manifest.Product, error) {
-	var out []manifest.Product
-	add := func(rel, kind, from string, amb []string) error {
-		p := manifest.Product{Change: manifest.Removed}
-		if kind != manifest.Removed {
-			var err error
-			if p, err = hashProduct(dir, rel); err != nil {
-				return err
-			}
-			if p.Change == "" {
-				p.Change = kind
-			}
-		}
-		p.Path, p.From, p.Ambiguous = pr.inRoot(rel), from, amb
-		out = append(out, p)
-		return nil
-	}
-	if copied != nil {
-		// The copier knows what it wrote: nothing to guess.
-		last := map[string]string{}
-		for _, c := range copied {
-			last[c.dst] = c.from
-		}
-		for _, dst := range slices.Sorted(maps.Keys(last)) {
-			kind := manifest.Created
-			if _, ok := before[dst]; ok {
-				kind = manifest.Changed
-			}
-			if err := add(dst, kind, last[dst], nil); err != nil {
-				return nil, err
-			}
-		}
-		return out, nil
-	}
-	for _, c := range diffSnapshots(before, after) {
-		if err := add(c.path, c.kind, "", ambiguous); err != nil {
-			return nil, err
-		}
-	}
-	return out, nil
-}
-
-// observe snapshots pr's folder, dir. It returns nil, with a warning, when
-// the folder cannot be walked (a step removed it): the steps then have no
-// products rather than wrong ones.
-func (r *run) observe(pr *phaseRun, dir *bundlefs.Dir) *observed {
-	mark := r.acts.mark()
-	prefix := ""
-	if pr.shard != nil {
-		prefix = pr.shard.Root()
-	}
-	snap, err := takeSnapshot(dir.ReadPath(), prefix)
-	if err != nil {
-		r.con.printf("warning: %s: snapshot for products: %s\n", pr.key, oneLine(r.masker.String(err.Error())))
-		return nil
-	}
-	return &observed{snap: snap, mark: mark}
-}
-
-// stepProducts closes step s's window sp and lists its products: what it
-// copied for a collect step, else what moved since before.
-func (r *run) stepProducts(pr *phaseRun, dir *bundlefs.Dir, s *mission.Step, sp *span, before snapshot, copied []collected) []manifest.Product {
-	obs := r.observe(pr, dir)
-	ambiguous := r.acts.end(sp)
-	pr.last = obs
-	if obs == nil {
-		return nil
-	}
-	if s.Kind == mission.Collect && copied == nil {
-		copied = []collected{}
-	}
-	out, err := pr.products(dir, before, obs.snap, copied, ambiguous)
-	if err != nil {
-		r.con.printf("warning: %s: products of %q: %s\n", pr.key, displayName(s), oneLine(r.masker.String(err.Error())))
-		return nil
-	}
-	return out
 }
