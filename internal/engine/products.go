@@ -129,7 +129,6 @@ func walkSnap(fd int, rel string, snap snapshot, onDir func(rel string)) error {
 	return nil
 }
 
-
 // observer is the run's snapshot of the report root, the changes found
 // since the oldest open window, and the steps' windows.
 type observer struct {
