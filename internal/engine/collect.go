@@ -2,6 +2,8 @@ package engine
 
 import (
 	"context"
+	"crypto/sha256"
+	"encoding/hex"
 	"errors"
 	"fmt"
 	"io"
@@ -291,7 +293,10 @@ func (c *copier) copyFile(in *os.File, dst, rel string, mode os.FileMode) error 
 	}
 	// The file may grow while it is copied: read one byte past what is
 	// left to notice.
-	n, err := io.Copy(out, regular.NewReader(c.ctx, io.LimitReader(in, left+1)))
+	// Hashed as it is copied: the step's product is what it wrote, and
+	// the file is not read twice.
+	h := sha256.New()
+	n, err := io.Copy(io.MultiWriter(out, h), regular.NewReader(c.ctx, io.LimitReader(in, left+1)))
 	c.bytes += n
 	if err == nil && n > left {
 		err = tooMuch(rel, -1, before)
@@ -305,7 +310,7 @@ func (c *copier) copyFile(in *os.File, dst, rel string, mode os.FileMode) error 
 		c.bundle.Remove(dst)
 		return err
 	}
-	c.copied = append(c.copied, collected{dst: dst, from: rel})
+	c.copied = append(c.copied, collected{dst: dst, from: rel, sha256: hex.EncodeToString(h.Sum(nil)), size: n})
 	return nil
 }
 

@@ -454,19 +454,19 @@ func (r *run) products(win window, copied []collected, pr *phaseRun, ambiguous [
 		return nil
 	}
 	if copied != nil {
-		// The copier knows what it wrote: nothing to guess.
-		last := map[string]string{}
+		// The copier knows what it wrote: nothing to guess, nothing to
+		// read again.
+		last := map[string]collected{}
 		for _, c := range copied {
-			last[pr.inRoot(c.dst)] = c.from
+			last[pr.inRoot(c.dst)] = c
 		}
 		for _, dst := range slices.Sorted(maps.Keys(last)) {
+			c := last[dst]
 			kind := manifest.Created
-			if c, ok := win[dst]; ok && c.wasOK {
+			if w, ok := win[dst]; ok && w.wasOK {
 				kind = manifest.Changed
 			}
-			if err := add(dst, kind, last[dst], nil); err != nil {
-				return nil, err
-			}
+			out = append(out, manifest.Product{Path: dst, SHA256: c.sha256, Size: c.size, Change: kind, From: c.from})
 		}
 		return out, nil
 	}
@@ -515,9 +515,10 @@ func (r *run) stepProducts(pr *phaseRun, s *mission.Step, sp *span, copied []col
 }
 
 // collected is one file a collect step copied: dst relative to its folder,
-// from relative to the workspace.
+// from relative to the workspace, and the hash and size of what it wrote.
 type collected struct {
-	dst, from string
+	dst, from, sha256 string
+	size              int64
 }
 
 // hashProduct reads rel (relative to the report root) through the bundle
