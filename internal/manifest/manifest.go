@@ -6,6 +6,7 @@ package manifest
 import (
 	"encoding/json"
 	"fmt"
+	"strings"
 	"time"
 )
 
@@ -204,21 +205,36 @@ type Product struct {
 	Ambiguous []string `json:"ambiguous,omitempty"`
 }
 
-// MadeBy maps each path of the report root to the step ("phase / step")
-// whose products last created or changed it, in plan order; a path a later
-// step removed has none. Ambiguous products are left out: helios does not
-// know which step made them.
-func MadeBy(phases []Phase) map[string]string {
-	out := map[string]string{}
+// Maker is the step behind a file, "phase / step"; Others are the steps
+// of other phases that ran at the same time, when the change could be
+// theirs (the product was ambiguous).
+type Maker struct {
+	Step   string
+	Others []string
+}
+
+// String is "phase / step", or for an ambiguous product each step that
+// may have made it.
+func (m Maker) String() string {
+	if len(m.Others) == 0 {
+		return m.Step
+	}
+	return m.Step + " or " + strings.Join(m.Others, " or ") + " (they ran side by side)"
+}
+
+// MadeBy maps each path of the report root to the step whose products
+// last created or changed it, in plan order; a path a later step removed
+// has none.
+func MadeBy(phases []Phase) map[string]Maker {
+	out := map[string]Maker{}
 	for _, p := range phases {
 		for _, st := range p.Steps {
 			for _, pr := range st.Products {
-				switch {
-				case pr.Change == Removed:
+				if pr.Change == Removed {
 					delete(out, pr.Path)
-				case len(pr.Ambiguous) == 0:
-					out[pr.Path] = p.Name + " / " + st.Name
+					continue
 				}
+				out[pr.Path] = Maker{Step: p.Name + " / " + st.Name, Others: pr.Ambiguous}
 			}
 		}
 	}

@@ -103,16 +103,18 @@ func Write(root *bundlefs.Dir, m *manifest.Manifest, entries []ledger.Entry, opt
 }
 
 type page struct {
-	M              *manifest.Manifest
-	Started        string
-	Duration       string
-	Graph          string
-	Phases         []phaseRow
-	Markdown       []mdDoc
-	MarkdownNote   string
-	Files          []fileRow
-	FilesNote      string
-	TotalFiles     int
+	M            *manifest.Manifest
+	Started      string
+	Duration     string
+	Graph        string
+	Phases       []phaseRow
+	Markdown     []mdDoc
+	MarkdownNote string
+	Files        []fileRow
+	FilesNote    string
+	TotalFiles   int
+	// MadeBy shows the "Made by" column: the manifest records products.
+	MadeBy         bool
 	MermaidVersion string
 }
 
@@ -131,8 +133,8 @@ type mdDoc struct {
 }
 
 type fileRow struct {
-	Name, Href, SHA256 string
-	Size               int64
+	Name, Href, SHA256, MadeBy string
+	Size                       int64
 }
 
 func buildPage(root *bundlefs.Dir, m *manifest.Manifest, files []ledger.Entry, opts Options) (*page, error) {
@@ -199,12 +201,14 @@ func buildPage(root *bundlefs.Dir, m *manifest.Manifest, files []ledger.Entry, o
 			skipped, opts.MaxMarkdownFiles, opts.MaxMarkdownBytes>>10)
 	}
 
+	madeBy := manifest.MadeBy(m.Phases)
+	p.MadeBy = len(madeBy) > 0
 	for i, f := range files {
 		if i >= opts.MaxFiles {
 			p.FilesNote = fmt.Sprintf("The listing stops at %d of %d files; SHA256SUMS lists every file.", opts.MaxFiles, len(files))
 			break
 		}
-		p.Files = append(p.Files, fileRow{Name: display(f.Name), Href: href(f.Name), Size: f.Size, SHA256: hex.EncodeToString(f.Sum[:])})
+		p.Files = append(p.Files, fileRow{Name: display(f.Name), Href: href(f.Name), Size: f.Size, SHA256: hex.EncodeToString(f.Sum[:]), MadeBy: madeBy[f.Name].String()})
 	}
 	return p, nil
 }

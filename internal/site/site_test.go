@@ -4,6 +4,7 @@ import (
 	"context"
 	"crypto/sha256"
 	"flag"
+	"fmt"
 	"os"
 	"path/filepath"
 	"strings"
@@ -198,5 +199,41 @@ func TestWriteCaps(t *testing.T) {
 				t.Error("the page caps a short listing")
 			}
 		})
+	}
+}
+
+// TestWriteGoldenMadeBy: a manifest with products gives the file list a
+// "Made by" column: the step behind each file, every step that may have
+// made it when the product was ambiguous, nothing for a file no step made
+// (or one a later step removed).
+func TestWriteGoldenMadeBy(t *testing.T) {
+	root := t.TempDir()
+	writeFiles(t, root, sampleFiles)
+	m := sampleManifest()
+	sum := strings.Repeat("0", 64)
+	m.Phases[0].Steps[0].Products = []manifest.Product{
+		{Path: "asi/plan.json", SHA256: sum, Size: 9, Change: manifest.Created},
+		{Path: "asi/odd #name%?.txt", SHA256: sum, Size: 4, Change: manifest.Created},
+	}
+	m.Phases[1].Steps[0].Products = []manifest.Product{
+		{Path: "owner/runbook.md", SHA256: sum, Size: 9, Change: manifest.Created, Ambiguous: []string{"kits / <b>Build</b>"}},
+		{Path: "asi/odd #name%?.txt", Change: manifest.Removed},
+	}
+	if err := Write(openBundle(t, root), m, scan(t, root), Options{}); err != nil {
+		t.Fatal(err)
+	}
+	page, err := os.ReadFile(filepath.Join(root, FileName))
+	if err != nil {
+		t.Fatal(err)
+	}
+	golden.Assert(t, filepath.Join("testdata", "index-made-by.html"), page)
+	for _, want := range []string{
+		`<th>Made by</th>`,
+		`<td class="hash">` + fmt.Sprintf("%x", sha256.Sum256([]byte(sampleFiles["asi/plan.json"]))) + `</td><td>prep / Check the toolchain</td>`,
+		`<td>governance / Kit or kits / &lt;b&gt;Build&lt;/b&gt; (they ran side by side)</td>`,
+	} {
+		if !strings.Contains(string(page), want) {
+			t.Errorf("the page lacks %q", want)
+		}
 	}
 }

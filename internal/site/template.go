@@ -85,9 +85,9 @@ check the bundle with <code>sha256sum -c SHA256SUMS</code> in its folder. The ru
 <h2>Files</h2>
 <p>{{.TotalFiles}} files, then <a href="./manifest.json">manifest.json</a> and <a href="./SHA256SUMS">SHA256SUMS</a>.</p>
 <table>
-<tr><th>File</th><th>Size (bytes)</th><th>SHA-256</th></tr>
+<tr><th>File</th><th>Size (bytes)</th><th>SHA-256</th>{{if .MadeBy}}<th>Made by</th>{{end}}</tr>
 {{- range .Files}}
-<tr><td><a href="{{.Href}}">{{.Name}}</a></td><td class="num">{{.Size}}</td><td class="hash">{{.SHA256}}</td></tr>
+<tr><td><a href="{{.Href}}">{{.Name}}</a></td><td class="num">{{.Size}}</td><td class="hash">{{.SHA256}}</td>{{if $.MadeBy}}<td>{{.MadeBy}}</td>{{end}}</tr>
 {{- end}}
 </table>
 {{- with .FilesNote}}
