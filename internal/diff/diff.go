@@ -10,6 +10,7 @@ import (
 	"context"
 	"crypto/sha256"
 	"encoding/hex"
+	"encoding/json"
 	"errors"
 	"fmt"
 	"io/fs"
@@ -108,6 +109,10 @@ type Change struct {
 	// show: a change of line endings, a missing final newline, or changes
 	// shown as whole blocks past the bounds on work.
 	Note string
+	// MadeBy names the step behind the file in the new bundle ("phase /
+	// step", or each step that may have made it), when its manifest
+	// records products.
+	MadeBy string
 }
 
 // Kind is "added", "removed" or "changed".
@@ -194,6 +199,8 @@ type bundle struct {
 	// sums is the path of the bundle's SHA256SUMS.
 	sums     string
 	volatile []string
+	// madeBy is the step behind each file, from the manifest's products.
+	madeBy map[string]manifest.Maker
 	// root is the bundle folder, nil when only a SHA256SUMS file was given:
 	// then there are no files to look into. Opening files through it keeps
 	// names from the ledger ("../x", links) inside the folder.
@@ -333,6 +340,9 @@ func (c *comparer) add(o, n *ledger.Entry) {
 	}
 	if n != nil {
 		ch.New = hex.EncodeToString(n.Sum[:])
+		if m, ok := c.new.madeBy[name]; ok {
+			ch.MadeBy = m.String()
+		}
 	}
 	if !volatile && o != nil && n != nil && c.old.root != nil && c.new.root != nil && (c.opts.Inside == nil || c.opts.Inside(name)) {
 		switch {
@@ -454,30 +464,39 @@ func openBundle(ctx context.Context, p string) (*bundle, error) {
 	if b.root, err = os.OpenRoot(p); err != nil {
 		return nil, err
 	}
-	if b.volatile, err = readVolatile(ctx, b.root); err != nil {
+	if b.volatile, b.madeBy, err = readVolatile(ctx, b.root); err != nil {
 		b.close()
 		return nil, err
 	}
 	return b, nil
 }
 
-// readVolatile returns the "volatile" globs of the manifest in root, if any.
-// Only that key is read, so manifests of other versions still work.
-func readVolatile(ctx context.Context, root *os.Root) ([]string, error) {
+// readVolatile returns the "volatile" globs of the manifest in root, if
+// any, and the step behind each file when it records products. Only those
+// keys are read, so manifests of other versions still work; phases that
+// do not read as this version's give no makers rather than an error.
+func readVolatile(ctx context.Context, root *os.Root) ([]string, map[string]manifest.Maker, error) {
 	data, err := readLimitedContext(ctx, root, manifestName)
 	if errors.Is(err, fs.ErrNotExist) {
-		return nil, nil
+		return nil, nil, nil
 	}
 	if err != nil {
-		return nil, err
+		return nil, nil, err
 	}
 	var m struct {
 		Volatile []string `json:"volatile"`
 	}
 	if err := jsonUnmarshal(data, &m); err != nil {
-		return nil, fmt.Errorf("%s: %w", manifestName, err)
+		return nil, nil, fmt.Errorf("%s: %w", manifestName, err)
 	}
-	return m.Volatile, nil
+	var ph struct {
+		Phases []manifest.Phase `json:"phases"`
+	}
+	var madeBy map[string]manifest.Maker
+	if json.Unmarshal(data, &ph) == nil {
+		madeBy = manifest.MadeBy(ph.Phases)
+	}
+	return m.Volatile, madeBy, nil
 }
 
 // errTooLarge is returned by readLimited for files over maxJSONSize.

@@ -680,3 +680,54 @@ func FuzzClip(f *testing.F) {
 		}
 	})
 }
+
+// TestGoldenMadeBy: when the new bundle's manifest records products, each
+// changed or added file names the step behind it, or every step that may
+// have made it when they ran side by side; a file no step made names none.
+func TestGoldenMadeBy(t *testing.T) {
+	old := writeBundle(t, map[string]string{
+		"owner/thermodynamics.md": "# Thermodynamics\n\nefficiency: 0.31\n",
+		"asi/plan.json":           "{\"a\": 1}\n",
+		"gone.txt":                "bye\n",
+	})
+	mf := `{"volatile": ["manifest.json", "logs/**", "**/*.log", "index.html"], "phases": [
+  {"name": "governance", "needs": [], "status": "success", "durationMs": 1, "steps": [
+    {"id": "thermo", "name": "Thermodynamics report", "kind": "run", "status": "success", "durationMs": 1, "products": [
+      {"path": "owner/thermodynamics.md", "sha256": "` + sumOf("x") + `", "size": 1, "change": "changed"},
+      {"path": "gone.txt", "change": "removed"}]}]},
+  {"name": "kits", "needs": [], "status": "success", "durationMs": 1, "steps": [
+    {"id": "plan", "name": "Plan | table", "kind": "run", "status": "success", "durationMs": 1, "products": [
+      {"path": "asi/new.json", "sha256": "` + sumOf("x") + `", "size": 1, "change": "created", "ambiguous": ["governance / Thermodynamics report"]}]}]}
+]}
+`
+	new := writeBundle(t, map[string]string{
+		"owner/thermodynamics.md": "# Thermodynamics\n\nefficiency: 0.34\n",
+		"asi/plan.json":           "{\"a\": 2}\n",
+		"asi/new.json":            "{}\n",
+		"manifest.json":           mf,
+	})
+	r := compare(t, old, new, Options{})
+	r.Old, r.New = "old", "new"
+	for _, f := range []struct {
+		name  string
+		write func(*Result, *bytes.Buffer) error
+	}{
+		{"made-by.txt", func(r *Result, b *bytes.Buffer) error { return r.WriteText(b) }},
+		{"made-by.md", func(r *Result, b *bytes.Buffer) error { return r.WriteMarkdown(b) }},
+		{"made-by.json", func(r *Result, b *bytes.Buffer) error { return r.WriteJSON(b) }},
+	} {
+		t.Run(f.name, func(t *testing.T) {
+			var got bytes.Buffer
+			if err := f.write(r, &got); err != nil {
+				t.Fatal(err)
+			}
+			golden.Assert(t, filepath.Join(fixtures, f.name+".golden"), got.Bytes())
+		})
+	}
+	if got := r.Changed[1].MadeBy; r.Changed[1].Name != "owner/thermodynamics.md" || got != "governance / Thermodynamics report" {
+		t.Errorf("%s made by %q", r.Changed[1].Name, got)
+	}
+	if got := r.Changed[0].MadeBy; got != "" {
+		t.Errorf("asi/plan.json, which no step's products name, made by %q", got)
+	}
+}

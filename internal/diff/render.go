@@ -99,6 +99,9 @@ func writeTextChange(w io.Writer, c Change) {
 	default:
 		fmt.Fprintf(w, "  ~ %s  %s -> %s\n", display(c.Name), short(c.Old), short(c.New))
 	}
+	if c.MadeBy != "" {
+		fmt.Fprintf(w, "      made by %s\n", display(c.MadeBy))
+	}
 	for _, k := range c.JSON {
 		p := displayPointer(k.Path)
 		switch k.Kind {
@@ -160,9 +163,17 @@ func (r *Result) WriteMarkdown(w io.Writer) error {
 			continue
 		}
 		fmt.Fprintf(bw, "\n#### %s (%d)\n\n", s.title, s.total)
-		fmt.Fprintf(bw, "| File | Old | New |\n| --- | --- | --- |\n")
-		for _, c := range s.changes {
-			fmt.Fprintf(bw, "| %s | %s | %s |\n", mdCode(c.Name), mdSum(c.Old), mdSum(c.New))
+		// The column only when the new manifest records products.
+		if madeBy(s.changes) {
+			fmt.Fprintf(bw, "| File | Old | New | Made by |\n| --- | --- | --- | --- |\n")
+			for _, c := range s.changes {
+				fmt.Fprintf(bw, "| %s | %s | %s | %s |\n", mdCode(c.Name), mdSum(c.Old), mdSum(c.New), markup.Text(display(c.MadeBy)))
+			}
+		} else {
+			fmt.Fprintf(bw, "| File | Old | New |\n| --- | --- | --- |\n")
+			for _, c := range s.changes {
+				fmt.Fprintf(bw, "| %s | %s | %s |\n", mdCode(c.Name), mdSum(c.Old), mdSum(c.New))
+			}
 		}
 		writeMarkdownMore(bw, s.total-len(s.changes))
 		for _, c := range s.changes {
@@ -184,6 +195,16 @@ func (r *Result) WriteMarkdown(w io.Writer) error {
 		return fmt.Errorf("write diff: %w", err)
 	}
 	return nil
+}
+
+// madeBy reports whether any of cs names the step behind it.
+func madeBy(cs []Change) bool {
+	for _, c := range cs {
+		if c.MadeBy != "" {
+			return true
+		}
+	}
+	return false
 }
 
 // writeMarkdownMore ends a table cut short by Options.MaxFiles.
@@ -296,6 +317,7 @@ type jsonChange struct {
 	Text          []string        `json:"textDiff,omitempty"`
 	TextTruncated int             `json:"textTruncated,omitempty"`
 	Note          string          `json:"note,omitempty"`
+	MadeBy        string          `json:"madeBy,omitempty"`
 }
 
 type jsonKeyChange struct {
@@ -378,7 +400,7 @@ func jsonChanges(cs []Change) []jsonChange {
 	for _, c := range cs {
 		jc := jsonChange{
 			Name: c.Name, Kind: c.Kind(), Old: c.Old, New: c.New, Volatile: c.Volatile,
-			JSONTruncated: c.JSONTruncated, TextTruncated: c.TextTruncated, Note: c.Note,
+			JSONTruncated: c.JSONTruncated, TextTruncated: c.TextTruncated, Note: c.Note, MadeBy: c.MadeBy,
 		}
 		for _, l := range c.Text {
 			jc.Text = append(jc.Text, cleanLine(l))
