@@ -74,7 +74,7 @@ func (r *run) collect(ctx context.Context, s *mission.Step, sc *StepContext) err
 	defer unix.Close(wsfd)
 	// Sources are kept out of the whole report root; the files go to the
 	// step's own folder (its shard's, for a sharded phase's instance).
-	cp := copier{ctx: ctx, ws: realWS, wsfd: wsfd, root: realRoot, bundle: sc.Bundle, log: sc.Log}
+	cp := copier{ctx: ctx, ws: realWS, wsfd: wsfd, root: realRoot, bundle: sc.Bundle, log: sc.Log, hash: r.obs != nil}
 	// What it copied before a failure is in the bundle too.
 	defer func() { sc.collected = cp.copied }()
 	total := 0
@@ -147,8 +147,10 @@ type copier struct {
 	log      io.Writer
 	gitNamed bool  // the pattern named .git/
 	bytes    int64 // bytes this step has copied so far
-	// copied are the files written so far, the step's products.
+	// copied are the files written so far, the step's products, with
+	// their hashes when hash is set.
 	copied []collected
+	hash   bool
 }
 
 // within reports whether p is dir or inside it.
@@ -295,8 +297,12 @@ func (c *copier) copyFile(in *os.File, dst, rel string, mode os.FileMode) error 
 	// left to notice.
 	// Hashed as it is copied: the step's product is what it wrote, and
 	// the file is not read twice.
+	var w io.Writer = out
 	h := sha256.New()
-	n, err := io.Copy(io.MultiWriter(out, h), regular.NewReader(c.ctx, io.LimitReader(in, left+1)))
+	if c.hash {
+		w = io.MultiWriter(out, h)
+	}
+	n, err := io.Copy(w, regular.NewReader(c.ctx, io.LimitReader(in, left+1)))
 	c.bytes += n
 	if err == nil && n > left {
 		err = tooMuch(rel, -1, before)
