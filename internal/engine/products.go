@@ -270,12 +270,8 @@ func (o *observer) update(mark int64) error {
 	defer unix.Close(root)
 	found := snapshot{}
 	for _, d := range dirs {
-		// What was there under this name before may be gone.
-		for p := range o.files {
-			if strings.HasPrefix(p, d+"/") {
-				dirty[p] = true
-			}
-		}
+		// Nothing of the snapshot is below d: a folder is removed only
+		// once empty, and the removal of each file in it was an event.
 		fd, err := openBeneath(root, d)
 		if err != nil {
 			continue // gone again, or a link: nothing of the bundle's

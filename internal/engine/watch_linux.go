@@ -23,7 +23,8 @@ const watchMask = unix.IN_CREATE | unix.IN_MODIFY | unix.IN_CLOSE_WRITE | unix.I
 type watcher struct {
 	fd   int
 	dirs map[int32]string // watch descriptor → folder, relative to the root
-	// dirty are files to stat again, created folders to walk.
+	// dirty are files to stat again, created folders to walk (a removed
+	// folder was emptied first, each removal an event of its own).
 	dirty   map[string]bool
 	created []string
 	// lost is set when the events no longer tell everything (the queue
@@ -138,7 +139,7 @@ func (w *watcher) event(wd int32, mask uint32, name string) {
 	case mask&(unix.IN_MOVED_FROM|unix.IN_MOVED_TO) != 0:
 		// Watches below a renamed folder keep their old names.
 		w.lost = true
-	case mask&(unix.IN_CREATE|unix.IN_DELETE) != 0 && !helperFile(p, true):
+	case mask&unix.IN_CREATE != 0 && !helperFile(p, true):
 		w.created = append(w.created, p)
 	}
 }
