@@ -39,7 +39,7 @@ var layers = []layer{
 		"internal/ghapi", "internal/artifact", "internal/chain", "internal/retry",
 	}},
 	{"core", "Engine and bundle", "the mission, its run, and the bundle it leaves", []string{
-		"internal/engine", "internal/mission", "internal/supervise", "internal/ledger", "internal/manifest",
+		"internal/engine", "internal/mission", "internal/supervise", "internal/attest", "internal/ledger", "internal/manifest",
 		"internal/bundlefs", "internal/bundlezip", "internal/merge", "internal/diff", "internal/mask", "internal/glob", "internal/regular",
 		"internal/markup", "internal/envseal", "internal/interrupt", "internal/exitcode", "internal/owner",
 	}},

@@ -1,0 +1,64 @@
+package e2e
+
+import (
+	"bytes"
+	"context"
+	"path/filepath"
+	"regexp"
+	"testing"
+
+	"github.com/santhosh-tekuri/jsonschema/v6"
+
+	"github.com/helios-action/helios-action/internal/attest"
+	"github.com/helios-action/helios-action/internal/golden"
+)
+
+// runVolatile are the predicate's values that differ between two runs of
+// the example: times, log hashes (logs hold durations), the ledger digest
+// (the ledger lists the manifest, which holds times) and the dev chain's
+// block hash (its genesis has the start time).
+var runVolatile = regexp.MustCompile(`("(?:durationMs)": )[0-9]+|("(?:logSha256|ledgerDigest)": )"[0-9a-f]{64}"|("blockHash": )"0x[0-9a-f]{64}"|("version": )"[^"]*"`)
+
+// TestExamplePredicate: the example mission's predicate, as `helios attest`
+// would make it in a workflow run, with the values that change from run to
+// run blanked, is the golden one, and matches schema/predicate.schema.json.
+func TestExamplePredicate(t *testing.T) {
+	ws := workspace(t, "example")
+	if res := run(t, ws, rpcEnv(startChain(t, "")), "run", "--jobs", "1"); res.code != 0 {
+		t.Fatalf("exit %d\n%s%s", res.code, res.stdout, res.stderr)
+	}
+	b, err := attest.Load(context.Background(), filepath.Join(ws, exampleRoot))
+	if err != nil {
+		t.Fatal(err)
+	}
+	env := map[string]string{
+		"GITHUB_SERVER_URL": "https://github.com", "GITHUB_REPOSITORY": "octo/drill",
+		"GITHUB_RUN_ID": "42", "GITHUB_RUN_ATTEMPT": "1",
+		"GITHUB_WORKFLOW_REF": "octo/drill/.github/workflows/drill.yml@refs/heads/main",
+	}
+	p, err := attest.NewPredicate(b.Manifest, b.LedgerDigest, attest.RunFromEnv(func(k string) string { return env[k] }))
+	if err != nil {
+		t.Fatal(err)
+	}
+	got, err := p.Marshal()
+	if err != nil {
+		t.Fatal(err)
+	}
+	validatePredicate(t, got)
+	golden.Assert(t, filepath.Join("testdata", "example-predicate.json"), runVolatile.ReplaceAllString(string(got), `$1$2$3$4"…"`))
+}
+
+func validatePredicate(t *testing.T, b []byte) {
+	t.Helper()
+	sch, err := jsonschema.NewCompiler().Compile(filepath.Join("..", "schema", "predicate.schema.json"))
+	if err != nil {
+		t.Fatalf("compile predicate schema: %v", err)
+	}
+	doc, err := jsonschema.UnmarshalJSON(bytes.NewReader(b))
+	if err != nil {
+		t.Fatal(err)
+	}
+	if err := sch.Validate(doc); err != nil {
+		t.Errorf("the predicate does not match schema/predicate.schema.json: %v\n%s", err, b)
+	}
+}
