@@ -7,7 +7,9 @@ import (
 	"regexp"
 	"testing"
 
+	intoto "github.com/in-toto/attestation/go/v1"
 	"github.com/santhosh-tekuri/jsonschema/v6"
+	"google.golang.org/protobuf/encoding/protojson"
 
 	"github.com/helios-action/helios-action/internal/attest"
 	"github.com/helios-action/helios-action/internal/golden"
@@ -46,6 +48,33 @@ func TestExamplePredicate(t *testing.T) {
 	}
 	validatePredicate(t, got)
 	golden.Assert(t, filepath.Join("testdata", "example-predicate.json"), runVolatile.ReplaceAllString(string(got), `$1$2$3$4"…"`))
+
+	st, err := attest.NewStatement(b.Ledger, p)
+	if err != nil {
+		t.Fatal(err)
+	}
+	out, err := st.Marshal()
+	if err != nil {
+		t.Fatal(err)
+	}
+	validateInToto(t, out, len(b.Ledger))
+}
+
+// validateInToto parses a Statement with in-toto's own Go types (protojson
+// refuses a field they do not know) and runs their Validate: the in-toto
+// spec ships no JSON Schema.
+func validateInToto(t *testing.T, statement []byte, subjects int) {
+	t.Helper()
+	var s intoto.Statement
+	if err := protojson.Unmarshal(statement, &s); err != nil {
+		t.Fatalf("in-toto Statement: %v", err)
+	}
+	if err := s.Validate(); err != nil {
+		t.Errorf("in-toto Statement.Validate: %v", err)
+	}
+	if s.GetPredicateType() != attest.PredicateType || len(s.GetSubject()) != subjects {
+		t.Errorf("in-toto Statement: predicate type %q, %d subjects, want %d", s.GetPredicateType(), len(s.GetSubject()), subjects)
+	}
 }
 
 func validatePredicate(t *testing.T, b []byte) {
