@@ -5,6 +5,7 @@ import (
 	"context"
 	"path/filepath"
 	"regexp"
+	"strings"
 	"testing"
 
 	intoto "github.com/in-toto/attestation/go/v1"
@@ -58,6 +59,30 @@ func TestExamplePredicate(t *testing.T) {
 		t.Fatal(err)
 	}
 	validateInToto(t, out, len(b.Ledger))
+
+	// The auditor's side, with the binary: the Statement helios attest
+	// writes in the same run is this one, the bundle passes sha256sum -c
+	// and verify --statement, and a changed file is named.
+	stmt := filepath.Join(t.TempDir(), "statement.json")
+	var runEnv []string
+	for k, v := range env {
+		runEnv = append(runEnv, k+"="+v)
+	}
+	root := filepath.Join(ws, exampleRoot)
+	if res := run(t, ws, runEnv, "attest", exampleRoot, "-o", stmt); res.code != 0 {
+		t.Fatalf("helios attest: exit %d\n%s%s", res.code, res.stdout, res.stderr)
+	}
+	if written := readFile(t, stmt); written != string(out) {
+		t.Errorf("helios attest wrote another Statement:\n%s", written)
+	}
+	sha256sumCheck(t, root)
+	if res := run(t, ws, nil, "verify", "--statement", stmt, exampleRoot); res.code != 0 || !strings.Contains(res.stdout, "verifies against") {
+		t.Errorf("helios verify --statement: exit %d\n%s%s", res.code, res.stdout, res.stderr)
+	}
+	writeFile(t, filepath.Join(root, "owner", "parameter-matrix.md"), "edited\n")
+	if res := run(t, ws, nil, "verify", "--statement", stmt, exampleRoot); res.code != 1 || !strings.Contains(res.stdout, "changed  owner/parameter-matrix.md\n") {
+		t.Errorf("helios verify --statement after an edit: exit %d\n%s%s", res.code, res.stdout, res.stderr)
+	}
 }
 
 // validateInToto parses a Statement with in-toto's own Go types (protojson

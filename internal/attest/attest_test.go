@@ -294,3 +294,28 @@ func TestLoadRefuses(t *testing.T) {
 		}
 	})
 }
+
+// TestVerifyRefusesHostileSubjects: names a scan could never find are the
+// Statement's fault, said as such, never "missing".
+func TestVerifyRefusesHostileSubjects(t *testing.T) {
+	dir := bundle(t, map[string]string{"x": "x"})
+	for _, tt := range []struct {
+		name string
+		subs []Subject
+		want string
+	}{
+		{"climbs out", []Subject{{Name: "../x", Digest: map[string]string{"sha256": sum}}}, "not a clean path"},
+		{"absolute", []Subject{{Name: "/etc/passwd", Digest: map[string]string{"sha256": sum}}}, "not a clean path"},
+		{"unclean", []Subject{{Name: "a//x", Digest: map[string]string{"sha256": sum}}}, "not a clean path"},
+		{"twice", []Subject{{Name: "x", Digest: map[string]string{"sha256": sum}}, {Name: "x", Digest: map[string]string{"sha256": sum}}}, "listed twice"},
+		{"the ledger", []Subject{{Name: "SHA256SUMS", Digest: map[string]string{"sha256": sum}}}, "lists the ledger"},
+		{"short digest", []Subject{{Name: "x", Digest: map[string]string{"sha256": "ab"}}}, "not a SHA-256"},
+	} {
+		t.Run(tt.name, func(t *testing.T) {
+			st := &Statement{Type: StatementType, Subject: tt.subs, PredicateType: PredicateType, Predicate: &Predicate{}}
+			if _, err := st.Verify(context.Background(), dir); err == nil || !strings.Contains(err.Error(), tt.want) {
+				t.Errorf("Verify = %v, want %q", err, tt.want)
+			}
+		})
+	}
+}

@@ -4,6 +4,7 @@ import (
 	"context"
 	"encoding/hex"
 	"errors"
+	"flag"
 	"fmt"
 	"io/fs"
 	"os"
@@ -27,7 +28,12 @@ func unreadableLedger(err error) bool {
 }
 
 func (c *Command) dirArg(name string, args []string) (string, error) {
-	fset := newFlags(name)
+	return dirArgFlags(newFlags(name), args)
+}
+
+// dirArgFlags parses a verb's flags and its one folder argument.
+func dirArgFlags(fset *flag.FlagSet, args []string) (string, error) {
+	name := fset.Name()
 	pos, err := parse(fset, args)
 	if err != nil {
 		return "", err
@@ -72,9 +78,15 @@ func (c *Command) digest(ctx context.Context, args []string) error {
 }
 
 func (c *Command) verify(ctx context.Context, args []string) error {
-	dir, err := c.dirArg("verify", args)
+	var statement string
+	fset := newFlags("verify")
+	fset.StringVar(&statement, "statement", "", "check DIR against the subjects of the in-toto Statement in `FILE` (from helios attest) instead of its SHA256SUMS")
+	dir, err := dirArgFlags(fset, args)
 	if err != nil {
 		return err
+	}
+	if statement != "" {
+		return c.verifyStatement(ctx, statement, dir)
 	}
 	if _, err := os.Lstat(filepath.Join(dir, ledger.FileName)); errors.Is(err, fs.ErrNotExist) {
 		return usageErrorf("verify: %s has no %s", dir, ledger.FileName)
@@ -90,15 +102,7 @@ func (c *Command) verify(ctx context.Context, args []string) error {
 		fmt.Fprintf(c.Stdout, "helios: %s does not verify: %v\n", dir, err)
 		return errFailed
 	}
-	for _, n := range rep.Missing {
-		fmt.Fprintf(c.Stdout, "missing  %s\n", n)
-	}
-	for _, n := range rep.Extra {
-		fmt.Fprintf(c.Stdout, "extra    %s\n", n)
-	}
-	for _, n := range rep.Changed {
-		fmt.Fprintf(c.Stdout, "changed  %s\n", n)
-	}
+	printReport(c, rep)
 	if !rep.Clean() {
 		fmt.Fprintf(c.Stdout, "helios: %s does not verify: %d missing, %d extra, %d changed, %d ok\n", dir, len(rep.Missing), len(rep.Extra), len(rep.Changed), rep.OK)
 		return errFailed

@@ -41,7 +41,8 @@ Usage:
   helios run    [-C DIR] [--mission FILE] [--report-root DIR] [--network NAME] [--rpc-url URL] [--jobs N] [--shard SPEC]
   helios plan   [-C DIR] [--mission FILE] [--shard SPEC]  print the resolved plan: every step, in order
   helios digest DIR                              write DIR/SHA256SUMS and print the ledger digest
-  helios verify DIR                              re-hash a bundle against its SHA256SUMS
+  helios verify [--statement FILE] DIR           re-hash a bundle against its SHA256SUMS (or an in-toto Statement)
+  helios attest DIR [-o FILE]                    write the bundle's in-toto Statement
   helios diff   OLD NEW [--format text|markdown|json] [--fail-on-drift] [--max-files N]
   helios action                                  the GitHub Action's entrypoint (reads INPUT_*; see action.yml)
   helios version
@@ -112,6 +113,8 @@ func (c *Command) dispatch(ctx context.Context, verb string, args []string) erro
 		return c.digest(ctx, args)
 	case "verify":
 		return c.verify(ctx, args)
+	case "attest":
+		return c.attest(ctx, args)
 	case "diff":
 		return c.diff(ctx, args)
 	case "version":

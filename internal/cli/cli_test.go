@@ -86,7 +86,8 @@ func TestHelpListsFlags(t *testing.T) {
 		{"plan", []string{"-C DIR", "--mission FILE", "--shard SPEC"}},
 		{"diff", []string{"--fail-on-drift ", "--format FORMAT", "--max-files N"}},
 		{"digest", nil},
-		{"verify", nil},
+		{"verify", []string{"--statement FILE"}},
+		{"attest", []string{"-o FILE"}},
 		{"action", nil},
 		{"version", nil},
 	}

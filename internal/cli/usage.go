@@ -7,6 +7,8 @@ import (
 	"io"
 	"regexp"
 	"strings"
+
+	"github.com/helios-action/helios-action/internal/attest"
 )
 
 // verbDoc is what `helios VERB --help` says about a verb besides its flags.
@@ -50,10 +52,20 @@ the part each shard runs and the part the merge runs after them; with
 		about:    "Write DIR/SHA256SUMS over every file in DIR and print the ledger digest.",
 	},
 	"verify": {
-		synopsis: "verify DIR",
-		about: `Re-hash the bundle DIR against its SHA256SUMS. Exits 0 when every file
-matches, 1 when a file is missing, extra or changed, or the ledger cannot be
-read.`,
+		synopsis: "verify [--statement FILE] DIR",
+		about: `Re-hash the bundle DIR against its SHA256SUMS, or with --statement against
+the subjects of an in-toto Statement (and its SHA256SUMS against the
+predicate's ledger digest). Exits 0 when every file matches, 1 when a file
+is missing, extra or changed, or the ledger or Statement cannot be read.`,
+	},
+	"attest": {
+		synopsis: "attest DIR [-o FILE]",
+		about: `Write the in-toto Statement of the bundle DIR: its files as SHA256SUMS lists
+them are the subjects, the predicate (type ` + attest.PredicateType + `)
+is the run its manifest.json records, with the GitHub Actions workflow run
+from GITHUB_* when there is one. Sign it with any in-toto signer (such as
+cosign attest-blob); "helios verify --statement" checks a bundle against
+it. The bundle must verify first.`,
 	},
 	"diff": {
 		synopsis: "diff OLD NEW [flags]",

@@ -1,0 +1,104 @@
+package attest
+
+import (
+	"context"
+	"encoding/hex"
+	"errors"
+	"fmt"
+	"io/fs"
+	"path"
+	"path/filepath"
+	"slices"
+
+	"github.com/helios-action/helios-action/internal/ledger"
+)
+
+// Verify re-hashes the bundle in dir and compares it with the Statement's
+// subjects, and its SHA256SUMS with the predicate's ledger digest: an
+// auditor who holds a signed Statement learns which files are not the ones
+// it vouches for. Subject names are only compared with what the scan
+// found, never opened, so a hostile Statement cannot make Verify read
+// outside dir.
+func (s *Statement) Verify(ctx context.Context, dir string) (*ledger.VerifyReport, error) {
+	want := make(map[string][32]byte, len(s.Subject)+1)
+	for _, sub := range s.Subject {
+		if !filepath.IsLocal(filepath.FromSlash(sub.Name)) || path.Clean(sub.Name) != sub.Name {
+			return nil, fmt.Errorf("subject %q is not a clean path inside the bundle", sub.Name)
+		}
+		if sub.Name == ledger.FileName {
+			// A ledger never lists itself; the predicate's ledger digest
+			// stands for it.
+			return nil, fmt.Errorf("subject %q: the Statement lists the ledger as a subject", sub.Name)
+		}
+		sum, err := sha256Of(sub)
+		if err != nil {
+			return nil, err
+		}
+		if _, dup := want[sub.Name]; dup {
+			return nil, fmt.Errorf("subject %q is listed twice", sub.Name)
+		}
+		want[sub.Name] = sum
+	}
+	res, err := ledger.Scan(ctx, dir, ledger.ScanOptions{})
+	if err != nil {
+		return nil, err
+	}
+	got := res.Entries
+	if s.Predicate != nil && s.Predicate.LedgerDigest != "" {
+		sum, err := hex.DecodeString(s.Predicate.LedgerDigest)
+		if err != nil || len(sum) != 32 {
+			return nil, fmt.Errorf("predicate: ledger digest %q is not a SHA-256", s.Predicate.LedgerDigest)
+		}
+		want[ledger.FileName] = [32]byte(sum)
+		e, err := ledger.HashFile(dir, ledger.FileName)
+		switch {
+		case err == nil:
+			got = append(got, e)
+		case !errors.Is(err, fs.ErrNotExist):
+			return nil, err
+		}
+	}
+	r := &ledger.VerifyReport{}
+	seen := make(map[string]bool, len(got))
+	for _, e := range got {
+		seen[e.Name] = true
+		sum, ok := want[e.Name]
+		switch {
+		case !ok:
+			r.Extra = append(r.Extra, e.Name)
+		case sum != e.Sum:
+			r.Changed = append(r.Changed, e.Name)
+		default:
+			r.OK++
+		}
+	}
+	for name := range want {
+		if !seen[name] {
+			r.Missing = append(r.Missing, name)
+		}
+	}
+	slices.Sort(r.Missing)
+	slices.Sort(r.Extra)
+	slices.Sort(r.Changed)
+	return r, nil
+}
+
+func sha256Of(sub Subject) ([32]byte, error) {
+	b, err := hex.DecodeString(sub.Digest["sha256"])
+	if err != nil || len(b) != 32 {
+		return [32]byte{}, fmt.Errorf("subject %q: sha256 %q is not a SHA-256", sub.Name, sub.Digest["sha256"])
+	}
+	return [32]byte(b), nil
+}
+
+// Inside reports whether path out is dir or a file in it: a Statement
+// written there would be a file the Statement does not list.
+func Inside(dir, out string) bool {
+	d, err1 := filepath.Abs(dir)
+	o, err2 := filepath.Abs(out)
+	if err1 != nil || err2 != nil {
+		return false
+	}
+	rel, err := filepath.Rel(d, o)
+	return err == nil && filepath.IsLocal(rel)
+}
