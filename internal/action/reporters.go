@@ -57,6 +57,7 @@ func pipeline(check *checkRun) []stage {
 		an annotations
 		sn skipNotices
 		bo bundleOutputs
+		pr predicateOutputs
 		ga gate
 		bl baseline
 		co conclusionOutput
@@ -69,6 +70,7 @@ func pipeline(check *checkRun) []stage {
 		{an.String(), an.Skip, an.Run, nil},                     // the built-ins' findings on the files of the pull request
 		{sn.String(), sn.Skip, sn.Run, nil},                     // why steps skipped themselves, in the run's annotations
 		{bo.String(), bo.Skip, bo.Run, nil},                     // ledger-digest, report-root, sha256sums, manifest, files, base64-subjects
+		{pr.String(), pr.Skip, pr.Run, nil},                     // predicate-type, predicate-path: the run's in-toto predicate, outside the bundle
 		{ga.String(), ga.Skip, ga.Run, nil},                     // the needs input: an upstream job that failed fails the conclusion
 		{bl.String(), bl.Skip, bl.Run, nil},                     // the drift output; with fail-on-drift, drift fails the conclusion
 		{co.String(), co.Skip, co.Run, nil},                     // the conclusion output, final from here on
