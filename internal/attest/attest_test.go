@@ -42,7 +42,11 @@ func merged() *manifest.Manifest {
 				{ID: "pause", Name: "Pause", Kind: "uses", Uses: "helios/pause", Status: manifest.Success, LogSHA256: sum,
 					Data: map[string]any{"chainId": float64(31337), "block": map[string]any{"number": float64(7), "hash": hash}}},
 				{ID: "rehearse", Name: "Rehearse", Kind: "run", Command: []string{"bash", "-e", "{0}"}, Script: "exit 0 && a > b",
-					Status: manifest.Success, ExitCode: &zero, LogSHA256: sum},
+					Status: manifest.Success, ExitCode: &zero, LogSHA256: sum, Products: []manifest.Product{
+						{Path: "shards/eu/plan.json", SHA256: sum, Size: 12, Change: "created", Ambiguous: []string{"preflight / Token"}},
+						{Path: "shards/eu/old.json", Change: "removed"},
+						{Path: "shards/eu/owner.txt", SHA256: sum, Size: 3, Change: "created", From: "owner.txt"},
+					}},
 			}},
 		},
 		Shards: []manifest.Shard{
@@ -68,6 +72,10 @@ func TestPredicate(t *testing.T) {
 				t.Errorf("%s / %s: chain %+v", ph.Name, st.Name, st.Chain)
 			}
 		}
+	}
+	got := p.Phases[1].Steps[1].Products
+	if len(got) != 3 || got[0].Ambiguous[0] != "preflight / Token" || got[1].Change != "removed" || got[1].SHA256 != "" || got[2].From != "owner.txt" {
+		t.Errorf("products %+v, want the receipt's three", got)
 	}
 	if len(p.Shards) != 2 || p.Shards[0].Folder != "jobs/1-of-2" || p.Shards[1].Conclusion != manifest.Missing {
 		t.Errorf("shards %+v", p.Shards)

@@ -129,10 +129,20 @@ type Shard struct {
 	Conclusion    string   `json:"conclusion"`
 }
 
-// stepProducts gives a step's products for its predicate entry. The
-// manifest's receipts do not list products yet, so it gives none; it is the
-// one place to read the receipt's products from once they do.
-func stepProducts(manifest.Step) []Product { return nil }
+// stepProducts copies a step's products from its receipt. The predicate
+// has its own type so that its schema, which is versioned in the predicate
+// type URI, does not change when the manifest's does.
+func stepProducts(st manifest.Step) []Product {
+	if len(st.Products) == 0 {
+		return nil
+	}
+	out := make([]Product, len(st.Products))
+	for i, pr := range st.Products {
+		out[i] = Product{Path: pr.Path, SHA256: pr.SHA256, Size: pr.Size, Change: pr.Change,
+			Ambiguous: pr.Ambiguous, From: pr.From}
+	}
+	return out
+}
 
 // NewPredicate describes the run m recorded, whose SHA256SUMS has the
 // SHA-256 ledgerDigest (hex), in workflow run run (nil outside one).
