@@ -231,8 +231,8 @@ func TestLoadStatement(t *testing.T) {
 	for _, s := range st.Subject {
 		names = append(names, s.Name)
 	}
-	if got := strings.Join(names, ","); got != "a b/y,b/x.json,manifest.json" {
-		t.Errorf("subjects %s, want ledger order without ./", got)
+	if got := strings.Join(names, ","); got != "./a b/y,./b/x.json,./manifest.json" {
+		t.Errorf("subjects %s, want ledger order, named as SHA256SUMS names them", got)
 	}
 	y := sha256.Sum256([]byte("y"))
 	if st.Subject[0].Digest["sha256"] != hex.EncodeToString(y[:]) {
@@ -259,8 +259,24 @@ func TestLoadStatement(t *testing.T) {
 	if err != nil {
 		t.Fatal(err)
 	}
-	if len(back.Subject) != 3 || back.Subject[2].Name != "manifest.json" {
+	if len(back.Subject) != 3 || back.Subject[2].Name != "./manifest.json" {
 		t.Errorf("read back %+v", back.Subject)
+	}
+	// Subjects named without "./" (another signer's spelling) are the
+	// same files.
+	for _, bare := range []bool{false, true} {
+		st := *back
+		st.Subject = nil
+		for _, sub := range back.Subject {
+			if bare {
+				sub.Name = strings.TrimPrefix(sub.Name, "./")
+			}
+			st.Subject = append(st.Subject, sub)
+		}
+		r, err := st.Verify(context.Background(), dir)
+		if err != nil || len(r.Missing)+len(r.Extra)+len(r.Changed) != 0 || r.OK != 4 {
+			t.Errorf("bare names %v: Verify = %+v, %v", bare, r, err)
+		}
 	}
 }
 
@@ -316,6 +332,10 @@ func TestVerifyRefusesHostileSubjects(t *testing.T) {
 		{"absolute", []Subject{{Name: "/etc/passwd", Digest: map[string]string{"sha256": sum}}}, "not a clean path"},
 		{"unclean", []Subject{{Name: "a//x", Digest: map[string]string{"sha256": sum}}}, "not a clean path"},
 		{"twice", []Subject{{Name: "x", Digest: map[string]string{"sha256": sum}}, {Name: "x", Digest: map[string]string{"sha256": sum}}}, "listed twice"},
+		{"twice, spelled two ways", []Subject{{Name: "./x", Digest: map[string]string{"sha256": sum}}, {Name: "x", Digest: map[string]string{"sha256": sum}}}, "listed twice"},
+		{"climbs out after ./", []Subject{{Name: "./../x", Digest: map[string]string{"sha256": sum}}}, "not a clean path"},
+		{"./ twice", []Subject{{Name: "././x", Digest: map[string]string{"sha256": sum}}}, "not a clean path"},
+		{"the ledger as ./", []Subject{{Name: "./SHA256SUMS", Digest: map[string]string{"sha256": sum}}}, "lists the ledger"},
 		{"the ledger", []Subject{{Name: "SHA256SUMS", Digest: map[string]string{"sha256": sum}}}, "lists the ledger"},
 		{"short digest", []Subject{{Name: "x", Digest: map[string]string{"sha256": "ab"}}}, "not a SHA-256"},
 	} {

@@ -34,7 +34,10 @@ type Subject struct {
 }
 
 // NewStatement binds p to the files entries (a SHA256SUMS) lists, in
-// ledger order. A name that is not UTF-8 cannot be a JSON string without
+// ledger order, each named as its SHA256SUMS line names it ("./" and the
+// path): the subjects actions/attest makes of the same SHA256SUMS, so the
+// Statement helios attest writes and the one a workflow signs agree. A
+// name that is not UTF-8 cannot be a JSON string without
 // being changed, so it is refused rather than attested as another name.
 func NewStatement(entries []ledger.Entry, p *Predicate) (*Statement, error) {
 	sorted := append([]ledger.Entry(nil), entries...)
@@ -44,7 +47,7 @@ func NewStatement(entries []ledger.Entry, p *Predicate) (*Statement, error) {
 		if !utf8.ValidString(e.Name) {
 			return nil, fmt.Errorf("%q: a file name that is not UTF-8 cannot be an in-toto subject", e.Name)
 		}
-		st.Subject = append(st.Subject, Subject{Name: e.Name, Digest: map[string]string{"sha256": hex.EncodeToString(e.Sum[:])}})
+		st.Subject = append(st.Subject, Subject{Name: "./" + e.Name, Digest: map[string]string{"sha256": hex.EncodeToString(e.Sum[:])}})
 	}
 	return st, nil
 }

@@ -9,6 +9,7 @@ import (
 	"path"
 	"path/filepath"
 	"slices"
+	"strings"
 
 	"github.com/helios-action/helios-action/internal/ledger"
 )
@@ -22,10 +23,13 @@ import (
 func (s *Statement) Verify(ctx context.Context, dir string) (*ledger.VerifyReport, error) {
 	want := make(map[string][32]byte, len(s.Subject)+1)
 	for _, sub := range s.Subject {
-		if !filepath.IsLocal(filepath.FromSlash(sub.Name)) || path.Clean(sub.Name) != sub.Name {
+		// SHA256SUMS lines name files "./path", and so do the subjects
+		// made from them; a bare path is the same file.
+		name := strings.TrimPrefix(sub.Name, "./")
+		if !filepath.IsLocal(filepath.FromSlash(name)) || path.Clean(name) != name {
 			return nil, fmt.Errorf("subject %q is not a clean path inside the bundle", sub.Name)
 		}
-		if sub.Name == ledger.FileName {
+		if name == ledger.FileName {
 			// A ledger never lists itself; the predicate's ledger digest
 			// stands for it.
 			return nil, fmt.Errorf("subject %q: the Statement lists the ledger as a subject", sub.Name)
@@ -34,10 +38,10 @@ func (s *Statement) Verify(ctx context.Context, dir string) (*ledger.VerifyRepor
 		if err != nil {
 			return nil, err
 		}
-		if _, dup := want[sub.Name]; dup {
+		if _, dup := want[name]; dup {
 			return nil, fmt.Errorf("subject %q is listed twice", sub.Name)
 		}
-		want[sub.Name] = sum
+		want[name] = sum
 	}
 	res, err := ledger.Scan(ctx, dir, ledger.ScanOptions{})
 	if err != nil {
