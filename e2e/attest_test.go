@@ -79,6 +79,9 @@ func TestExamplePredicate(t *testing.T) {
 	if res := run(t, ws, nil, "verify", "--statement", stmt, exampleRoot); res.code != 0 || !strings.Contains(res.stdout, "verifies against") {
 		t.Errorf("helios verify --statement: exit %d\n%s%s", res.code, res.stdout, res.stderr)
 	}
+	// The README's auditor recipe, gh standing in for github.com.
+	auditorAccepts(t, root, out)
+
 	writeFile(t, filepath.Join(root, "owner", "parameter-matrix.md"), "edited\n")
 	if res := run(t, ws, nil, "verify", "--statement", stmt, exampleRoot); res.code != 1 || !strings.Contains(res.stdout, "changed  owner/parameter-matrix.md\n") {
 		t.Errorf("helios verify --statement after an edit: exit %d\n%s%s", res.code, res.stdout, res.stderr)
