@@ -17,6 +17,7 @@ import (
 	"path/filepath"
 	"regexp"
 	"slices"
+	"strconv"
 	"strings"
 	"syscall"
 	"testing"
@@ -24,6 +25,7 @@ import (
 
 	"go.yaml.in/yaml/v3"
 
+	"github.com/helios-action/helios-action/internal/attest"
 	"github.com/helios-action/helios-action/internal/ghapi/ghtest"
 )
 
@@ -910,6 +912,59 @@ func TestAct(t *testing.T) {
 		}
 	})
 
+	t.Run("README attest workflow and the auditor's recipe", func(t *testing.T) {
+		// The README's actions/attest workflow: what the stand-in for
+		// actions/attest reads through the action's outputs is the
+		// Statement it would sign, and the README's auditor recipe checks
+		// the uploaded artifact against it.
+		gh := ghtest.NewServer(t)
+		ws := h.workspace(t, wsOptions{fixture: "example", workflow: readmeWorkflow(t, "attest-workflow")})
+		res := h.run(t, ws, "attest", actRunOptions{
+			event: "push", payload: map[string]any{"ref": "refs/heads/main", "after": ws.head},
+			secrets: map[string]string{"HELIOS_RPC_URL": rpcURL}, env: ghEnv(gh),
+		})
+		if res.code != 0 || res.outputs["conclusion"] != "success" {
+			res.fatalf(t, "act exit %d, outputs %v", res.code, res.outputs)
+		}
+		ppath := res.outputs["predicate-path"]
+		if res.outputs["predicate-type"] != attest.PredicateType || !strings.HasPrefix(ppath, ".helios/") {
+			res.fatalf(t, "outputs predicate-type %q, predicate-path %q", res.outputs["predicate-type"], ppath)
+		}
+		probe := filepath.Join(ws.dir, "act-probe", "attest")
+		predicate := []byte(readFile(t, filepath.Join(probe, "predicate.json")))
+		if kept := readFile(t, filepath.Join(ws.dir, filepath.FromSlash(ppath))); kept != string(predicate) {
+			t.Errorf("the stand-in read another predicate than %s holds", ppath)
+		}
+		validatePredicate(t, predicate)
+		var p attest.Predicate
+		if err := json.Unmarshal(predicate, &p); err != nil {
+			t.Fatal(err)
+		}
+		if p.Commit != ws.head || p.Run == nil || p.Run.Repository == "" || p.Run.ID == "" ||
+			p.LedgerDigest != res.outputs["ledger-digest"] || p.ContentDigest != res.outputs["content-digest"] || len(p.ChainPins) == 0 {
+			t.Errorf("predicate: commit %s, run %+v, ledger %s, content %s, %d chain pins; outputs %v",
+				p.Commit, p.Run, p.LedgerDigest, p.ContentDigest, len(p.ChainPins), res.outputs)
+		}
+		products := 0
+		for _, ph := range p.Phases {
+			for _, st := range ph.Steps {
+				products += len(st.Products)
+			}
+		}
+		if products == 0 {
+			t.Error("no step of the predicate lists a product")
+		}
+		statement := attestStatement(t, []byte(readFile(t, filepath.Join(probe, "subject-checksums"))), predicate,
+			strings.TrimSpace(readFile(t, filepath.Join(probe, "predicate-type"))))
+		files, err := strconv.Atoi(res.outputs["files"])
+		if err != nil {
+			t.Fatalf("files output %q", res.outputs["files"])
+		}
+		validateInToto(t, statement, files)
+		auditorAccepts(t, checkArtifact(t, res, ""), statement)
+		noSecretInAct(t, res, rpcKey, ws.dir)
+	})
+
 	t.Run("README usage workflow", func(t *testing.T) {
 		gh := ghtest.NewServer(t)
 		ws := h.workspace(t, wsOptions{fixture: "example", workflow: readmeWorkflow(t, "usage-workflow")})
@@ -1065,6 +1120,25 @@ func actJob(t *testing.T, name string, job *yaml.Node) {
 			} else if id := mapValue(st, "id"); id.Value != "helios" {
 				t.Fatalf("README.md %s: the action's step id is %q; the probe reads steps.helios", name, id.Value)
 			}
+		case strings.HasPrefix(uses.Value, "actions/attest@"):
+			// actions/attest needs Sigstore and GitHub's OIDC issuer. The
+			// stand-in reads its inputs as it does, relative to the
+			// workspace, and keeps what it would sign.
+			with := mapValue(st, "with")
+			env := &yaml.Node{Kind: yaml.MappingNode}
+			for _, in := range []string{"subject-checksums", "predicate-type", "predicate-path"} {
+				v := mapValue(with, in)
+				if v == nil {
+					t.Fatalf("README.md %s: actions/attest has no %s", name, in)
+				}
+				env.Content = append(env.Content, scalar(strings.ToUpper(strings.ReplaceAll(in, "-", "_"))), scalar(v.Value))
+			}
+			st = &yaml.Node{Kind: yaml.MappingNode, Content: []*yaml.Node{
+				scalar("name"), scalar("Stand-in for actions/attest: what it would sign"),
+				scalar("env"), env,
+				scalar("run"), scalar(`mkdir -p act-probe/attest && cp -- "$SUBJECT_CHECKSUMS" act-probe/attest/subject-checksums && ` +
+					`cp -- "$PREDICATE_PATH" act-probe/attest/predicate.json && printf '%s\n' "$PREDICATE_TYPE" > act-probe/attest/predicate-type`),
+			}}
 		case strings.HasPrefix(uses.Value, "actions/download-artifact@"):
 			path := mapValue(mapValue(st, "with"), "path")
 			if path == nil {
