@@ -2,8 +2,10 @@ package action
 
 import (
 	"context"
+	"errors"
 	"path"
 	"path/filepath"
+	"strings"
 
 	"github.com/helios-action/helios-action/internal/attest"
 	"github.com/helios-action/helios-action/internal/bundlefs"
@@ -29,6 +31,19 @@ func (predicateOutputs) Skip(r *runner) bool { return !r.in.Run }
 
 func (predicateOutputs) Run(_ context.Context, r *runner) error {
 	b := r.bundle
+	// The predicate is meant to be signed and published (a public
+	// repository's attestations go to a public transparency log): not
+	// when the bundle holds a secret, whose file names the products carry
+	// into it, nor when steps that could not be ended may still change the
+	// bundle it describes. The upload stage says why; the step fails.
+	switch {
+	case len(b.leaks) > 0:
+		r.a.Errorf("predicate not written: the bundle holds a secret in %s", strings.Join(b.leaks, ", "))
+		return nil
+	case len(b.unended) > 0:
+		r.a.Errorf("predicate not written: %s could not be ended and may still change the bundle", strings.Join(b.unended, ", "))
+		return nil
+	}
 	p, err := attest.NewPredicate(b.manifest, b.digest, attest.RunFromEnv(r.env.Getenv))
 	if err != nil {
 		r.a.Errorf("predicate not written: %v", err)
@@ -49,6 +64,11 @@ func (predicateOutputs) Run(_ context.Context, r *runner) error {
 	// A pull request may have committed .helios as a link: the folders
 	// are opened, and the file replaced, without following one.
 	d, err := bundlefs.Open(r.dir, rel)
+	if refused := (*bundlefs.RefusedError)(nil); errors.As(err, &refused) {
+		// Open's words are for a report root; these are for this folder.
+		r.a.Errorf("predicate not written: %s is a symbolic link, not a folder, or holds a .git entry (a pull request may have committed it); helios writes the predicate only into a folder it reaches without following links; remove it", relToWorkspace(r.ws, filepath.Join(r.dir, filepath.FromSlash(rel))))
+		return nil
+	}
 	if err != nil {
 		r.a.Errorf("predicate not written: %v", err)
 		return nil

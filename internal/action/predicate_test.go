@@ -3,6 +3,8 @@ package action
 import (
 	"context"
 	"encoding/json"
+	"errors"
+	"io/fs"
 	"os"
 	"path/filepath"
 	"strings"
@@ -94,5 +96,48 @@ func TestPredicateReplacesLinkedFile(t *testing.T) {
 	fi, err := os.Lstat(filepath.Join(tr.ws, ".helios", "k", "predicate.json"))
 	if err != nil || !fi.Mode().IsRegular() {
 		t.Errorf("predicate.json: %v, %v", fi, err)
+	}
+}
+
+// TestPredicateWithheld: the predicate is meant to be published; a bundle
+// holding a secret (here in a file name, which the products carry into the
+// predicate) gets none, and no outputs point at one.
+func TestPredicateWithheld(t *testing.T) {
+	const secret = "signer-key-0123456789abcdef"
+	tr := newTestRun(t, "push", nil).mission("helios.yml", `version: 1
+name: leak
+report-root: out
+pass-env: [SIGNER_KEY]
+phases:
+  build:
+    steps:
+      - run: echo x > "$HELIOS_REPORT_ROOT/key-$SIGNER_KEY.txt"
+`).input("key", "k")
+	tr.vars["SIGNER_KEY"] = secret
+	e := tr.env()
+	e.Environ = func() []string { return []string{"PATH=" + os.Getenv("PATH"), "SIGNER_KEY=" + secret} }
+	if code := Main(context.Background(), e); code != exitcode.Failure {
+		t.Errorf("exit %d, want %d", code, exitcode.Failure)
+	}
+	if outs := tr.outs(); outs["predicate-path"] != "" || outs["predicate-type"] != "" {
+		t.Errorf("outputs %v", outs)
+	}
+	if _, err := os.Lstat(filepath.Join(tr.ws, ".helios")); !errors.Is(err, fs.ErrNotExist) {
+		t.Errorf(".helios: %v, want none", err)
+	}
+	if got := tr.lines("::error::predicate not written: the bundle holds a secret in "); len(got) != 1 {
+		t.Errorf("errors %q\n%s", got, tr.stdout.String())
+	}
+}
+
+// TestPredicateFolderRefused: what the refusal of .helios/<key> says is
+// about that folder, not about a report root.
+func TestPredicateFolderRefused(t *testing.T) {
+	tr := newTestRun(t, "push", nil).mission("helios.yml", simpleMission).input("key", "k")
+	writeFile(t, filepath.Join(tr.ws, ".helios", "k", ".git"), "gitdir: elsewhere\n")
+	tr.main(context.Background())
+	got := tr.lines("::error::predicate not written: ")
+	if len(got) != 1 || !strings.Contains(got[0], ".helios/k is a symbolic link, not a folder, or holds a .git entry") || strings.Contains(got[0], "report-root") {
+		t.Errorf("errors %q", got)
 	}
 }
