@@ -8,6 +8,8 @@ import (
 	"errors"
 	"fmt"
 	"io"
+	"path"
+	"path/filepath"
 	"slices"
 	"strconv"
 	"strings"
@@ -386,6 +388,9 @@ func instances(man *manifest.Manifest, m *mission.Mission, c candidate) ([]manif
 		case got[p.Name].Name != "":
 			return nil, fmt.Sprintf("its %s records phase %s twice", manifest.FileName, strconv.Quote(p.Name))
 		}
+		if why := foreignProduct(p, id); why != "" {
+			return nil, why
+		}
 		got[p.Name] = p
 	}
 	var out []manifest.Phase
@@ -399,6 +404,23 @@ func instances(man *manifest.Manifest, m *mission.Mission, c candidate) ([]manif
 		}
 	}
 	return out, ""
+}
+
+// foreignProduct says why an instance record's products are not files of
+// its own shard's folder, or returns "". They are copied into the merged
+// manifest, whose "made by" and signed predicate would otherwise name, on
+// a leg's word, files of other shards or outside the bundle.
+func foreignProduct(p manifest.Phase, id string) string {
+	folder := mission.ShardsDir + "/" + id + "/"
+	for _, st := range p.Steps {
+		for _, pr := range st.Products {
+			if !strings.HasPrefix(pr.Path, folder) || !filepath.IsLocal(filepath.FromSlash(pr.Path)) || path.Clean(pr.Path) != pr.Path {
+				return fmt.Sprintf("its %s says step %s of phase %s made %s, which is not a file of %s",
+					manifest.FileName, strconv.Quote(st.Name), strconv.Quote(p.Name), strconv.Quote(pr.Path), folder)
+			}
+		}
+	}
+	return ""
 }
 
 // checkRecord says why a source's manifest is not the record of the shard

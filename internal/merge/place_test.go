@@ -231,6 +231,31 @@ func TestPlace(t *testing.T) {
 			placed:      []string{eu, apac},
 		},
 		{
+			// Products are copied into the merged manifest: its "made
+			// by" and the signed predicate must not name, on a leg's
+			// word, another shard's files or a path out of the bundle.
+			name: "a shard's products naming another shard's file",
+			srcs: with(src{spec: eu, job: func(j *shardJob) {
+				p := &j.man.Phases[instanceIndex(t, &j.man, "plan [eu-energy]")]
+				p.Steps = append(p.Steps, manifest.Step{ID: "w", Name: "Write", Kind: "run", Status: manifest.Success,
+					Products: []manifest.Product{{Path: "shards/us-energy/plan/owner/a.json", SHA256: strings.Repeat("ab", 32), Change: manifest.Created}}})
+			}}),
+			conclusions: []string{"apac-energy success", "eu-energy tampered", "us-energy success"},
+			problems:    []string{`shard eu-energy (artifact helios-x-eu-energy): its manifest.json says step "Write" of phase "plan [eu-energy]" made "shards/us-energy/plan/owner/a.json", which is not a file of shards/eu-energy/`},
+			placed:      []string{us, apac},
+		},
+		{
+			name: "a shard's products climbing out of its folder",
+			srcs: with(src{spec: eu, job: func(j *shardJob) {
+				p := &j.man.Phases[instanceIndex(t, &j.man, "plan [eu-energy]")]
+				p.Steps = append(p.Steps, manifest.Step{ID: "w", Name: "Write", Kind: "run", Status: manifest.Success,
+					Products: []manifest.Product{{Path: "shards/eu-energy/../../etc/passwd", Change: manifest.Removed}}})
+			}}),
+			conclusions: []string{"apac-energy success", "eu-energy tampered", "us-energy success"},
+			problems:    []string{`shard eu-energy (artifact helios-x-eu-energy): its manifest.json says step "Write" of phase "plan [eu-energy]" made "shards/eu-energy/../../etc/passwd", which is not a file of shards/eu-energy/`},
+			placed:      []string{us, apac},
+		},
+		{
 			name: "a bundle of another shard under this one's name",
 			srcs: with(src{spec: eu, job: func(j *shardJob) {
 				j.man.Shard.Spec = us
@@ -508,4 +533,16 @@ func TestPlaceStopsOnContext(t *testing.T) {
 	if _, err := root.Lstat("shards/eu-energy"); err == nil {
 		t.Error("a cancelled merge placed the shard")
 	}
+}
+
+// instanceIndex is the index of the record of instance name in m.
+func instanceIndex(t *testing.T, m *manifest.Manifest, name string) int {
+	t.Helper()
+	for i, p := range m.Phases {
+		if p.Name == name {
+			return i
+		}
+	}
+	t.Fatalf("no record of %s", name)
+	return -1
 }
