@@ -308,6 +308,21 @@ func TestLoadRefuses(t *testing.T) {
 			t.Error("NewStatement took a name that is not UTF-8")
 		}
 	})
+	for _, tt := range []struct{ name, body, want string }{
+		{"another predicate type", `{"_type": "` + StatementType + `", "subject": [], "predicateType": "https://slsa.dev/provenance/v1", "predicate": {"buildDefinition": 1}}`, "is not the mission predicate"},
+		{"no ledger digest", `{"_type": "` + StatementType + `", "subject": [], "predicateType": "` + PredicateType + `", "predicate": {}}`, "no ledger digest"},
+		{"no predicate", `{"_type": "` + StatementType + `", "subject": [], "predicateType": "` + PredicateType + `"}`, "no ledger digest"},
+	} {
+		t.Run(tt.name, func(t *testing.T) {
+			path := filepath.Join(t.TempDir(), "s.json")
+			if err := os.WriteFile(path, []byte(tt.body), 0o644); err != nil {
+				t.Fatal(err)
+			}
+			if _, err := ReadStatement(context.Background(), path); err == nil || !strings.Contains(err.Error(), tt.want) {
+				t.Errorf("ReadStatement = %v, want %q", err, tt.want)
+			}
+		})
+	}
 	t.Run("statement of another type", func(t *testing.T) {
 		path := filepath.Join(t.TempDir(), "s.json")
 		if err := os.WriteFile(path, []byte(fmt.Sprintf(`{"_type": %q, "subject": []}`, "https://in-toto.io/Statement/v0.1")), 0o644); err != nil {

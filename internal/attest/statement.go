@@ -57,19 +57,35 @@ func (s *Statement) Marshal() ([]byte, error) {
 	return marshal(s)
 }
 
-// ReadStatement parses a Statement written by Marshal (or any in-toto
-// Statement v1 with sha256 subject digests), refusing other types.
+// ReadStatement parses a Statement written by Marshal, or any in-toto
+// Statement v1 of the mission predicate with sha256 subject digests (the
+// one actions/attest signs), refusing other types.
 func ReadStatement(ctx context.Context, path string) (*Statement, error) {
 	b, err := regular.ReadFile(ctx, path, ledger.MaxFileSize, "a statement")
 	if err != nil {
 		return nil, err
 	}
+	// The types first: another predicate need not parse as this one, and
+	// would leave SHA256SUMS unchecked if it did.
+	var head struct {
+		Type          string `json:"_type"`
+		PredicateType string `json:"predicateType"`
+	}
+	if err := json.Unmarshal(b, &head); err != nil {
+		return nil, fmt.Errorf("%s: %w", path, err)
+	}
+	switch {
+	case head.Type != StatementType:
+		return nil, fmt.Errorf("%s: _type %q, want %q", path, head.Type, StatementType)
+	case head.PredicateType != PredicateType:
+		return nil, fmt.Errorf("%s: predicate type %q is not the mission predicate %s", path, head.PredicateType, PredicateType)
+	}
 	var s Statement
 	if err := json.Unmarshal(b, &s); err != nil {
 		return nil, fmt.Errorf("%s: %w", path, err)
 	}
-	if s.Type != StatementType {
-		return nil, fmt.Errorf("%s: _type %q, want %q", path, s.Type, StatementType)
+	if s.Predicate == nil || s.Predicate.LedgerDigest == "" {
+		return nil, fmt.Errorf("%s: the predicate has no ledger digest", path)
 	}
 	for _, sub := range s.Subject {
 		if _, ok := sub.Digest["sha256"]; !ok {

@@ -7,6 +7,9 @@ import (
 	"io/fs"
 	"os"
 	"path/filepath"
+	"strconv"
+	"strings"
+	"unicode"
 
 	"github.com/helios-action/helios-action/internal/attest"
 	"github.com/helios-action/helios-action/internal/ledger"
@@ -94,13 +97,13 @@ func (c *Command) verifyStatement(ctx context.Context, path, dir string) error {
 		return errFailed
 	}
 	fmt.Fprintf(c.Stdout, "helios: %s verifies against %s: %d files ok\n", dir, path, rep.OK)
-	if p := st.Predicate; p != nil && st.PredicateType == attest.PredicateType {
-		fmt.Fprintf(c.Stdout, "mission %q (%s, sha256:%s), %s", p.Mission.Name, p.Mission.File, p.Mission.SHA256, p.Conclusion)
+	if p := st.Predicate; p != nil {
+		fmt.Fprintf(c.Stdout, "mission %q (%s, sha256:%s), %s", p.Mission.Name, shown(p.Mission.File), shown(p.Mission.SHA256), shown(p.Conclusion))
 		if p.Commit != "" {
-			fmt.Fprintf(c.Stdout, ", commit %s", p.Commit)
+			fmt.Fprintf(c.Stdout, ", commit %s", shown(p.Commit))
 		}
 		if r := p.Run; r != nil {
-			fmt.Fprintf(c.Stdout, ", run %s/%s/actions/runs/%s", r.ServerURL, r.Repository, r.ID)
+			fmt.Fprintf(c.Stdout, ", run %s", shown(r.ServerURL+"/"+r.Repository+"/actions/runs/"+r.ID))
 		}
 		fmt.Fprintln(c.Stdout)
 	}
@@ -110,12 +113,23 @@ func (c *Command) verifyStatement(ctx context.Context, path, dir string) error {
 // printReport lists the files that do not match, as verify does.
 func printReport(c *Command, rep *ledger.VerifyReport) {
 	for _, n := range rep.Missing {
-		fmt.Fprintf(c.Stdout, "missing  %s\n", n)
+		fmt.Fprintf(c.Stdout, "missing  %s\n", shown(n))
 	}
 	for _, n := range rep.Extra {
-		fmt.Fprintf(c.Stdout, "extra    %s\n", n)
+		fmt.Fprintf(c.Stdout, "extra    %s\n", shown(n))
 	}
 	for _, n := range rep.Changed {
-		fmt.Fprintf(c.Stdout, "changed  %s\n", n)
+		fmt.Fprintf(c.Stdout, "changed  %s\n", shown(n))
 	}
+}
+
+// shown is s as a terminal should show it: quoted when it holds a control,
+// format or other unprintable character. Names come from the bundle and
+// the Statement, both untrusted: a line break or an escape sequence in one
+// must not forge a line of the report.
+func shown(s string) string {
+	if strings.IndexFunc(s, func(r rune) bool { return !unicode.IsPrint(r) }) >= 0 {
+		return strconv.Quote(s)
+	}
+	return s
 }

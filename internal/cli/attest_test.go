@@ -47,6 +47,8 @@ func TestAttestAndVerifyStatement(t *testing.T) {
 		{"changed", "changed  one.txt\n", func(t *testing.T) { write(t, filepath.Join(out, "one.txt"), "uno\n") }},
 		{"missing", "missing  two.txt\n", func(t *testing.T) { remove(t, filepath.Join(out, "two.txt")) }},
 		{"extra", "extra    three.txt\n", func(t *testing.T) { write(t, filepath.Join(out, "three.txt"), "three\n") }},
+		// A name cannot forge a line of the report.
+		{"extra with a line break", "extra    \"x\\nchanged  one.txt\"\n", func(t *testing.T) { write(t, filepath.Join(out, "x\nchanged  one.txt"), "x\n") }},
 		{"ledger rewritten", "changed  SHA256SUMS\n", func(t *testing.T) {
 			if code, _, stderr := helios(t, env, "digest", out); code != exitcode.OK {
 				t.Fatalf("digest: %s", stderr)
