@@ -28,7 +28,7 @@ set -euo pipefail
 
 # The whole script is bounded: it re-runs itself under timeout once.
 if [ -z "${HELIOS_ACT_BOUNDED:-}" ]; then
-  HELIOS_ACT_BOUNDED=1 exec timeout --kill-after=10 1180 bash "$0" "$@"
+  HELIOS_ACT_BOUNDED=1 exec timeout --kill-after=10 1150 bash "$0" "$@"
 fi
 
 cd "$(dirname "$0")/.."
