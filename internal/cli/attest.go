@@ -2,11 +2,8 @@ package cli
 
 import (
 	"context"
-	"errors"
 	"fmt"
-	"io/fs"
 	"os"
-	"path/filepath"
 	"strconv"
 	"strings"
 	"unicode"
@@ -27,18 +24,11 @@ func (c *Command) attest(ctx context.Context, args []string) error {
 	if out != "" && attest.Inside(dir, out) {
 		return usageErrorf("attest: -o %s is inside the bundle %s: the Statement would be a file it does not list", out, dir)
 	}
-	if _, err := os.Lstat(filepath.Join(dir, ledger.FileName)); errors.Is(err, fs.ErrNotExist) {
-		return usageErrorf("attest: %s has no %s", dir, ledger.FileName)
-	}
 	// A Statement vouches for the ledger's digests: signing one for files
 	// that no longer match them would vouch for files nobody has.
-	rep, err := ledger.Verify(ctx, dir, ledger.ScanOptions{})
+	rep, err := c.verifyLedger(ctx, "attest", dir)
 	if err != nil {
-		if ctx.Err() != nil {
-			return err
-		}
-		fmt.Fprintf(c.Stdout, "helios: %s does not verify: %v\n", dir, err)
-		return errFailed
+		return err
 	}
 	if !rep.Clean() {
 		printReport(c, rep)

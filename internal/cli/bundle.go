@@ -77,6 +77,26 @@ func (c *Command) digest(ctx context.Context, args []string) error {
 	return nil
 }
 
+// verifyLedger re-hashes the bundle dir against its SHA256SUMS for the
+// command cmd. No ledger is a usage error; a ledger that cannot be read
+// (malformed, duplicate names, names outside the bundle, a FIFO, too large)
+// is a bundle that does not verify, said on stdout, not a failure of the
+// tool.
+func (c *Command) verifyLedger(ctx context.Context, cmd, dir string) (*ledger.VerifyReport, error) {
+	if _, err := os.Lstat(filepath.Join(dir, ledger.FileName)); errors.Is(err, fs.ErrNotExist) {
+		return nil, usageErrorf("%s: %s has no %s", cmd, dir, ledger.FileName)
+	}
+	rep, err := ledger.Verify(ctx, dir, ledger.ScanOptions{})
+	if err != nil {
+		if ctx.Err() != nil {
+			return nil, err
+		}
+		fmt.Fprintf(c.Stdout, "helios: %s does not verify: %v\n", dir, err)
+		return nil, errFailed
+	}
+	return rep, nil
+}
+
 func (c *Command) verify(ctx context.Context, args []string) error {
 	var statement string
 	fset := newFlags("verify")
@@ -88,19 +108,9 @@ func (c *Command) verify(ctx context.Context, args []string) error {
 	if statement != "" {
 		return c.verifyStatement(ctx, statement, dir)
 	}
-	if _, err := os.Lstat(filepath.Join(dir, ledger.FileName)); errors.Is(err, fs.ErrNotExist) {
-		return usageErrorf("verify: %s has no %s", dir, ledger.FileName)
-	}
-	rep, err := ledger.Verify(ctx, dir, ledger.ScanOptions{})
+	rep, err := c.verifyLedger(ctx, "verify", dir)
 	if err != nil {
-		if ctx.Err() != nil {
-			return err
-		}
-		// A ledger that cannot be read (malformed, duplicate names, names
-		// outside the bundle, a FIFO, too large) is a bundle that does not
-		// verify, not a failure of the tool.
-		fmt.Fprintf(c.Stdout, "helios: %s does not verify: %v\n", dir, err)
-		return errFailed
+		return err
 	}
 	printReport(c, rep)
 	if !rep.Clean() {
