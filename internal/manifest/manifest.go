@@ -6,6 +6,7 @@ package manifest
 import (
 	"encoding/json"
 	"fmt"
+	"slices"
 	"strings"
 	"time"
 )
@@ -223,19 +224,35 @@ func (m Maker) String() string {
 }
 
 // MadeBy maps each path of the report root to the step whose products
-// last created or changed it, in plan order; a path a later step removed
-// has none.
+// last created or changed it; a path a later step removed has none.
+// "Last" is in the order the steps finished (plan order between steps that
+// finished at the same instant), not plan order: with phases side by side
+// a step later in the plan may have run first. A step's receipt is timed
+// just before its window closes, and a step whose window opened after
+// another's closed finished after it, so the maker is the step that
+// changed the file last, or for an ambiguous product one of those named.
 func MadeBy(phases []Phase) map[string]Maker {
-	out := map[string]Maker{}
+	type ran struct {
+		phase string
+		st    *Step
+	}
+	var steps []ran
 	for _, p := range phases {
-		for _, st := range p.Steps {
-			for _, pr := range st.Products {
-				if pr.Change == Removed {
-					delete(out, pr.Path)
-					continue
-				}
-				out[pr.Path] = Maker{Step: p.Name + " / " + st.Name, Others: pr.Ambiguous}
+		for i := range p.Steps {
+			if len(p.Steps[i].Products) > 0 {
+				steps = append(steps, ran{p.Name, &p.Steps[i]})
 			}
+		}
+	}
+	slices.SortStableFunc(steps, func(a, b ran) int { return a.st.FinishedAt.Compare(b.st.FinishedAt) })
+	out := map[string]Maker{}
+	for _, s := range steps {
+		for _, pr := range s.st.Products {
+			if pr.Change == Removed {
+				delete(out, pr.Path)
+				continue
+			}
+			out[pr.Path] = Maker{Step: s.phase + " / " + s.st.Name, Others: pr.Ambiguous}
 		}
 	}
 	return out
