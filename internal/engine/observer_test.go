@@ -1,11 +1,13 @@
 package engine
 
 import (
+	"errors"
 	"maps"
 	"os"
 	"path/filepath"
 	"reflect"
 	"slices"
+	"strings"
 	"testing"
 
 	"golang.org/x/sys/unix"
@@ -75,6 +77,29 @@ func TestObserverMatchesWalk(t *testing.T) {
 				t.Fatal(err)
 			}
 		}, nil},
+		// A folder made and swapped for something else between two
+		// syncs: the sync sees a new folder that is not one.
+		{"a new folder swapped for a file", func(t *testing.T, root string) {
+			swapDir(t, root, "y", func(p string) error { return os.WriteFile(p, []byte("f"), 0o644) })
+		}, []string{"y"}},
+		{"a new folder swapped for a FIFO", func(t *testing.T, root string) {
+			swapDir(t, root, "z", func(p string) error { return unix.Mkfifo(p, 0o644) })
+		}, nil},
+		{"a new folder swapped for a link", func(t *testing.T, root string) {
+			swapDir(t, root, "l", func(p string) error { return os.Symlink(root, p) })
+		}, nil},
+		{"a folder with a file", func(t *testing.T, root string) { write(t, root, "w/in.txt", "i") }, []string{"w/in.txt"}},
+		{"a watched folder swapped for a file", func(t *testing.T, root string) {
+			if err := os.RemoveAll(filepath.Join(root, "w")); err != nil {
+				t.Fatal(err)
+			}
+			write(t, root, "w", "now a file")
+		}, []string{"w", "w/in.txt"}},
+		{"writes after the swaps are seen", func(t *testing.T, root string) {
+			write(t, root, "y", "again")
+			write(t, root, "w", "again")
+			write(t, root, "after.txt", "a")
+		}, []string{"after.txt", "w", "y"}},
 	}
 	for _, watch := range []bool{true, false} {
 		t.Run(map[bool]string{true: "inotify", false: "walk"}[watch], func(t *testing.T) {
@@ -99,7 +124,7 @@ func TestObserverMatchesWalk(t *testing.T) {
 					t.Fatal(err)
 				}
 				walked := snapshot{}
-				if err := walkSnap(fd, "", walked, nil); err != nil {
+				if err := walkSnap(fd, "", walked, nil, nil); err != nil {
 					t.Fatal(err)
 				}
 				if !maps.Equal(o.files, walked) {
@@ -115,6 +140,166 @@ func TestObserverMatchesWalk(t *testing.T) {
 				if !reflect.DeepEqual(got, tc.want) {
 					t.Errorf("%s: moved %v, want %v", tc.name, got, tc.want)
 				}
+			}
+		})
+	}
+}
+
+// swapDir makes the folder rel of root and replaces it with what mk makes.
+func swapDir(t *testing.T, root, rel string, mk func(p string) error) {
+	t.Helper()
+	p := filepath.Join(root, rel)
+	if err := os.Mkdir(p, 0o755); err != nil {
+		t.Fatal(err)
+	}
+	if err := os.Remove(p); err != nil {
+		t.Fatal(err)
+	}
+	if err := mk(p); err != nil {
+		t.Fatal(err)
+	}
+}
+
+// failDir makes openDir fail with err for the folders named name, until
+// the test ends.
+func failDir(t *testing.T, name string, err error) {
+	open := openDir
+	openDir = func(root int, rel string, flags int) (int, error) {
+		if filepath.Base(rel) == name {
+			return -1, err
+		}
+		return open(root, rel, flags)
+	}
+	t.Cleanup(func() { openDir = open })
+}
+
+// TestObserverAfterAFailedSync: a sync that fails (here: a folder cannot be
+// opened, for want of file descriptors) has taken the watcher's events or
+// reset its watches; the next sync must not trust them but walk the whole
+// root, and so find what moved meanwhile, logged at its mark.
+func TestObserverAfterAFailedSync(t *testing.T) {
+	for _, tc := range []struct {
+		name string
+		// prepare makes root's state before the failing sync: new
+		// folder events to follow, or a whole walk to do.
+		prepare func(t *testing.T, o *observer, root string)
+	}{
+		{"the events of a new folder", func(t *testing.T, o *observer, root string) {
+			if err := os.MkdirAll(filepath.Join(root, "d"), 0o755); err != nil {
+				t.Fatal(err)
+			}
+		}},
+		{"a whole walk", func(t *testing.T, o *observer, root string) {
+			if err := os.MkdirAll(filepath.Join(root, "d"), 0o755); err != nil {
+				t.Fatal(err)
+			}
+			if _, err := o.sync(); err != nil {
+				t.Fatal(err)
+			}
+			o.w.lost = true
+		}},
+	} {
+		t.Run(tc.name, func(t *testing.T) {
+			root := t.TempDir()
+			o := newObserver(root, func(msg string) { t.Log(msg) })
+			defer o.close()
+			if o.w == nil {
+				t.Skip("no inotify here")
+			}
+			if _, err := o.sync(); err != nil {
+				t.Fatal(err)
+			}
+			tc.prepare(t, o, root)
+			if err := os.WriteFile(filepath.Join(root, "b.txt"), []byte("b"), 0o644); err != nil {
+				t.Fatal(err)
+			}
+			restore := openDir
+			failDir(t, "d", unix.EMFILE)
+			if _, err := o.sync(); !errors.Is(err, unix.EMFILE) {
+				t.Fatalf("sync: %v, want EMFILE", err)
+			}
+			openDir = restore
+			if err := os.WriteFile(filepath.Join(root, "d", "a.txt"), []byte("a"), 0o644); err != nil {
+				t.Fatal(err)
+			}
+			mark, err := o.sync()
+			if err != nil {
+				t.Fatal(err)
+			}
+			var got []string
+			for _, c := range o.changes {
+				if c.mark == mark {
+					got = append(got, c.path)
+				}
+			}
+			if want := []string{"b.txt", "d/a.txt"}; !reflect.DeepEqual(slices.Sorted(slices.Values(got)), want) {
+				t.Errorf("moved %v, want %v", got, want)
+			}
+			// And the watches are whole again.
+			if err := os.WriteFile(filepath.Join(root, "d", "c.txt"), []byte("c"), 0o644); err != nil {
+				t.Fatal(err)
+			}
+			if _, err := o.sync(); err != nil {
+				t.Fatal(err)
+			}
+			if _, ok := o.files["d/c.txt"]; !ok {
+				t.Errorf("d/c.txt is not in the snapshot %v", slices.Sorted(maps.Keys(o.files)))
+			}
+		})
+	}
+}
+
+// TestObserverUnreadableFolder: a folder helios may not read is left out
+// with one warning, not a failure of every sync; what the snapshot had
+// below it stays (helios cannot tell that it moved), and the rest of the
+// root is still seen.
+func TestObserverUnreadableFolder(t *testing.T) {
+	for _, watch := range []bool{true, false} {
+		t.Run(map[bool]string{true: "inotify", false: "walk"}[watch], func(t *testing.T) {
+			root := t.TempDir()
+			var warnings []string
+			o := newObserver(root, func(msg string) { warnings = append(warnings, msg) })
+			defer o.close()
+			if !watch && o.w != nil {
+				o.w.close()
+				o.w = nil
+			}
+			for _, name := range []string{"old/kept.txt", "a.txt"} {
+				p := filepath.Join(root, filepath.FromSlash(name))
+				if err := os.MkdirAll(filepath.Dir(p), 0o755); err != nil {
+					t.Fatal(err)
+				}
+				if err := os.WriteFile(p, []byte(name), 0o644); err != nil {
+					t.Fatal(err)
+				}
+			}
+			if _, err := o.sync(); err != nil {
+				t.Fatal(err)
+			}
+			warnings = nil
+			failDir(t, "old", unix.EACCES)
+			failDir(t, "new", unix.EACCES)
+			for i, name := range []string{"new/hidden.txt", "b.txt", "c.txt"} {
+				p := filepath.Join(root, filepath.FromSlash(name))
+				if err := os.MkdirAll(filepath.Dir(p), 0o755); err != nil {
+					t.Fatal(err)
+				}
+				if err := os.WriteFile(p, []byte(name), 0o644); err != nil {
+					t.Fatal(err)
+				}
+				if watch && i == 1 {
+					o.w.lost = true // a whole walk meets "old" too
+				}
+				if _, err := o.sync(); err != nil {
+					t.Fatalf("sync after %s: %v", name, err)
+				}
+			}
+			want := []string{"a.txt", "b.txt", "c.txt", "old/kept.txt"}
+			if got := slices.Sorted(maps.Keys(o.files)); !reflect.DeepEqual(got, want) {
+				t.Errorf("snapshot %v, want %v", got, want)
+			}
+			if len(warnings) != 1 || !strings.Contains(warnings[0], "cannot read") {
+				t.Errorf("warnings %q, want one that says a folder cannot be read", warnings)
 			}
 		})
 	}

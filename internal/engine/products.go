@@ -38,6 +38,15 @@ import (
 // Phases run side by side, so a change seen while a step of another phase
 // was also running cannot be told apart from that step's: such products
 // name the other steps as ambiguous.
+//
+// A sharded instance's products are the files of its own folder: what it
+// writes elsewhere in the report root is no step's product, by design
+// (instances run side by side, and a shard job's bundle is its shards'
+// folders). A step's background processes that outlive it count toward the
+// window of whatever step runs next.
+//
+// A sync that fails leaves the watcher's events untrusted, so the next one
+// walks the root; a folder helios may not read is left out with a warning.
 
 // fileStat is what a snapshot keeps of a file: enough to tell that it
 // moved without reading it.
@@ -72,13 +81,45 @@ func helperFile(rootRel string, dir bool) bool {
 	return rootRel == manifest.FileName || rootRel == ledger.FileName
 }
 
+// openDir opens the folder rel of the report root for walkSnap (flags
+// unix.O_RDONLY) or for fstatat (pathFlags), without following a link
+// anywhere: ENOTDIR or ELOOP when rel, or a folder on the way, is something
+// else now. O_DIRECTORY also means a FIFO there is never opened. Tests
+// replace it to make a folder fail.
+var openDir = func(root int, rel string, flags int) (int, error) {
+	cur := root
+	comps := strings.Split(rel, "/")
+	for i, c := range comps {
+		f := pathFlags
+		if i == len(comps)-1 {
+			f = flags
+		}
+		fd, err := unix.Openat(cur, c, f|unix.O_DIRECTORY|unix.O_NOFOLLOW|unix.O_CLOEXEC, 0)
+		if cur != root {
+			unix.Close(cur)
+		}
+		if err != nil {
+			return -1, err
+		}
+		cur = fd
+	}
+	return cur, nil
+}
+
+// gone reports whether err says that a path is no folder (any more): it
+// was removed, or it or a folder on the way is now a file or a link.
+func gone(err error) bool {
+	return errors.Is(err, unix.ENOENT) || errors.Is(err, unix.ENOTDIR) || errors.Is(err, unix.ELOOP)
+}
+
 // walkSnap adds the regular files below fd, the folder rel of the report
 // root ("" for the root), to snap, without following links, and closes fd.
 // onDir, when set, is called for each folder before it is read (the
 // watcher watches it then, so that nothing done meanwhile is missed).
 // Entries that vanish during the walk are left out: a step of another
-// phase may be removing them.
-func walkSnap(fd int, rel string, snap snapshot, onDir func(rel string)) error {
+// phase may be removing them. A folder below rel that helios may not read
+// is passed to skip, when set, and left out; other errors end the walk.
+func walkSnap(fd int, rel string, snap snapshot, onDir func(rel string), skip func(rel string, err error)) error {
 	if onDir != nil {
 		onDir(rel)
 	}
@@ -100,14 +141,18 @@ func walkSnap(fd int, rel string, snap snapshot, onDir func(rel string)) error {
 			if helperFile(p, true) {
 				continue
 			}
-			sub, err := unix.Openat(fd, name, unix.O_RDONLY|unix.O_DIRECTORY|unix.O_NOFOLLOW|unix.O_CLOEXEC, 0)
-			if errors.Is(err, unix.ENOENT) || errors.Is(err, unix.ELOOP) || errors.Is(err, unix.ENOTDIR) {
+			sub, err := openDir(fd, name, unix.O_RDONLY)
+			if gone(err) {
+				continue
+			}
+			if skip != nil && (errors.Is(err, unix.EACCES) || errors.Is(err, unix.EPERM)) {
+				skip(p, err)
 				continue
 			}
 			if err != nil {
 				return &os.PathError{Op: "open", Path: p, Err: err}
 			}
-			if err := walkSnap(sub, p, snap, onDir); err != nil {
+			if err := walkSnap(sub, p, snap, onDir, skip); err != nil {
 				return err
 			}
 		case t.IsRegular():
@@ -143,8 +188,10 @@ type observer struct {
 	// current window opened: changes after it are kept.
 	holds map[string]int64
 	w     *watcher
-	// warn says once why syncs walk the whole root.
-	warn func(string)
+	// warn says once why syncs walk the whole root, or that a folder
+	// could not be read (unreadable: said).
+	warn       func(string)
+	unreadable bool
 }
 
 // changeRec is one change a sync found: the file's stat before (was, ok
@@ -179,22 +226,41 @@ func (o *observer) close() {
 	}
 }
 
-// sync brings the snapshot up to date and returns its mark.
+// sync brings the snapshot up to date and returns its mark. After a failed
+// sync the watcher's events no longer tell what moved since the snapshot
+// (some were taken, or half the folders watched): the next sync walks.
 func (o *observer) sync() (int64, error) {
 	o.mu.Lock()
 	defer o.mu.Unlock()
 	o.seq++
 	mark := o.seq
+	err := o.syncAt(mark)
+	if err != nil && o.w != nil {
+		o.w.lost = true
+	}
+	return mark, err
+}
+
+func (o *observer) syncAt(mark int64) error {
 	if o.files == nil || o.w == nil || o.w.lost {
-		return mark, o.walk(mark)
+		return o.walk(mark)
 	}
 	if err := o.w.drain(); err != nil || o.w.lost {
 		if err != nil {
 			o.dropWatcher(err)
 		}
-		return mark, o.walk(mark)
+		return o.walk(mark)
 	}
-	return mark, o.update(mark)
+	return o.update(mark)
+}
+
+// skip leaves out a folder helios may not read, and says so once a run:
+// its files are not seen until it can be read.
+func (o *observer) skip(rel string, err error) {
+	if !o.unreadable {
+		o.unreadable = true
+		o.warn(fmt.Sprintf("per-step products leave out folders helios cannot read, such as %s (%v)", rel, err))
+	}
 }
 
 // dropWatcher falls back to whole walks for the rest of the run.
@@ -228,8 +294,22 @@ func (o *observer) walk(mark int64) error {
 		}
 	}
 	snap := snapshot{}
-	if err := walkSnap(fd, "", snap, onDir); err != nil {
+	var skipped []string
+	skip := func(rel string, err error) {
+		o.skip(rel, err)
+		skipped = append(skipped, rel+"/")
+	}
+	if err := walkSnap(fd, "", snap, onDir, skip); err != nil {
 		return err
+	}
+	// What the snapshot had below a folder that cannot be read now is
+	// kept: helios cannot tell that it moved.
+	for p, st := range o.files {
+		for _, dir := range skipped {
+			if strings.HasPrefix(p, dir) {
+				snap[p] = st
+			}
+		}
 	}
 	if o.w != nil && o.w.err != nil {
 		o.dropWatcher(o.w.err)
@@ -272,11 +352,20 @@ func (o *observer) update(mark int64) error {
 	for _, d := range dirs {
 		// Nothing of the snapshot is below d: a folder is removed only
 		// once empty, and the removal of each file in it was an event.
-		fd, err := openBeneath(root, d)
-		if err != nil {
-			continue // gone again, or a link: nothing of the bundle's
+		fd, err := openDir(root, d, unix.O_RDONLY)
+		switch {
+		case gone(err):
+			// Removed again, or now a file or a link: stat it as
+			// a file.
+			dirty[d] = true
+			continue
+		case errors.Is(err, unix.EACCES) || errors.Is(err, unix.EPERM):
+			o.skip(d, err)
+			continue
+		case err != nil:
+			return &os.PathError{Op: "open", Path: d, Err: err}
 		}
-		if err := walkSnap(fd, d, found, func(rel string) { o.w.add(o.root, rel) }); err != nil {
+		if err := walkSnap(fd, d, found, func(rel string) { o.w.add(o.root, rel) }, o.skip); err != nil {
 			return err
 		}
 	}
@@ -290,20 +379,35 @@ func (o *observer) update(mark int64) error {
 	parents := map[string]int{}
 	defer func() {
 		for _, fd := range parents {
-			if fd != root {
+			if fd >= 0 && fd != root {
 				unix.Close(fd)
 			}
 		}
 	}()
 	var st unix.Stat_t
+	stats := map[string]fileStat{}
 	for _, p := range slices.Sorted(maps.Keys(dirty)) {
 		if helperFile(p, false) {
 			continue
 		}
 		now, ok := found[p]
 		if !ok {
-			now, ok = statBeneath(root, parents, p, &st)
+			var err error
+			if now, ok, err = statBeneath(root, parents, p, &st); err != nil {
+				return err
+			}
 		}
+		if ok {
+			stats[p] = now
+		}
+	}
+	// Nothing is applied before every path is stat'ed: a failed sync
+	// leaves the snapshot as it was, for the next sync's walk.
+	for _, p := range slices.Sorted(maps.Keys(dirty)) {
+		if helperFile(p, false) {
+			continue
+		}
+		now, ok := stats[p]
 		old := o.files[p]
 		_, wasOK := o.files[p]
 		if ok {
@@ -320,8 +424,8 @@ func (o *observer) update(mark int64) error {
 
 // statBeneath stats p, relative to root, without following a link; ok is
 // false when it is not a regular file (any more). parents caches the
-// folders opened.
-func statBeneath(root int, parents map[string]int, p string, st *unix.Stat_t) (fileStat, bool) {
+// folders opened (-1: not a folder any more).
+func statBeneath(root int, parents map[string]int, p string, st *unix.Stat_t) (fileStat, bool, error) {
 	dir, base := path.Split(p)
 	dir = strings.TrimSuffix(dir, "/")
 	fd, ok := parents[dir]
@@ -329,19 +433,26 @@ func statBeneath(root int, parents map[string]int, p string, st *unix.Stat_t) (f
 		fd = root
 		if dir != "" {
 			var err error
-			if fd, err = openBeneath(root, dir); err != nil {
-				fd = -1
+			fd, err = openDir(root, dir, pathFlags)
+			if err != nil && !gone(err) {
+				return fileStat{}, false, &os.PathError{Op: "open", Path: dir, Err: err}
 			}
 		}
 		parents[dir] = fd
 	}
 	if fd < 0 {
-		return fileStat{}, false
+		return fileStat{}, false, nil
 	}
-	if err := unix.Fstatat(fd, base, st, unix.AT_SYMLINK_NOFOLLOW); err != nil || st.Mode&unix.S_IFMT != unix.S_IFREG {
-		return fileStat{}, false
+	if err := unix.Fstatat(fd, base, st, unix.AT_SYMLINK_NOFOLLOW); err != nil {
+		if gone(err) {
+			return fileStat{}, false, nil
+		}
+		return fileStat{}, false, &os.PathError{Op: "stat", Path: p, Err: err}
 	}
-	return statOf(st), true
+	if st.Mode&unix.S_IFMT != unix.S_IFREG {
+		return fileStat{}, false, nil
+	}
+	return statOf(st), true, nil
 }
 
 // begin syncs and opens the window of the next step of unit, name, unless

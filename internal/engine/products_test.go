@@ -202,3 +202,48 @@ func TestProductsSharded(t *testing.T) {
 		t.Errorf("checked.txt made by %q", got)
 	}
 }
+
+// TestProductsFolderSwapped: a step that makes a folder and puts a file or
+// a FIFO in its place keeps its products, and later steps' products are
+// still right (report.md is changed by the second step, not created).
+func TestProductsFolderSwapped(t *testing.T) {
+	for _, tc := range []struct {
+		name, swap string
+		want       []string // paths the first step created
+	}{
+		{"a file", `echo f > "$HELIOS_REPORT_ROOT/x"`, []string{"report.md", "x"}},
+		{"a FIFO", `mkfifo "$HELIOS_REPORT_ROOT/x"`, []string{"report.md"}},
+		{"a link", `ln -s report.md "$HELIOS_REPORT_ROOT/x"`, []string{"report.md"}},
+	} {
+		t.Run(tc.name, func(t *testing.T) {
+			res := runJobs(t, t.TempDir(), `version: 1
+name: swap
+report-root: out
+phases:
+  p:
+    steps:
+      - name: one
+        run: |
+          echo keep > "$HELIOS_REPORT_ROOT/report.md"
+          mkdir "$HELIOS_REPORT_ROOT/x" && rmdir "$HELIOS_REPORT_ROOT/x" && `+tc.swap+`
+      - name: two
+        run: echo more >> "$HELIOS_REPORT_ROOT/report.md"
+`, 1)
+			steps := res.Manifest.Phases[0].Steps
+			var got []string
+			for _, pr := range steps[0].Products {
+				if pr.Change != manifest.Created {
+					t.Errorf("one: %+v", pr)
+				}
+				got = append(got, pr.Path)
+			}
+			if !reflect.DeepEqual(got, tc.want) {
+				t.Errorf("one: products %v, want %v created", got, tc.want)
+			}
+			want := []manifest.Product{{Path: "report.md", SHA256: sum("keep\nmore\n"), Size: 10, Change: manifest.Changed}}
+			if got := steps[1].Products; !reflect.DeepEqual(got, want) {
+				t.Errorf("two: products %+v, want %+v", got, want)
+			}
+		})
+	}
+}

@@ -9,6 +9,10 @@ import (
 	"golang.org/x/sys/unix"
 )
 
+// pathFlags open a folder only to look names up in it: O_PATH asks for
+// search permission alone, not read.
+const pathFlags = unix.O_PATH
+
 // watchMask is every change that can move a file's stat or a folder's
 // entries; IN_MODIFY too, for truncate(2) and writes that do not close.
 const watchMask = unix.IN_CREATE | unix.IN_MODIFY | unix.IN_CLOSE_WRITE | unix.IN_ATTRIB |

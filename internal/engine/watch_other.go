@@ -2,7 +2,14 @@
 
 package engine
 
-import "errors"
+import (
+	"errors"
+
+	"golang.org/x/sys/unix"
+)
+
+// pathFlags open a folder to look names up in it.
+const pathFlags = unix.O_RDONLY
 
 // watcher exists on Linux only (inotify); elsewhere every sync walks the
 // report root.
