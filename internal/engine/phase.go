@@ -208,7 +208,7 @@ func (r *run) runStep(pctx, rctx context.Context, pr *phaseRun, dir *bundlefs.Di
 	}
 	rec.Data = sc.data
 	if sp != nil {
-		rec.Products = r.stepProducts(pr, s, sp, sc.collected)
+		rec.Products = r.stepProducts(rctx, pr, s, sp, sc.collected)
 	}
 
 	var skip *SkipError

@@ -1,6 +1,7 @@
 package engine
 
 import (
+	"context"
 	"crypto/sha256"
 	"encoding/hex"
 	"errors"
@@ -19,6 +20,7 @@ import (
 	"github.com/helios-action/helios-action/internal/ledger"
 	"github.com/helios-action/helios-action/internal/manifest"
 	"github.com/helios-action/helios-action/internal/mission"
+	"github.com/helios-action/helios-action/internal/regular"
 )
 
 // This file finds each step's products: the files of its folder (the
@@ -542,24 +544,15 @@ func (o *observer) trim() {
 
 // products turns a step's window, or for a collect step what it copied,
 // into its receipt's products. Paths are relative to the report root; a
-// file is hashed as it is when the step has ended.
-func (r *run) products(win window, copied []collected, pr *phaseRun, ambiguous []string) ([]manifest.Product, error) {
+// file is hashed as it is when the step has ended, so with phases side by
+// side another step may have changed it meanwhile: a file removed is
+// reported removed, one that is no regular file any more is left out (the
+// ledger does not list it either), and one that cannot be read is left out
+// and passed to skipped; the rest of the step's products stay. Once ctx is
+// done (the run is cancelled) hashing stops and products fails: a product
+// half read would have a wrong hash.
+func (r *run) products(ctx context.Context, win window, copied []collected, pr *phaseRun, ambiguous []string, skipped func(rel string, err error)) ([]manifest.Product, error) {
 	var out []manifest.Product
-	add := func(rel, kind, from string, amb []string) error {
-		p := manifest.Product{Change: manifest.Removed}
-		if kind != manifest.Removed {
-			var err error
-			if p, err = hashProduct(r.bundle, rel); err != nil {
-				return err
-			}
-			if p.Change == "" {
-				p.Change = kind
-			}
-		}
-		p.Path, p.From, p.Ambiguous = rel, from, amb
-		out = append(out, p)
-		return nil
-	}
 	if copied != nil {
 		// The copier knows what it wrote: nothing to guess, nothing to
 		// read again.
@@ -577,8 +570,8 @@ func (r *run) products(win window, copied []collected, pr *phaseRun, ambiguous [
 		}
 		return out, nil
 	}
-	for _, p := range slices.Sorted(maps.Keys(win)) {
-		c := win[p]
+	for _, rel := range slices.Sorted(maps.Keys(win)) {
+		c := win[rel]
 		kind := manifest.Changed
 		switch {
 		case !c.wasOK && !c.nowOK:
@@ -590,17 +583,36 @@ func (r *run) products(win window, copied []collected, pr *phaseRun, ambiguous [
 		case c.was == c.now:
 			continue
 		}
-		if err := add(p, kind, "", ambiguous); err != nil {
-			return nil, err
+		p := manifest.Product{Change: manifest.Removed}
+		if kind != manifest.Removed {
+			var err error
+			p, err = hashProduct(ctx, r.bundle, rel)
+			switch {
+			case ctx.Err() != nil:
+				return nil, ctx.Err()
+			case errors.Is(err, errNotRegular):
+				continue
+			case err != nil:
+				skipped(rel, err)
+				continue
+			}
+			if p.Change == "" {
+				p.Change = kind
+			}
 		}
+		p.Path, p.Ambiguous = rel, ambiguous
+		out = append(out, p)
 	}
 	return out, nil
 }
 
 // stepProducts closes step s's window sp and lists its products. A failed
 // sync leaves the step without products, with a warning, rather than with
-// wrong ones.
-func (r *run) stepProducts(pr *phaseRun, s *mission.Step, sp *span, copied []collected) []manifest.Product {
+// wrong ones; so does a run cancelled (ctx) before they were hashed.
+func (r *run) stepProducts(ctx context.Context, pr *phaseRun, s *mission.Step, sp *span, copied []collected) []manifest.Product {
+	warn := func(msg string) {
+		r.con.printf("warning: %s: products of %q: %s\n", pr.key, displayName(s), oneLine(r.masker.String(msg)))
+	}
 	prefix := ""
 	if pr.shard != nil {
 		prefix = pr.shard.Root()
@@ -611,13 +623,18 @@ func (r *run) stepProducts(pr *phaseRun, s *mission.Step, sp *span, copied []col
 		if s.Kind == mission.Collect && copied == nil {
 			copied = []collected{}
 		}
+		skipped := func(rel string, err error) { warn(fmt.Sprintf("%s left out: %v", rel, err)) }
 		var out []manifest.Product
-		if out, err = r.products(win, copied, pr, ambiguous); err == nil {
+		if out, err = r.products(ctx, win, copied, pr, ambiguous, skipped); err == nil {
 			return out
+		}
+		if ctx.Err() != nil {
+			warn("left out: the run was cancelled before they were read")
+			return nil
 		}
 	}
 	pr.lastMark = 0
-	r.con.printf("warning: %s: products of %q: %s\n", pr.key, displayName(s), oneLine(r.masker.String(err.Error())))
+	warn(err.Error())
 	return nil
 }
 
@@ -628,20 +645,32 @@ type collected struct {
 	size              int64
 }
 
+// errNotRegular is a product that is no regular file any more.
+var errNotRegular = errors.New("not a regular file")
+
 // hashProduct reads rel (relative to the report root) through the bundle
-// handle, which refuses links, for a product's hash and size. A file
-// removed meanwhile is reported removed.
-func hashProduct(dir *bundlefs.Dir, rel string) (manifest.Product, error) {
+// handle, which refuses links, for a product's hash and size, until ctx is
+// done. A file removed meanwhile is reported removed (so is one below a
+// folder that is now a file or a link); one that is now a link, a FIFO or
+// a folder is errNotRegular.
+func hashProduct(ctx context.Context, dir *bundlefs.Dir, rel string) (manifest.Product, error) {
 	f, err := dir.Open(rel)
-	if errors.Is(err, os.ErrNotExist) {
-		return manifest.Product{Change: manifest.Removed}, nil
-	}
 	if err != nil {
+		fi, lerr := dir.Lstat(rel)
+		var link *bundlefs.LinkError
+		switch {
+		case errors.Is(lerr, os.ErrNotExist) || errors.Is(lerr, unix.ENOTDIR) || errors.As(lerr, &link):
+			// The bundle holds no file rel now (the ledger does not
+			// follow a link to one).
+			return manifest.Product{Change: manifest.Removed}, nil
+		case lerr == nil && !fi.Mode().IsRegular():
+			return manifest.Product{}, errNotRegular
+		}
 		return manifest.Product{}, err
 	}
 	defer f.Close()
 	h := sha256.New()
-	n, err := io.Copy(h, f)
+	n, err := io.Copy(h, regular.NewReader(ctx, f))
 	if err != nil {
 		return manifest.Product{}, err
 	}
