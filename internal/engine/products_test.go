@@ -8,6 +8,7 @@ import (
 	"os"
 	"path/filepath"
 	"reflect"
+	"slices"
 	"strings"
 	"testing"
 	"time"
@@ -245,5 +246,71 @@ phases:
 				t.Errorf("two: products %+v, want %+v", got, want)
 			}
 		})
+	}
+}
+
+// TestProductsMadeByLastToRun: with --jobs 2, b / write (later in the
+// plan) writes x.txt while a / wait runs, and a / rewrite, after b has
+// ended (c, which needs b, tells it), writes it again: a / rewrite made
+// it, whatever the plan order.
+func TestProductsMadeByLastToRun(t *testing.T) {
+	res := runJobs(t, t.TempDir(), `version: 1
+name: order
+report-root: out
+phases:
+  a:
+    steps:
+      - name: wait
+        run: |
+          i=0; while [ ! -e "$HELIOS_REPORT_ROOT/go.txt" ]; do i=$((i+1)); [ $i -lt 2000 ] || exit 1; sleep 0.01; done
+      - name: rewrite
+        run: echo from-a > "$HELIOS_REPORT_ROOT/x.txt"
+  b:
+    steps:
+      - name: write
+        run: echo from-b > "$HELIOS_REPORT_ROOT/x.txt"
+  c:
+    needs: b
+    steps:
+      - name: go
+        run: echo go > "$HELIOS_REPORT_ROOT/go.txt"
+`, 2)
+	// c / go may still be observed while a / rewrite runs, and then be
+	// named with it; b / write had ended before.
+	m := manifest.MadeBy(res.Manifest.Phases)["x.txt"]
+	if who := append([]string{m.Step}, m.Others...); !slices.Contains(who, "a / rewrite") || slices.Contains(who, "b / write") {
+		t.Errorf("x.txt made by %q, want a / rewrite", m)
+	}
+}
+
+// TestProductsShardOwnFolder: a sharded instance's products are the files
+// of its own folder; what it writes elsewhere in the report root is no
+// step's product (by design: instances run side by side, and a shard job
+// holds only its shards' folders).
+func TestProductsShardOwnFolder(t *testing.T) {
+	res := runJobs(t, t.TempDir(), `version: 1
+name: sharded
+report-root: out
+shards:
+  matrix:
+    region: [eu]
+  phases: [plan]
+phases:
+  plan:
+    steps:
+      - run: |
+          echo mine > "$HELIOS_REPORT_ROOT/plan.txt"
+          echo "$HELIOS_SHARD" >> "$HELIOS_REPORT_ROOT/../../shared.txt"
+`, 1)
+	var got []string
+	for _, p := range res.Manifest.Phases {
+		for _, st := range p.Steps {
+			for _, pr := range st.Products {
+				got = append(got, pr.Path)
+			}
+		}
+	}
+	if want := []string{"shards/eu/plan.txt"}; !reflect.DeepEqual(got, want) {
+		t.Errorf("products %v, want %v", got, want)
 	}
 }
