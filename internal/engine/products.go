@@ -307,6 +307,9 @@ func (o *observer) walk(mark int64) error {
 	// What the snapshot had below a folder that cannot be read now is
 	// kept: helios cannot tell that it moved.
 	for p, st := range o.files {
+		if len(skipped) == 0 {
+			break
+		}
 		for _, dir := range skipped {
 			if strings.HasPrefix(p, dir) {
 				snap[p] = st
@@ -387,29 +390,29 @@ func (o *observer) update(mark int64) error {
 		}
 	}()
 	var st unix.Stat_t
-	stats := map[string]fileStat{}
-	for _, p := range slices.Sorted(maps.Keys(dirty)) {
+	// Sorted, so that the folders a path's parent cache opens come in
+	// order and the change log is the same from run to run.
+	paths := slices.Sorted(maps.Keys(dirty))
+	for _, p := range paths {
+		if _, walked := found[p]; walked || helperFile(p, false) {
+			continue
+		}
+		now, ok, err := statBeneath(root, parents, p, &st)
+		if err != nil {
+			return err
+		}
+		if ok {
+			found[p] = now
+		}
+	}
+	// Nothing is applied before every path is stat'ed: a failed sync
+	// leaves the snapshot as it was, for the next sync's walk. found now
+	// holds every dirty path that is a regular file.
+	for _, p := range paths {
 		if helperFile(p, false) {
 			continue
 		}
 		now, ok := found[p]
-		if !ok {
-			var err error
-			if now, ok, err = statBeneath(root, parents, p, &st); err != nil {
-				return err
-			}
-		}
-		if ok {
-			stats[p] = now
-		}
-	}
-	// Nothing is applied before every path is stat'ed: a failed sync
-	// leaves the snapshot as it was, for the next sync's walk.
-	for _, p := range slices.Sorted(maps.Keys(dirty)) {
-		if helperFile(p, false) {
-			continue
-		}
-		now, ok := stats[p]
 		old := o.files[p]
 		_, wasOK := o.files[p]
 		if ok {
