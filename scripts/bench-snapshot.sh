@@ -4,7 +4,8 @@
 # mission of 50 steps, each writing 10 files, over a report root its first
 # phase fills with 100,000 files (collected from the workspace), run with
 # per-step snapshots and without (engine.Options.NoProducts, which no flag
-# sets), alternately, RUNS times each. Prints the wall time of both and
+# sets), in pairs of alternating order after one uncounted run of each,
+# RUNS times each. Prints the median wall time of both and
 # the overhead, for the whole run and for the 50 steps' phase alone.
 #
 #   scripts/bench-snapshot.sh
