@@ -340,9 +340,7 @@ func (c *comparer) add(o, n *ledger.Entry) {
 	}
 	if n != nil {
 		ch.New = hex.EncodeToString(n.Sum[:])
-		if m, ok := c.new.madeBy[name]; ok {
-			ch.MadeBy = m.String()
-		}
+		ch.MadeBy = c.new.madeBy[name].Of(ch.New)
 	}
 	if !volatile && o != nil && n != nil && c.old.root != nil && c.new.root != nil && (c.opts.Inside == nil || c.opts.Inside(name)) {
 		switch {

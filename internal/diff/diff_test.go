@@ -683,7 +683,8 @@ func FuzzClip(f *testing.F) {
 
 // TestGoldenMadeBy: when the new bundle's manifest records products, each
 // changed or added file names the step behind it, or every step that may
-// have made it when they ran side by side; a file no step made names none.
+// have made it when they ran side by side; a file no step made, or that
+// changed after its maker ended, names none.
 func TestGoldenMadeBy(t *testing.T) {
 	old := writeBundle(t, map[string]string{
 		"owner/thermodynamics.md": "# Thermodynamics\n\nefficiency: 0.31\n",
@@ -693,11 +694,12 @@ func TestGoldenMadeBy(t *testing.T) {
 	mf := `{"volatile": ["manifest.json", "logs/**", "**/*.log", "index.html"], "phases": [
   {"name": "governance", "needs": [], "status": "success", "durationMs": 1, "steps": [
     {"id": "thermo", "name": "Thermodynamics report", "kind": "run", "status": "success", "durationMs": 1, "products": [
-      {"path": "owner/thermodynamics.md", "sha256": "` + sumOf("x") + `", "size": 1, "change": "changed"},
+      {"path": "owner/thermodynamics.md", "sha256": "` + sumOf("# Thermodynamics\n\nefficiency: 0.34\n") + `", "size": 1, "change": "changed"},
       {"path": "gone.txt", "change": "removed"}]}]},
   {"name": "kits", "needs": [], "status": "success", "durationMs": 1, "steps": [
     {"id": "plan", "name": "Plan | table", "kind": "run", "status": "success", "durationMs": 1, "products": [
-      {"path": "asi/new.json", "sha256": "` + sumOf("x") + `", "size": 1, "change": "created", "ambiguous": ["governance / Thermodynamics report"]}]}]}
+      {"path": "asi/new.json", "sha256": "` + sumOf("{}\n") + `", "size": 1, "change": "created", "ambiguous": ["governance / Thermodynamics report"]},
+      {"path": "asi/plan.json", "sha256": "` + sumOf("{\"a\": 1}\n") + `", "size": 1, "change": "changed"}]}]}
 ]}
 `
 	new := writeBundle(t, map[string]string{
@@ -728,6 +730,6 @@ func TestGoldenMadeBy(t *testing.T) {
 		t.Errorf("%s made by %q", r.Changed[1].Name, got)
 	}
 	if got := r.Changed[0].MadeBy; got != "" {
-		t.Errorf("asi/plan.json, which no step's products name, made by %q", got)
+		t.Errorf("asi/plan.json, which changed after the step that last made it, made by %q", got)
 	}
 }

@@ -212,6 +212,20 @@ type Product struct {
 type Maker struct {
 	Step   string
 	Others []string
+	// SHA256 is the file's hash when that step ended (hex).
+	SHA256 string
+}
+
+// Of names the maker of a file whose hash (hex) is now sum, or is "" when
+// the file changed after its maker ended with no step's products saying
+// so: a step whose products are unknown (a failed sync, a cancelled run),
+// a write through a memory mapping, a process a step left running. Naming
+// the step then would vouch for content it did not make.
+func (m Maker) Of(sum string) string {
+	if m.Step == "" || m.SHA256 != sum {
+		return ""
+	}
+	return m.String()
 }
 
 // String is "phase / step", or for an ambiguous product each step that
@@ -231,6 +245,8 @@ func (m Maker) String() string {
 // just before its window closes, and a step whose window opened after
 // another's closed finished after it, so the maker is the step that
 // changed the file last, or for an ambiguous product one of those named.
+// Show it with Maker.Of, which checks that the file is still what that
+// step left.
 func MadeBy(phases []Phase) map[string]Maker {
 	type ran struct {
 		phase string
@@ -252,7 +268,7 @@ func MadeBy(phases []Phase) map[string]Maker {
 				delete(out, pr.Path)
 				continue
 			}
-			out[pr.Path] = Maker{Step: s.phase + " / " + s.st.Name, Others: pr.Ambiguous}
+			out[pr.Path] = Maker{Step: s.phase + " / " + s.st.Name, Others: pr.Ambiguous, SHA256: pr.SHA256}
 		}
 	}
 	return out

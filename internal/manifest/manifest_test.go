@@ -11,8 +11,10 @@ func TestMadeBy(t *testing.T) {
 	step := func(name string, finished int, products ...Product) Step {
 		return Step{Name: name, FinishedAt: at(finished), Products: products}
 	}
-	made := func(p string) Product { return Product{Path: p, Change: Created} }
-	changed := func(p string, amb ...string) Product { return Product{Path: p, Change: Changed, Ambiguous: amb} }
+	made := func(p string) Product { return Product{Path: p, SHA256: "h-" + p, Change: Created} }
+	changed := func(p string, amb ...string) Product {
+		return Product{Path: p, SHA256: "h-" + p, Change: Changed, Ambiguous: amb}
+	}
 	removed := func(p string) Product { return Product{Path: p, Change: Removed} }
 	for _, tc := range []struct {
 		name   string
@@ -70,11 +72,32 @@ func TestMadeBy(t *testing.T) {
 		t.Run(tc.name, func(t *testing.T) {
 			got := map[string]string{}
 			for p, m := range MadeBy(tc.phases) {
-				got[p] = m.String()
+				if m.SHA256 != "h-"+p {
+					t.Errorf("%s: maker's hash %q", p, m.SHA256)
+				}
+				got[p] = m.Of("h-" + p)
 			}
 			if !reflect.DeepEqual(got, tc.want) {
 				t.Errorf("made by\n got %v\nwant %v", got, tc.want)
 			}
 		})
+	}
+}
+
+// TestMakerOf: a file that changed after its maker ended, with no step's
+// products saying so, has no maker to show.
+func TestMakerOf(t *testing.T) {
+	m := MadeBy([]Phase{{Name: "a", Steps: []Step{{Name: "one", Products: []Product{{Path: "x", SHA256: "aa", Change: Created}}}}}})["x"]
+	for _, tc := range []struct{ sum, want string }{
+		{"aa", "a / one"},
+		{"bb", ""},
+		{"", ""},
+	} {
+		if got := m.Of(tc.sum); got != tc.want {
+			t.Errorf("Of(%q) = %q, want %q", tc.sum, got, tc.want)
+		}
+	}
+	if got := (Maker{}).Of(""); got != "" {
+		t.Errorf("no maker: %q", got)
 	}
 }

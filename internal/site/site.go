@@ -208,7 +208,8 @@ func buildPage(root *bundlefs.Dir, m *manifest.Manifest, files []ledger.Entry, o
 			p.FilesNote = fmt.Sprintf("The listing stops at %d of %d files; SHA256SUMS lists every file.", opts.MaxFiles, len(files))
 			break
 		}
-		p.Files = append(p.Files, fileRow{Name: display(f.Name), Href: href(f.Name), Size: f.Size, SHA256: hex.EncodeToString(f.Sum[:]), MadeBy: madeBy[f.Name].String()})
+		sum := hex.EncodeToString(f.Sum[:])
+		p.Files = append(p.Files, fileRow{Name: display(f.Name), Href: href(f.Name), Size: f.Size, SHA256: sum, MadeBy: madeBy[f.Name].Of(sum)})
 	}
 	return p, nil
 }

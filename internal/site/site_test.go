@@ -210,13 +210,16 @@ func TestWriteGoldenMadeBy(t *testing.T) {
 	root := t.TempDir()
 	writeFiles(t, root, sampleFiles)
 	m := sampleManifest()
-	sum := strings.Repeat("0", 64)
+	sum := func(name string) string { return fmt.Sprintf("%x", sha256.Sum256([]byte(sampleFiles[name]))) }
 	m.Phases[0].Steps[0].Products = []manifest.Product{
-		{Path: "asi/plan.json", SHA256: sum, Size: 9, Change: manifest.Created},
-		{Path: "asi/odd #name%?.txt", SHA256: sum, Size: 4, Change: manifest.Created},
+		{Path: "asi/plan.json", SHA256: sum("asi/plan.json"), Size: 9, Change: manifest.Created},
+		{Path: "asi/odd #name%?.txt", SHA256: sum("asi/odd #name%?.txt"), Size: 4, Change: manifest.Created},
+		// Changed later with no step's products saying so (a write
+		// through a mapping, say): its maker is not shown.
+		{Path: "logs/prep/check.log", SHA256: strings.Repeat("0", 64), Size: 3, Change: manifest.Created},
 	}
 	m.Phases[1].Steps[0].Products = []manifest.Product{
-		{Path: "owner/runbook.md", SHA256: sum, Size: 9, Change: manifest.Created, Ambiguous: []string{"kits / <b>Build</b>"}},
+		{Path: "owner/runbook.md", SHA256: sum("owner/runbook.md"), Size: 9, Change: manifest.Created, Ambiguous: []string{"kits / <b>Build</b>"}},
 		{Path: "asi/odd #name%?.txt", Change: manifest.Removed},
 	}
 	if err := Write(openBundle(t, root), m, scan(t, root), Options{}); err != nil {
@@ -231,6 +234,7 @@ func TestWriteGoldenMadeBy(t *testing.T) {
 		`<th>Made by</th>`,
 		`<td class="hash">` + fmt.Sprintf("%x", sha256.Sum256([]byte(sampleFiles["asi/plan.json"]))) + `</td><td>prep / Check the toolchain</td>`,
 		`<td>governance / Kit or kits / &lt;b&gt;Build&lt;/b&gt; (they ran side by side)</td>`,
+		`<td class="hash">` + sum("logs/prep/check.log") + `</td><td></td>`,
 	} {
 		if !strings.Contains(string(page), want) {
 			t.Errorf("the page lacks %q", want)
