@@ -3,6 +3,7 @@ package e2e
 import (
 	"bytes"
 	"context"
+	"os"
 	"path/filepath"
 	"regexp"
 	"strings"
@@ -81,6 +82,24 @@ func TestExamplePredicate(t *testing.T) {
 	}
 	// The README's auditor recipe, gh standing in for github.com.
 	auditorAccepts(t, root, out)
+
+	// Made by, through the binary: index.html names the step behind a
+	// report, and helios diff names it for a changed one.
+	page := readFile(t, filepath.Join(root, "index.html"))
+	if !regexp.MustCompile(`owner/thermodynamics\.md</a></td><td class="num">\d+</td><td class="hash">[0-9a-f]{64}</td><td>governance / Thermodynamics report</td>`).MatchString(page) {
+		t.Error("index.html does not say that governance / Thermodynamics report made owner/thermodynamics.md")
+	}
+	old := t.TempDir()
+	if err := os.CopyFS(old, os.DirFS(root)); err != nil {
+		t.Fatal(err)
+	}
+	writeFile(t, filepath.Join(old, "owner", "thermodynamics.md"), "# an older report\n")
+	if r := run(t, old, nil, "digest", "."); r.code != 0 {
+		t.Fatalf("helios digest: exit %d\n%s%s", r.code, r.stdout, r.stderr)
+	}
+	if r := run(t, ws, nil, "diff", old, exampleRoot); !strings.Contains(r.stdout, "~ owner/thermodynamics.md ") || !strings.Contains(r.stdout, "made by governance / Thermodynamics report\n") {
+		t.Errorf("helios diff does not name the step behind owner/thermodynamics.md: exit %d\n%s%s", r.code, r.stdout, r.stderr)
+	}
 
 	writeFile(t, filepath.Join(root, "owner", "parameter-matrix.md"), "edited\n")
 	if res := run(t, ws, nil, "verify", "--statement", stmt, exampleRoot); res.code != 1 || !strings.Contains(res.stdout, "changed  owner/parameter-matrix.md\n") {
