@@ -312,6 +312,9 @@ func TestLoadRefuses(t *testing.T) {
 		{"another predicate type", `{"_type": "` + StatementType + `", "subject": [], "predicateType": "https://slsa.dev/provenance/v1", "predicate": {"buildDefinition": 1}}`, "is not the mission predicate"},
 		{"no ledger digest", `{"_type": "` + StatementType + `", "subject": [], "predicateType": "` + PredicateType + `", "predicate": {}}`, "no ledger digest"},
 		{"no predicate", `{"_type": "` + StatementType + `", "subject": [], "predicateType": "` + PredicateType + `"}`, "no ledger digest"},
+		// protojson (gh) reads predicateType: SLSA; Go's decoder would
+		// let the second spelling win.
+		{"a key spelled twice", `{"_type": "` + StatementType + `", "subject": [], "predicateType": "https://slsa.dev/provenance/v1", "PredicateType": "` + PredicateType + `", "predicate": {"ledgerDigest": "` + sum + `"}}`, "spelled otherwise"},
 	} {
 		t.Run(tt.name, func(t *testing.T) {
 			path := filepath.Join(t.TempDir(), "s.json")

@@ -9,6 +9,7 @@ import (
 	"errors"
 	"fmt"
 	"path/filepath"
+	"strings"
 	"unicode/utf8"
 
 	"github.com/helios-action/helios-action/internal/ledger"
@@ -66,7 +67,20 @@ func ReadStatement(ctx context.Context, path string) (*Statement, error) {
 		return nil, err
 	}
 	// The types first: another predicate need not parse as this one, and
-	// would leave SHA256SUMS unchecked if it did.
+	// would leave SHA256SUMS unchecked if it did. Go's decoder matches keys
+	// regardless of case, in-toto's (protojson, what gh reads) exactly: a
+	// second spelling of a key could make the two read different types.
+	var top map[string]json.RawMessage
+	if err := json.Unmarshal(b, &top); err != nil {
+		return nil, fmt.Errorf("%s: %w", path, err)
+	}
+	for k := range top {
+		for _, want := range []string{"_type", "subject", "predicateType", "predicate"} {
+			if k != want && strings.EqualFold(k, want) {
+				return nil, fmt.Errorf("%s: key %q is %q spelled otherwise", path, k, want)
+			}
+		}
+	}
 	var head struct {
 		Type          string `json:"_type"`
 		PredicateType string `json:"predicateType"`

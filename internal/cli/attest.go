@@ -7,6 +7,7 @@ import (
 	"strconv"
 	"strings"
 	"unicode"
+	"unicode/utf8"
 
 	"github.com/helios-action/helios-action/internal/attest"
 	"github.com/helios-action/helios-action/internal/ledger"
@@ -118,7 +119,9 @@ func printReport(c *Command, rep *ledger.VerifyReport) {
 // the Statement, both untrusted: a line break or an escape sequence in one
 // must not forge a line of the report.
 func shown(s string) string {
-	if strings.IndexFunc(s, func(r rune) bool { return !unicode.IsPrint(r) }) >= 0 {
+	// Bytes that are not UTF-8 decode as U+FFFD, which is printable, but a
+	// terminal may obey them (0x9b is the 8-bit CSI).
+	if !utf8.ValidString(s) || strings.IndexFunc(s, func(r rune) bool { return !unicode.IsPrint(r) }) >= 0 {
 		return strconv.Quote(s)
 	}
 	return s

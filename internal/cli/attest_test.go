@@ -48,6 +48,7 @@ func TestAttestAndVerifyStatement(t *testing.T) {
 		{"missing", "missing  two.txt\n", func(t *testing.T) { remove(t, filepath.Join(out, "two.txt")) }},
 		{"extra", "extra    three.txt\n", func(t *testing.T) { write(t, filepath.Join(out, "three.txt"), "three\n") }},
 		// A name cannot forge a line of the report.
+		{"extra, not UTF-8", "extra    \"a\\x9b2Jb\"\n", func(t *testing.T) { write(t, filepath.Join(out, "a\x9b2Jb"), "x\n") }},
 		{"extra with a line break", "extra    \"x\\nchanged  one.txt\"\n", func(t *testing.T) { write(t, filepath.Join(out, "x\nchanged  one.txt"), "x\n") }},
 		{"ledger rewritten", "changed  SHA256SUMS\n", func(t *testing.T) {
 			if code, _, stderr := helios(t, env, "digest", out); code != exitcode.OK {
