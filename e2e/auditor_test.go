@@ -13,29 +13,32 @@ import (
 )
 
 // ghStandIn is a bash function that stands in for the two gh commands of
-// the README's auditor recipe, which need github.com: "gh run download"
-// copies the bundle the test gives ($AUDIT_BUNDLE, an unzipped artifact)
-// into --dir, as gh unzips an artifact there; "gh attestation verify"
-// checks what it can without Sigstore (the predicate type, and that the
-// file's SHA-256 is a subject) and prints the Statement ($AUDIT_STATEMENT)
-// as the recipe's --jq selects it from gh's JSON. Any other form fails, so
-// a change to the README's commands must come here too.
+// the README's auditor recipe, which need github.com. It holds the recipe
+// to its own first line's values ($repo, $run, $artifact). "gh run
+// download" copies the bundle the test gives ($AUDIT_BUNDLE, an unzipped
+// artifact) into --dir, as gh unzips an artifact there. "gh attestation
+// verify" checks what it can without Sigstore (the signer workflow, the
+// predicate type, that the file's SHA-256 is one of the subjects in
+// $AUDIT_SUBJECTS), then applies the recipe's --jq with jq to JSON shaped
+// as gh prints it ($AUDIT_GH_JSON). Any other form fails, so a change to
+// the README's commands must come here too.
 const ghStandIn = `
 gh() {
-  local dir= name= file= type= format= query=
+  local dir= name= file= type= format= query= repo_= signer=
   case "$1 $2" in
   "run download")
+    [ "$3" = "$run" ] || { echo "gh stand-in: run download $3, the recipe's run is $run" >&2; return 2; }
     shift 3
     while [ $# -gt 0 ]; do
       case $1 in
-      --repo) shift ;;
+      --repo) repo_=$2; shift ;;
       --name) name=$2; shift ;;
       --dir) dir=$2; shift ;;
       *) echo "gh stand-in: run download: unexpected $1" >&2; return 2 ;;
       esac
       shift
     done
-    [ -n "$name" ] && [ -n "$dir" ] || { echo "gh stand-in: run download needs --name and --dir" >&2; return 2; }
+    [ "$repo_" = "$repo" ] && [ "$name" = "$artifact" ] && [ -n "$dir" ] || { echo "gh stand-in: run download --repo $repo_ --name $name --dir $dir" >&2; return 2; }
     mkdir -p "$dir" && cp -R "$AUDIT_BUNDLE/." "$dir/"
     ;;
   "attestation verify")
@@ -43,7 +46,8 @@ gh() {
     shift 3
     while [ $# -gt 0 ]; do
       case $1 in
-      --repo) shift ;;
+      --repo) repo_=$2; shift ;;
+      --signer-workflow) signer=$2; shift ;;
       --predicate-type) type=$2; shift ;;
       --format) format=$2; shift ;;
       --jq) query=$2; shift ;;
@@ -51,17 +55,22 @@ gh() {
       esac
       shift
     done
+    [ "$repo_" = "$repo" ] && [ "$signer" = "$repo/$AUDIT_WORKFLOW" ] || { echo "gh stand-in: no attestation by $signer in $repo_" >&2; return 1; }
     [ "$type" = "$AUDIT_TYPE" ] || { echo "gh stand-in: no attestation of predicate type $type" >&2; return 1; }
-    [ "$format" = json ] && [ "$query" = '.[0].verificationResult.statement' ] || { echo "gh stand-in: format $format, jq $query" >&2; return 2; }
+    [ "$format" = json ] || { echo "gh stand-in: format $format" >&2; return 2; }
     local sum
     sum=$(sha256sum < "$file") && sum=${sum%% *}
-    grep -q "\"sha256\": \"$sum\"" "$AUDIT_STATEMENT" || { echo "gh stand-in: $file is no subject of the attestation" >&2; return 1; }
-    cat "$AUDIT_STATEMENT"
+    grep -qx "$sum" "$AUDIT_SUBJECTS" || { echo "gh stand-in: $file is no subject of the attestation" >&2; return 1; }
+    jq "$query" "$AUDIT_GH_JSON"
     ;;
   *) echo "gh stand-in: unexpected gh $*" >&2; return 2 ;;
   esac
 }
 `
+
+// auditWorkflow is the file of the README's attest workflow, which the
+// recipe names as the signer.
+const auditWorkflow = ".github/workflows/helios.yml"
 
 // auditResult is what the README's auditor recipe did.
 type auditResult struct {
@@ -75,7 +84,7 @@ type auditResult struct {
 // json.MarshalIndent does).
 func runAuditor(t *testing.T, bundle string, statement []byte) auditResult {
 	t.Helper()
-	for _, tool := range []string{"bash", "sha256sum", "grep", "cp"} {
+	for _, tool := range []string{"bash", "sha256sum", "grep", "cp", "jq"} {
 		if _, err := exec.LookPath(tool); err != nil {
 			t.Skipf("%s not installed", tool)
 		}
@@ -88,8 +97,25 @@ func runAuditor(t *testing.T, bundle string, statement []byte) auditResult {
 	if err := os.Symlink(helios, filepath.Join(bin, "helios")); err != nil {
 		t.Fatal(err)
 	}
-	stmt := filepath.Join(bin, "signed-statement.json")
-	writeFile(t, stmt, string(statement))
+	// As gh prints a verified attestation: its Statement compact, as
+	// protojson writes it.
+	var st struct {
+		Subject []struct {
+			Digest map[string]string `json:"digest"`
+		} `json:"subject"`
+	}
+	var compact bytes.Buffer
+	if err := json.Unmarshal(statement, &st); err != nil || json.Compact(&compact, statement) != nil {
+		t.Fatalf("the signed Statement is not JSON: %v", err)
+	}
+	var subjects strings.Builder
+	for _, s := range st.Subject {
+		subjects.WriteString(s.Digest["sha256"] + "\n")
+	}
+	ghJSON := filepath.Join(bin, "gh-verify.json")
+	writeFile(t, ghJSON, `[{"attestation": {}, "verificationResult": {"mediaType": "application/vnd.dev.sigstore.verificationresult+json;version=0.1", "statement": `+compact.String()+`}}]`+"\n")
+	subjectsFile := filepath.Join(bin, "subjects")
+	writeFile(t, subjectsFile, subjects.String())
 	audit := filepath.Join(work, "audit")
 	if err := os.Mkdir(audit, 0o755); err != nil {
 		t.Fatal(err)
@@ -97,7 +123,8 @@ func runAuditor(t *testing.T, bundle string, statement []byte) auditResult {
 	cmd := exec.Command("bash", "-euo", "pipefail", "-c", ghStandIn+readmeFence(t, "auditor", "sh"))
 	cmd.Dir = audit
 	cmd.Env = append(os.Environ(), "PATH="+bin+string(os.PathListSeparator)+os.Getenv("PATH"),
-		"AUDIT_BUNDLE="+bundle, "AUDIT_STATEMENT="+stmt, "AUDIT_TYPE="+attest.PredicateType)
+		"AUDIT_BUNDLE="+bundle, "AUDIT_SUBJECTS="+subjectsFile, "AUDIT_GH_JSON="+ghJSON,
+		"AUDIT_TYPE="+attest.PredicateType, "AUDIT_WORKFLOW="+auditWorkflow)
 	var out, errb bytes.Buffer
 	cmd.Stdout, cmd.Stderr = &out, &errb
 	err := cmd.Run()
