@@ -376,6 +376,14 @@ func instances(man *manifest.Manifest, m *mission.Mission, c candidate) ([]manif
 			want[mission.InstanceName(ph, id)] = id
 		}
 	}
+	// An ambiguous product names steps of the same job that ran beside
+	// its own.
+	stepNames := map[string]bool{}
+	for _, p := range man.Phases {
+		for _, st := range p.Steps {
+			stepNames[p.Name+" / "+st.Name] = true
+		}
+	}
 	got := map[string]manifest.Phase{}
 	for _, p := range man.Phases {
 		if p.Shard == "" {
@@ -388,7 +396,7 @@ func instances(man *manifest.Manifest, m *mission.Mission, c candidate) ([]manif
 		case got[p.Name].Name != "":
 			return nil, fmt.Sprintf("its %s records phase %s twice", manifest.FileName, strconv.Quote(p.Name))
 		}
-		if why := foreignProduct(p, id); why != "" {
+		if why := foreignProduct(p, id, stepNames); why != "" {
 			return nil, why
 		}
 		got[p.Name] = p
@@ -407,16 +415,24 @@ func instances(man *manifest.Manifest, m *mission.Mission, c candidate) ([]manif
 }
 
 // foreignProduct says why an instance record's products are not files of
-// its own shard's folder, or returns "". They are copied into the merged
+// its own shard's folder, or name as ambiguous a step that is not one of
+// the job's own (steps), or returns "". They are copied into the merged
 // manifest, whose "made by" and signed predicate would otherwise name, on
-// a leg's word, files of other shards or outside the bundle.
-func foreignProduct(p manifest.Phase, id string) string {
+// a leg's word, files of other shards or outside the bundle, or steps that
+// never ran.
+func foreignProduct(p manifest.Phase, id string, steps map[string]bool) string {
 	folder := mission.ShardsDir + "/" + id + "/"
 	for _, st := range p.Steps {
 		for _, pr := range st.Products {
 			if !strings.HasPrefix(pr.Path, folder) || !filepath.IsLocal(filepath.FromSlash(pr.Path)) || path.Clean(pr.Path) != pr.Path {
 				return fmt.Sprintf("its %s says step %s of phase %s made %s, which is not a file of %s",
 					manifest.FileName, strconv.Quote(st.Name), strconv.Quote(p.Name), strconv.Quote(pr.Path), folder)
+			}
+			for _, other := range pr.Ambiguous {
+				if !steps[other] {
+					return fmt.Sprintf("its %s says step %s of phase %s ran beside %s, which is no step of the job",
+						manifest.FileName, strconv.Quote(st.Name), strconv.Quote(p.Name), strconv.Quote(other))
+				}
 			}
 		}
 	}
