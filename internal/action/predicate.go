@@ -66,7 +66,7 @@ func (predicateOutputs) Run(_ context.Context, r *runner) error {
 	d, err := bundlefs.Open(r.dir, rel)
 	if refused := (*bundlefs.RefusedError)(nil); errors.As(err, &refused) {
 		// Open's words are for a report root; these are for this folder.
-		r.a.Errorf("predicate not written: %s is a symbolic link, not a folder, or holds a .git entry (a pull request may have committed it); helios writes the predicate only into a folder it reaches without following links; remove it", relToWorkspace(r.ws, filepath.Join(r.dir, filepath.FromSlash(rel))))
+		r.a.Errorf("predicate not written: %s, or a folder on the way to it, is a symbolic link or not a folder, or it holds a .git entry (a pull request may have committed it); helios writes the predicate only into a folder it reaches without following links; remove it", relToWorkspace(r.ws, filepath.Join(r.dir, filepath.FromSlash(rel))))
 		return nil
 	}
 	if err != nil {
