@@ -160,17 +160,35 @@ func swapDir(t *testing.T, root, rel string, mk func(p string) error) {
 	}
 }
 
-// failDir makes openDir fail with err for the folders named name, until
-// the test ends.
-func failDir(t *testing.T, name string, err error) {
+// failDir makes openDir fail with err for the folders named names, until
+// restore or the end of the test.
+func failDir(t *testing.T, err error, names ...string) (restore func()) {
 	open := openDir
 	openDir = func(root int, rel string, flags int) (int, error) {
-		if filepath.Base(rel) == name {
+		if slices.Contains(names, filepath.Base(rel)) {
 			return -1, err
 		}
 		return open(root, rel, flags)
 	}
-	t.Cleanup(func() { openDir = open })
+	restore = func() { openDir = open }
+	t.Cleanup(restore)
+	return restore
+}
+
+// failStat makes fstatat fail with err for the entries named names, as in
+// a folder that can be listed but not searched, until restore or the end
+// of the test.
+func failStat(t *testing.T, err error, names ...string) (restore func()) {
+	stat := fstatat
+	fstatat = func(dirfd int, name string, st *unix.Stat_t, flags int) error {
+		if slices.Contains(names, name) {
+			return err
+		}
+		return stat(dirfd, name, st, flags)
+	}
+	restore = func() { fstatat = stat }
+	t.Cleanup(restore)
+	return restore
 }
 
 // TestObserverAfterAFailedSync: a sync that fails (here: a folder cannot be
@@ -213,12 +231,11 @@ func TestObserverAfterAFailedSync(t *testing.T) {
 			if err := os.WriteFile(filepath.Join(root, "b.txt"), []byte("b"), 0o644); err != nil {
 				t.Fatal(err)
 			}
-			restore := openDir
-			failDir(t, "d", unix.EMFILE)
+			restore := failDir(t, unix.EMFILE, "d")
 			if _, err := o.sync(); !errors.Is(err, unix.EMFILE) {
 				t.Fatalf("sync: %v, want EMFILE", err)
 			}
-			openDir = restore
+			restore()
 			if err := os.WriteFile(filepath.Join(root, "d", "a.txt"), []byte("a"), 0o644); err != nil {
 				t.Fatal(err)
 			}
@@ -249,58 +266,124 @@ func TestObserverAfterAFailedSync(t *testing.T) {
 	}
 }
 
-// TestObserverUnreadableFolder: a folder helios may not read is left out
+// TestObserverUnreadableFolder: a folder helios may not read, or may list
+// but not search (mode 0600: its entries cannot be stat'ed), is left out
 // with one warning, not a failure of every sync; what the snapshot had
 // below it stays (helios cannot tell that it moved), and the rest of the
-// root is still seen.
+// root is still seen. Once the folder's mode changes and it can be read
+// again, the next sync finds what was written in it meanwhile. Root reads
+// any folder, so the real modes are tried by other users only; the hooks
+// stand in for them.
 func TestObserverUnreadableFolder(t *testing.T) {
-	for _, watch := range []bool{true, false} {
-		t.Run(map[bool]string{true: "inotify", false: "walk"}[watch], func(t *testing.T) {
-			root := t.TempDir()
-			var warnings []string
-			o := newObserver(root, func(msg string) { warnings = append(warnings, msg) })
-			defer o.close()
-			if !watch && o.w != nil {
-				o.w.close()
-				o.w = nil
-			}
-			for _, name := range []string{"old/kept.txt", "a.txt"} {
-				p := filepath.Join(root, filepath.FromSlash(name))
-				if err := os.MkdirAll(filepath.Dir(p), 0o755); err != nil {
-					t.Fatal(err)
-				}
-				if err := os.WriteFile(p, []byte(name), 0o644); err != nil {
+	chmod := func(mode os.FileMode) func(t *testing.T, root string) {
+		return func(t *testing.T, root string) {
+			for _, d := range []string{"old", "new"} {
+				if err := os.Chmod(filepath.Join(root, d), mode); err != nil {
 					t.Fatal(err)
 				}
 			}
-			if _, err := o.sync(); err != nil {
-				t.Fatal(err)
+		}
+	}
+	byMode := func(mode os.FileMode) func(t *testing.T, root string) func(t *testing.T, root string) {
+		return func(t *testing.T, root string) func(t *testing.T, root string) {
+			if os.Geteuid() == 0 {
+				t.Skip("root reads any folder")
 			}
-			warnings = nil
-			failDir(t, "old", unix.EACCES)
-			failDir(t, "new", unix.EACCES)
-			for i, name := range []string{"new/hidden.txt", "b.txt", "c.txt"} {
-				p := filepath.Join(root, filepath.FromSlash(name))
-				if err := os.MkdirAll(filepath.Dir(p), 0o755); err != nil {
+			chmod(mode)(t, root)
+			t.Cleanup(func() { chmod(0o755)(t, root) })
+			return chmod(0o755)
+		}
+	}
+	byHook := func(fail func(t *testing.T) func()) func(t *testing.T, root string) func(t *testing.T, root string) {
+		return func(t *testing.T, root string) func(t *testing.T, root string) {
+			restore := fail(t)
+			// The same mode again is a change of attributes all
+			// the same.
+			return func(t *testing.T, root string) { restore(); chmod(0o755)(t, root) }
+		}
+	}
+	for _, tc := range []struct {
+		name string
+		// deny makes the folders old and new of root unreadable and
+		// returns what makes them readable again.
+		deny func(t *testing.T, root string) (allow func(t *testing.T, root string))
+	}{
+		{"cannot be opened", byHook(func(t *testing.T) func() { return failDir(t, unix.EACCES, "old", "new") })},
+		{"can be listed, not searched", byHook(func(t *testing.T) func() {
+			return failStat(t, unix.EACCES, "kept.txt", "more.txt", "hidden.txt")
+		})},
+		{"mode 0000", byMode(0)},
+		{"mode 0600", byMode(0o600)},
+	} {
+		for _, watch := range []bool{true, false} {
+			t.Run(tc.name+"/"+map[bool]string{true: "inotify", false: "walk"}[watch], func(t *testing.T) {
+				root := t.TempDir()
+				write := func(names ...string) {
+					t.Helper()
+					for _, name := range names {
+						p := filepath.Join(root, filepath.FromSlash(name))
+						if err := os.MkdirAll(filepath.Dir(p), 0o755); err != nil {
+							t.Fatal(err)
+						}
+						if err := os.WriteFile(p, []byte(name), 0o644); err != nil {
+							t.Fatal(err)
+						}
+					}
+				}
+				var warnings []string
+				o := newObserver(root, func(msg string) { warnings = append(warnings, msg) })
+				defer o.close()
+				if !watch && o.w != nil {
+					o.w.close()
+					o.w = nil
+				}
+				write("old/kept.txt", "a.txt")
+				if _, err := o.sync(); err != nil {
 					t.Fatal(err)
 				}
-				if err := os.WriteFile(p, []byte(name), 0o644); err != nil {
-					t.Fatal(err)
+				warnings = nil
+				// A new folder, a file in a folder already seen, one
+				// elsewhere; then a whole walk meets both folders.
+				write("new/hidden.txt", "old/more.txt", "b.txt")
+				allow := tc.deny(t, root)
+				if _, err := o.sync(); err != nil {
+					t.Fatalf("sync: %v", err)
 				}
-				if watch && i == 1 {
-					o.w.lost = true // a whole walk meets "old" too
+				write("c.txt")
+				if watch {
+					o.w.lost = true
 				}
 				if _, err := o.sync(); err != nil {
-					t.Fatalf("sync after %s: %v", name, err)
+					t.Fatalf("sync with a whole walk: %v", err)
 				}
-			}
-			want := []string{"a.txt", "b.txt", "c.txt", "old/kept.txt"}
-			if got := slices.Sorted(maps.Keys(o.files)); !reflect.DeepEqual(got, want) {
-				t.Errorf("snapshot %v, want %v", got, want)
-			}
-			if len(warnings) != 1 || !strings.Contains(warnings[0], "cannot read") {
-				t.Errorf("warnings %q, want one that says a folder cannot be read", warnings)
-			}
-		})
+				want := []string{"a.txt", "b.txt", "c.txt", "old/kept.txt"}
+				if got := slices.Sorted(maps.Keys(o.files)); !reflect.DeepEqual(got, want) {
+					t.Errorf("snapshot %v, want %v", got, want)
+				}
+				if len(warnings) != 1 || !strings.Contains(warnings[0], "cannot read") {
+					t.Errorf("warnings %q, want one that says a folder cannot be read", warnings)
+				}
+
+				allow(t, root)
+				mark, err := o.sync()
+				if err != nil {
+					t.Fatalf("sync once readable: %v", err)
+				}
+				var moved []string
+				for _, c := range o.changes {
+					if c.mark == mark {
+						moved = append(moved, c.path)
+					}
+				}
+				if want := []string{"new/hidden.txt", "old/more.txt"}; !reflect.DeepEqual(slices.Sorted(slices.Values(moved)), want) {
+					t.Errorf("once readable, moved %v, want %v", moved, want)
+				}
+				want = append(want, "new/hidden.txt", "old/more.txt")
+				slices.Sort(want)
+				if got := slices.Sorted(maps.Keys(o.files)); !reflect.DeepEqual(got, want) {
+					t.Errorf("once readable, snapshot %v, want %v", got, want)
+				}
+			})
+		}
 	}
 }

@@ -48,7 +48,8 @@ import (
 // window of whatever step runs next.
 //
 // A sync that fails leaves the watcher's events untrusted, so the next one
-// walks the root; a folder helios may not read is left out with a warning.
+// walks the root. A folder helios may not read or search is left out with a
+// warning, what the snapshot had below it kept, until its mode changes.
 
 // fileStat is what a snapshot keeps of a file: enough to tell that it
 // moved without reading it.
@@ -108,10 +109,36 @@ var openDir = func(root int, rel string, flags int) (int, error) {
 	return cur, nil
 }
 
+// fstatat stats an entry of a folder for walkSnap and statBeneath. Tests
+// replace it to make an entry's stat fail as in a folder that can be
+// listed but not searched, which root cannot make.
+var fstatat = unix.Fstatat
+
 // gone reports whether err says that a path is no folder (any more): it
 // was removed, or it or a folder on the way is now a file or a link.
 func gone(err error) bool {
 	return errors.Is(err, unix.ENOENT) || errors.Is(err, unix.ENOTDIR) || errors.Is(err, unix.ELOOP)
+}
+
+// denied reports whether err says that helios may not open or search a
+// folder: a step's to make, not a reason to fail the run's syncs.
+func denied(err error) bool {
+	return errors.Is(err, unix.EACCES) || errors.Is(err, unix.EPERM)
+}
+
+// dirOf is the folder of p, a path relative to the report root ("" for
+// the root).
+func dirOf(p string) string {
+	if i := strings.LastIndexByte(p, '/'); i >= 0 {
+		return p[:i]
+	}
+	return ""
+}
+
+// below reports whether p, a path relative to the report root, is inside
+// the folder dir ("" for the root itself).
+func below(p, dir string) bool {
+	return dir == "" || strings.HasPrefix(p, dir+"/")
 }
 
 // walkSnap adds the regular files below fd, the folder rel of the report
@@ -119,7 +146,8 @@ func gone(err error) bool {
 // onDir, when set, is called for each folder before it is read (the
 // watcher watches it then, so that nothing done meanwhile is missed).
 // Entries that vanish during the walk are left out: a step of another
-// phase may be removing them. A folder below rel that helios may not read
+// phase may be removing them. A folder at or below rel that helios may not
+// read, or list but not search (mode 0600: its entries cannot be stat'ed),
 // is passed to skip, when set, and left out; other errors end the walk.
 func walkSnap(fd int, rel string, snap snapshot, onDir func(rel string), skip func(rel string, err error)) error {
 	if onDir != nil {
@@ -147,7 +175,7 @@ func walkSnap(fd int, rel string, snap snapshot, onDir func(rel string), skip fu
 			if gone(err) {
 				continue
 			}
-			if skip != nil && (errors.Is(err, unix.EACCES) || errors.Is(err, unix.EPERM)) {
+			if skip != nil && denied(err) {
 				skip(p, err)
 				continue
 			}
@@ -161,9 +189,16 @@ func walkSnap(fd int, rel string, snap snapshot, onDir func(rel string), skip fu
 			if helperFile(p, false) {
 				continue
 			}
-			if err := unix.Fstatat(fd, name, &st, unix.AT_SYMLINK_NOFOLLOW); err != nil {
+			if err := fstatat(fd, name, &st, unix.AT_SYMLINK_NOFOLLOW); err != nil {
 				if errors.Is(err, unix.ENOENT) {
 					continue
+				}
+				if skip != nil && denied(err) {
+					// The whole folder is left out, not a file or
+					// two: what is added of it so far goes.
+					maps.DeleteFunc(snap, func(q string, _ fileStat) bool { return below(q, rel) })
+					skip(rel, err)
+					return nil
 				}
 				return &os.PathError{Op: "stat", Path: p, Err: err}
 			}
@@ -191,9 +226,12 @@ type observer struct {
 	holds map[string]int64
 	w     *watcher
 	// warn says once why syncs walk the whole root, or that a folder
-	// could not be read (unreadable: said).
+	// could not be read (unreadable: said). denied are the folders left
+	// out since the last whole walk: a change of their mode may make them
+	// readable, and then a walk brings them in.
 	warn       func(string)
 	unreadable bool
+	denied     map[string]bool
 }
 
 // changeRec is one change a sync found: the file's stat before (was, ok
@@ -259,6 +297,10 @@ func (o *observer) syncAt(mark int64) error {
 // skip leaves out a folder helios may not read, and says so once a run:
 // its files are not seen until it can be read.
 func (o *observer) skip(rel string, err error) {
+	if o.denied == nil {
+		o.denied = map[string]bool{}
+	}
+	o.denied[rel] = true
 	if !o.unreadable {
 		o.unreadable = true
 		o.warn(fmt.Sprintf("per-step products leave out folders helios cannot read, such as %s (%v)", rel, err))
@@ -296,22 +338,18 @@ func (o *observer) walk(mark int64) error {
 		}
 	}
 	snap := snapshot{}
-	var skipped []string
-	skip := func(rel string, err error) {
-		o.skip(rel, err)
-		skipped = append(skipped, rel+"/")
-	}
-	if err := walkSnap(fd, "", snap, onDir, skip); err != nil {
+	o.denied = nil
+	if err := walkSnap(fd, "", snap, onDir, o.skip); err != nil {
 		return err
 	}
 	// What the snapshot had below a folder that cannot be read now is
 	// kept: helios cannot tell that it moved.
 	for p, st := range o.files {
-		if len(skipped) == 0 {
+		if len(o.denied) == 0 {
 			break
 		}
-		for _, dir := range skipped {
-			if strings.HasPrefix(p, dir) {
+		for dir := range o.denied {
+			if below(p, dir) {
 				snap[p] = st
 			}
 		}
@@ -342,9 +380,14 @@ func (o *observer) note(mark int64, p string, old snapshot, now fileStat, nowOK 
 }
 
 // update stats again what the watcher saw move, and walks the folders that
-// appeared.
+// appeared. A folder left out whose mode changed (or one above it) may
+// be readable now: then the root is walked, which also finds what was
+// removed below it meanwhile.
 func (o *observer) update(mark int64) error {
-	dirty, dirs := o.w.take()
+	dirty, dirs, modes := o.w.take()
+	if o.reopened(modes) {
+		return o.walk(mark)
+	}
 	if len(dirty) == 0 && len(dirs) == 0 {
 		return nil
 	}
@@ -364,7 +407,7 @@ func (o *observer) update(mark int64) error {
 			// a file.
 			dirty[d] = true
 			continue
-		case errors.Is(err, unix.EACCES) || errors.Is(err, unix.EPERM):
+		case denied(err):
 			o.skip(d, err)
 			continue
 		case err != nil:
@@ -381,15 +424,18 @@ func (o *observer) update(mark int64) error {
 	for p := range found {
 		dirty[p] = true
 	}
-	parents := map[string]int{}
+	parents := map[string]parentDir{}
 	defer func() {
-		for _, fd := range parents {
-			if fd >= 0 && fd != root {
-				unix.Close(fd)
+		for _, pd := range parents {
+			if pd.fd >= 0 && pd.fd != root {
+				unix.Close(pd.fd)
 			}
 		}
 	}()
 	var st unix.Stat_t
+	// unknown are the paths below a folder helios may not search: their
+	// stat is not known, so their old entries stay.
+	var unknown map[string]bool
 	// Sorted, so that the folders a path's parent cache opens come in
 	// order and the change log is the same from run to run.
 	paths := slices.Sorted(maps.Keys(dirty))
@@ -398,7 +444,15 @@ func (o *observer) update(mark int64) error {
 			continue
 		}
 		now, ok, err := statBeneath(root, parents, p, &st)
-		if err != nil {
+		switch {
+		case denied(err):
+			o.skip(dirOf(p), err)
+			if unknown == nil {
+				unknown = map[string]bool{}
+			}
+			unknown[p] = true
+			continue
+		case err != nil:
 			return err
 		}
 		if ok {
@@ -409,7 +463,7 @@ func (o *observer) update(mark int64) error {
 	// leaves the snapshot as it was, for the next sync's walk. found now
 	// holds every dirty path that is a regular file.
 	for _, p := range paths {
-		if helperFile(p, false) {
+		if helperFile(p, false) || unknown[p] {
 			continue
 		}
 		now, ok := found[p]
@@ -427,28 +481,53 @@ func (o *observer) update(mark int64) error {
 	return nil
 }
 
-// statBeneath stats p, relative to root, without following a link; ok is
-// false when it is not a regular file (any more). parents caches the
-// folders opened (-1: not a folder any more).
-func statBeneath(root int, parents map[string]int, p string, st *unix.Stat_t) (fileStat, bool, error) {
-	dir, base := path.Split(p)
-	dir = strings.TrimSuffix(dir, "/")
-	fd, ok := parents[dir]
-	if !ok {
-		fd = root
-		if dir != "" {
-			var err error
-			fd, err = openDir(root, dir, pathFlags)
-			if err != nil && !gone(err) {
-				return fileStat{}, false, &os.PathError{Op: "open", Path: dir, Err: err}
+// reopened reports whether a folder among modes, whose attributes changed,
+// is one left out or above one: it may be readable now.
+func (o *observer) reopened(modes []string) bool {
+	for _, m := range modes {
+		for dir := range o.denied {
+			if dir == m || below(dir, m) {
+				return true
 			}
 		}
-		parents[dir] = fd
 	}
-	if fd < 0 {
-		return fileStat{}, false, nil
+	return false
+}
+
+// parentDir is a folder statBeneath opened: fd, or -1 and err when it is
+// no folder any more (err nil) or helios may not search it.
+type parentDir struct {
+	fd  int
+	err error
+}
+
+// statBeneath stats p, relative to root, without following a link; ok is
+// false when it is not a regular file (any more). An error denied says is
+// a folder on the way helios may not search: p's stat is not known.
+// parents caches the folders opened.
+func statBeneath(root int, parents map[string]parentDir, p string, st *unix.Stat_t) (fileStat, bool, error) {
+	dir, base := dirOf(p), path.Base(p)
+	pd, ok := parents[dir]
+	if !ok {
+		pd.fd = root
+		if dir != "" {
+			var err error
+			pd.fd, err = openDir(root, dir, pathFlags)
+			switch {
+			case gone(err):
+			case err != nil:
+				pd.err = &os.PathError{Op: "open", Path: dir, Err: err}
+				if !denied(err) {
+					return fileStat{}, false, pd.err
+				}
+			}
+		}
+		parents[dir] = pd
 	}
-	if err := unix.Fstatat(fd, base, st, unix.AT_SYMLINK_NOFOLLOW); err != nil {
+	if pd.fd < 0 {
+		return fileStat{}, false, pd.err
+	}
+	if err := fstatat(pd.fd, base, st, unix.AT_SYMLINK_NOFOLLOW); err != nil {
 		if gone(err) {
 			return fileStat{}, false, nil
 		}

@@ -28,9 +28,12 @@ type watcher struct {
 	fd   int
 	dirs map[int32]string // watch descriptor → folder, relative to the root
 	// dirty are files to stat again, created folders to walk (a removed
-	// folder was emptied first, each removal an event of its own).
+	// folder was emptied first, each removal an event of its own), modes
+	// folders whose attributes changed (one helios could not read may be
+	// readable now).
 	dirty   map[string]bool
 	created []string
+	modes   []string
 	// lost is set when the events no longer tell everything (the queue
 	// overflowed, a folder was renamed, the root itself moved): the next
 	// sync walks the root. err is a watch that could not be added.
@@ -53,7 +56,7 @@ func (w *watcher) reset() error {
 	if err != nil {
 		return fmt.Errorf("inotify: %w", err)
 	}
-	w.fd, w.dirs, w.dirty, w.created, w.lost, w.err = fd, map[int32]string{}, map[string]bool{}, nil, false, nil
+	w.fd, w.dirs, w.dirty, w.created, w.modes, w.lost, w.err = fd, map[int32]string{}, map[string]bool{}, nil, nil, false, nil
 	return nil
 }
 
@@ -145,13 +148,16 @@ func (w *watcher) event(wd int32, mask uint32, name string) {
 		w.lost = true
 	case mask&unix.IN_CREATE != 0 && !helperFile(p, true):
 		w.created = append(w.created, p)
+	case mask&unix.IN_ATTRIB != 0:
+		// Both the folder's own watch and its parent's say so.
+		w.modes = append(w.modes, p)
 	}
 }
 
-// take returns the paths to stat again and the folders to walk, and
-// forgets them.
-func (w *watcher) take() (map[string]bool, []string) {
-	d, c := w.dirty, w.created
-	w.dirty, w.created = map[string]bool{}, nil
-	return d, c
+// take returns the paths to stat again, the folders to walk and those
+// whose attributes changed, and forgets them.
+func (w *watcher) take() (map[string]bool, []string, []string) {
+	d, c, m := w.dirty, w.created, w.modes
+	w.dirty, w.created, w.modes = map[string]bool{}, nil, nil
+	return d, c, m
 }

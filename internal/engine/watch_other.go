@@ -20,8 +20,8 @@ type watcher struct {
 
 func newWatcher() (*watcher, error) { return nil, errors.New("no inotify on this system") }
 
-func (w *watcher) reset() error                      { return errors.New("no inotify on this system") }
-func (w *watcher) close()                            {}
-func (w *watcher) add(root, rel string)              {}
-func (w *watcher) drain() error                      { return nil }
-func (w *watcher) take() (map[string]bool, []string) { return nil, nil }
+func (w *watcher) reset() error                                { return errors.New("no inotify on this system") }
+func (w *watcher) close()                                      {}
+func (w *watcher) add(root, rel string)                        {}
+func (w *watcher) drain() error                                { return nil }
+func (w *watcher) take() (map[string]bool, []string, []string) { return nil, nil, nil }
