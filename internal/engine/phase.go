@@ -177,7 +177,7 @@ func (r *run) runStep(pctx, rctx context.Context, pr *phaseRun, dir *bundlefs.Di
 	var sp *span
 	if r.obs != nil {
 		var err error
-		if sp, err = r.obs.begin(pr.key, rec.Name, pr.lastMark); err != nil {
+		if sp, err = r.obs.begin(pr.key, pr.folder(), rec.Name, pr.lastMark); err != nil {
 			r.con.printf("warning: %s: products of %q: %s\n", pr.key, displayName(s), oneLine(r.masker.String(err.Error())))
 		}
 	}

@@ -39,7 +39,9 @@ import (
 //
 // Phases run side by side, so a change seen while a step of another phase
 // was also running cannot be told apart from that step's: such products
-// name the other steps as ambiguous.
+// name the other steps as ambiguous. Two sharded instances' steps are not
+// named for each other: each one's products are the files of its own
+// folder, which the other's step never makes.
 //
 // A sharded instance's products are the files of its own folder: what it
 // writes elsewhere in the report root is no step's product, by design
@@ -244,10 +246,11 @@ type changeRec struct {
 }
 
 // span is a step's window: from the mark of the sync before it to the mark
-// of the sync after it (end 0: still open).
+// of the sync after it (end 0: still open). folder is the folder of the
+// report root its products are in: its shard's, or "" for the whole root.
 type span struct {
-	unit, name string
-	start, end int64
+	unit, folder, name string
+	start, end         int64
 }
 
 func newObserver(root string, warn func(string)) *observer {
@@ -539,9 +542,10 @@ func statBeneath(root int, parents map[string]parentDir, p string, st *unix.Stat
 	return statOf(st), true, nil
 }
 
-// begin syncs and opens the window of the next step of unit, name, unless
-// the unit's last step's closing sync already opened it (at from).
-func (o *observer) begin(unit, name string, from int64) (*span, error) {
+// begin syncs and opens the window of the next step of unit, name, whose
+// products are in folder, unless the unit's last step's closing sync
+// already opened it (at from).
+func (o *observer) begin(unit, folder, name string, from int64) (*span, error) {
 	if from == 0 {
 		var err error
 		if from, err = o.sync(); err != nil {
@@ -550,7 +554,7 @@ func (o *observer) begin(unit, name string, from int64) (*span, error) {
 	}
 	o.mu.Lock()
 	defer o.mu.Unlock()
-	sp := &span{unit: unit, name: name, start: from}
+	sp := &span{unit: unit, folder: folder, name: name, start: from}
 	o.spans = append(o.spans, sp)
 	o.holds[unit] = from
 	return sp, nil
@@ -560,12 +564,12 @@ func (o *observer) begin(unit, name string, from int64) (*span, error) {
 // change in the window and after the last one.
 type window map[string]changeRec
 
-// end syncs, closes sp and returns what moved in its window below prefix,
-// with the steps of other units whose windows met it ("phase / step",
-// sorted). A step that opens its window with a mark before sp's end only
-// registers later when its unit was between steps meanwhile, and its own
-// end finds sp.
-func (o *observer) end(sp *span, prefix string) (window, []string, error) {
+// end syncs, closes sp and returns what moved in its window below its
+// folder, with the steps of other units whose windows met it ("phase /
+// step", sorted), but for those of other shards' instances. A step that
+// opens its window with a mark before sp's end only registers later when
+// its unit was between steps meanwhile, and its own end finds sp.
+func (o *observer) end(sp *span) (window, []string, error) {
 	mark, err := o.sync()
 	o.mu.Lock()
 	defer o.mu.Unlock()
@@ -579,6 +583,9 @@ func (o *observer) end(sp *span, prefix string) (window, []string, error) {
 		if x.unit == sp.unit || x.start >= sp.end || (x.end != 0 && x.end <= sp.start) {
 			continue
 		}
+		if x.folder != "" && sp.folder != "" && x.folder != sp.folder {
+			continue // neither makes the other's files
+		}
 		others = append(others, x.unit+" / "+x.name)
 	}
 	slices.Sort(others)
@@ -587,7 +594,7 @@ func (o *observer) end(sp *span, prefix string) (window, []string, error) {
 		if c.mark <= sp.start || c.mark > sp.end {
 			continue
 		}
-		if prefix != "" && !strings.HasPrefix(c.path, prefix+"/") {
+		if !below(c.path, sp.folder) {
 			continue
 		}
 		if first, ok := win[c.path]; ok {
@@ -695,11 +702,7 @@ func (r *run) stepProducts(ctx context.Context, pr *phaseRun, s *mission.Step, s
 	warn := func(msg string) {
 		r.con.printf("warning: %s: products of %q: %s\n", pr.key, displayName(s), oneLine(r.masker.String(msg)))
 	}
-	prefix := ""
-	if pr.shard != nil {
-		prefix = pr.shard.Root()
-	}
-	win, ambiguous, err := r.obs.end(sp, prefix)
+	win, ambiguous, err := r.obs.end(sp)
 	if err == nil {
 		pr.lastMark = sp.end
 		if s.Kind == mission.Collect && copied == nil {
@@ -718,6 +721,15 @@ func (r *run) stepProducts(ctx context.Context, pr *phaseRun, s *mission.Step, s
 	pr.lastMark = 0
 	warn(err.Error())
 	return nil
+}
+
+// folder is the folder of the report root whose files are pr's products:
+// its shard's, or "" for the whole root.
+func (pr *phaseRun) folder() string {
+	if pr.shard == nil {
+		return ""
+	}
+	return pr.shard.Root()
 }
 
 // collected is one file a collect step copied: dst relative to its folder,

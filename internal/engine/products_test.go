@@ -314,3 +314,87 @@ phases:
 		t.Errorf("products %v, want %v", got, want)
 	}
 }
+
+// TestProductsAmbiguous: which steps a product names as ambiguous, when
+// steps of several units must run at the same time (each waits for a file
+// another writes; the waits are bounded so a broken scheduler fails
+// instead of hanging). want maps each step to its products' paths and the
+// steps they name.
+func TestProductsAmbiguous(t *testing.T) {
+	// wait is shell that waits for the files named, relative to the step's
+	// folder.
+	wait := func(files ...string) string {
+		return `for f in ` + strings.Join(files, " ") + `; do
+            i=0; while [ ! -e "$HELIOS_REPORT_ROOT/$f" ]; do i=$((i+1)); [ $i -lt 2000 ] || exit 1; sleep 0.01; done
+          done`
+	}
+	for _, tc := range []struct {
+		name string
+		jobs int
+		src  string
+		want map[string]map[string][]string
+	}{
+		{
+			// Instances' products are files of their own folders, so
+			// two instances never name each other (eu is a prefix of
+			// eu-west's name, not of its folder); an unsharded step
+			// and an instance still name each other.
+			name: "shard instances side by side",
+			jobs: 3,
+			src: `version: 1
+name: shards
+report-root: out
+shards:
+  matrix:
+    region: [eu, eu-west]
+  phases: [plan]
+phases:
+  plan:
+    steps:
+      - name: write
+        run: |
+          echo mine > "$HELIOS_REPORT_ROOT/plan.txt"
+          ` + wait("../eu/plan.txt", "../eu-west/plan.txt", "../../top.txt") + `
+  top:
+    steps:
+      - name: write
+        run: |
+          echo top > "$HELIOS_REPORT_ROOT/top.txt"
+          ` + wait("shards/eu/plan.txt", "shards/eu-west/plan.txt") + `
+`,
+			want: map[string]map[string][]string{
+				"plan [eu] / write":      {"shards/eu/plan.txt": {"top / write"}},
+				"plan [eu-west] / write": {"shards/eu-west/plan.txt": {"top / write"}},
+				"top / write": {
+					"shards/eu/plan.txt":      {"plan [eu-west] / write", "plan [eu] / write"},
+					"shards/eu-west/plan.txt": {"plan [eu-west] / write", "plan [eu] / write"},
+					"top.txt":                 {"plan [eu-west] / write", "plan [eu] / write"},
+				},
+			},
+		},
+	} {
+		t.Run(tc.name, func(t *testing.T) {
+			ws := t.TempDir()
+			if err := os.MkdirAll(filepath.Join(ws, "src"), 0o755); err != nil {
+				t.Fatal(err)
+			}
+			if err := os.WriteFile(filepath.Join(ws, "src", "a.md"), []byte("a\n"), 0o644); err != nil {
+				t.Fatal(err)
+			}
+			res := runJobs(t, ws, tc.src, tc.jobs)
+			got := map[string]map[string][]string{}
+			for _, p := range res.Manifest.Phases {
+				for _, st := range p.Steps {
+					products := map[string][]string{}
+					for _, pr := range st.Products {
+						products[pr.Path] = pr.Ambiguous
+					}
+					got[p.Name+" / "+st.Name] = products
+				}
+			}
+			if !reflect.DeepEqual(got, tc.want) {
+				t.Errorf("ambiguous\n got %v\nwant %v", got, tc.want)
+			}
+		})
+	}
+}
