@@ -655,7 +655,9 @@ func (r *run) products(ctx context.Context, win window, copied []collected, pr *
 			if w, ok := win[dst]; ok && w.wasOK {
 				kind = manifest.Changed
 			}
-			out = append(out, manifest.Product{Path: dst, SHA256: c.sha256, Size: c.size, Change: kind, From: c.from})
+			// What it copied is certain, but not that no step of
+			// another unit wrote the same file meanwhile.
+			out = append(out, manifest.Product{Path: dst, SHA256: c.sha256, Size: c.size, Change: kind, From: c.from, Ambiguous: ambiguous})
 		}
 		return out, nil
 	}

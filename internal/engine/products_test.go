@@ -372,6 +372,38 @@ phases:
 				},
 			},
 		},
+		{
+			// gather / bring starts after watch / write has, and ends
+			// before it: what it copied names it too.
+			name: "a collect step",
+			jobs: 2,
+			src: `version: 1
+name: collect
+report-root: out
+phases:
+  gather:
+    steps:
+      - name: wait
+        run: |
+          ` + wait("ready.txt") + `
+      - name: bring
+        collect: {from: [src], to: in}
+  watch:
+    steps:
+      - name: write
+        run: |
+          echo ready > "$HELIOS_REPORT_ROOT/ready.txt"
+          ` + wait("in/src/a.md") + `
+`,
+			want: map[string]map[string][]string{
+				"gather / wait":  {"ready.txt": {"watch / write"}},
+				"gather / bring": {"in/src/a.md": {"watch / write"}},
+				"watch / write": {
+					"in/src/a.md": {"gather / bring", "gather / wait"},
+					"ready.txt":   {"gather / bring", "gather / wait"},
+				},
+			},
+		},
 	} {
 		t.Run(tc.name, func(t *testing.T) {
 			ws := t.TempDir()
