@@ -635,9 +635,11 @@ func (o *observer) trim() {
 // into its receipt's products. Paths are relative to the report root; a
 // file is hashed as it is when the step has ended, so with phases side by
 // side another step may have changed it meanwhile: a file removed is
-// reported removed, one that is no regular file any more is left out (the
-// ledger does not list it either), and one that cannot be read is left out
-// and passed to skipped; the rest of the step's products stay. Once ctx is
+// reported removed, unless the step created it (it was not there before
+// the window and is not now: no product), one that is no regular file any
+// more is left out (the ledger does not list it either), and one that
+// cannot be read is left out and passed to skipped; the rest of the step's
+// products stay. Once ctx is
 // done (the run is cancelled) hashing stops and products fails: a product
 // half read would have a wrong hash.
 func (r *run) products(ctx context.Context, win window, copied []collected, pr *phaseRun, ambiguous []string, skipped func(rel string, err error)) ([]manifest.Product, error) {
@@ -687,8 +689,11 @@ func (r *run) products(ctx context.Context, win window, copied []collected, pr *
 				skipped(rel, err)
 				continue
 			}
-			if p.Change == "" {
+			switch {
+			case p.Change == "":
 				p.Change = kind
+			case kind == manifest.Created:
+				continue // removed again
 			}
 		}
 		p.Path, p.Ambiguous = rel, ambiguous
