@@ -1,7 +1,6 @@
 package engine_test
 
 import (
-	"bytes"
 	"context"
 	"crypto/sha256"
 	"encoding/hex"
@@ -11,30 +10,18 @@ import (
 	"slices"
 	"strings"
 	"testing"
-	"time"
 
 	"github.com/helios-action/helios-action/internal/engine"
 	"github.com/helios-action/helios-action/internal/manifest"
 )
 
 // runJobs runs src in ws with at most jobs phases side by side.
+// It fails the test unless the run succeeds.
 func runJobs(t *testing.T, ws, src string, jobs int) *engine.Result {
 	t.Helper()
-	reg := engine.NewRegistry()
-	m, err := reg.Parse("helios.yml", []byte(src))
-	if err != nil {
-		t.Fatal(err)
-	}
-	var con bytes.Buffer
-	ctx, cancel := context.WithTimeout(context.Background(), time.Minute)
-	defer cancel()
-	res, err := engine.Run(ctx, m, engine.Options{Workspace: ws, Builtins: reg, Console: &con, Jobs: jobs,
-		Environ: []string{"PATH=" + os.Getenv("PATH"), "HOME=/root"}})
-	if err != nil {
-		t.Fatalf("run: %v\n%s", err, con.String())
-	}
+	res, con := runWithJobs(t, ws, src, jobs)
 	if res.Manifest.Conclusion != manifest.Success {
-		t.Fatalf("run %s: %s\n%s", res.Manifest.Conclusion, res.Manifest.Reason, con.String())
+		t.Fatalf("run %s: %s\n%s", res.Manifest.Conclusion, res.Manifest.Reason, con)
 	}
 	return res
 }

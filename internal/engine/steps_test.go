@@ -19,6 +19,13 @@ import (
 // runMission runs src in ws and returns the result and the console.
 func runMission(t *testing.T, ws, src string) (*engine.Result, string) {
 	t.Helper()
+	return runWithJobs(t, ws, src, 0)
+}
+
+// runWithJobs runs src in ws with at most jobs phases side by side (0:
+// the CPUs) and returns the result and the console.
+func runWithJobs(t *testing.T, ws, src string, jobs int) (*engine.Result, string) {
+	t.Helper()
 	reg := engine.NewRegistry()
 	m, err := reg.Parse("helios.yml", []byte(src))
 	if err != nil {
@@ -27,7 +34,7 @@ func runMission(t *testing.T, ws, src string) (*engine.Result, string) {
 	var con bytes.Buffer
 	ctx, cancel := context.WithTimeout(context.Background(), time.Minute)
 	defer cancel()
-	res, err := engine.Run(ctx, m, engine.Options{Workspace: ws, Builtins: reg, Console: &con,
+	res, err := engine.Run(ctx, m, engine.Options{Workspace: ws, Builtins: reg, Console: &con, Jobs: jobs,
 		Environ: []string{"PATH=" + os.Getenv("PATH"), "HOME=/root"}})
 	if err != nil {
 		t.Fatalf("run: %v\n%s", err, con.String())
