@@ -39,9 +39,11 @@ import (
 //
 // Phases run side by side, so a change seen while a step of another phase
 // was also running cannot be told apart from that step's: such products
-// name the other steps as ambiguous. Two sharded instances' steps are not
-// named for each other: each one's products are the files of its own
-// folder, which the other's step never makes.
+// name the other steps as ambiguous. Steps of instances of different
+// shards are not named for each other: each one's products are the files
+// of its own folder, which by the mission's contract the other's steps do
+// not write (one that writes into another shard's folder anyway is
+// credited to that shard's step that was running).
 //
 // A sharded instance's products are the files of its own folder: what it
 // writes elsewhere in the report root is no step's product, by design

@@ -377,11 +377,27 @@ func instances(man *manifest.Manifest, m *mission.Mission, c candidate) ([]manif
 		}
 	}
 	// An ambiguous product names steps of the same job that ran beside
-	// its own.
+	// its own: steps that started, of the phases the job's plan has (its
+	// shards' instances, and the unsharded phases), not of any record a
+	// leg adds.
+	planned := map[string]bool{}
+	for name := range want {
+		planned[name] = true
+	}
+	for _, ph := range m.Phases {
+		if !slices.Contains(m.Sharding.Phases, ph.Name) {
+			planned[ph.Name] = true
+		}
+	}
 	stepNames := map[string]bool{}
 	for _, p := range man.Phases {
+		if !planned[p.Name] {
+			continue
+		}
 		for _, st := range p.Steps {
-			stepNames[p.Name+" / "+st.Name] = true
+			if st.Status != manifest.Skipped {
+				stepNames[p.Name+" / "+st.Name] = true
+			}
 		}
 	}
 	got := map[string]manifest.Phase{}

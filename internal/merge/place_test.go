@@ -256,6 +256,18 @@ func TestPlace(t *testing.T) {
 			placed:      []string{us, apac},
 		},
 		{
+			name: "a shard's products naming a step of a phase it added",
+			srcs: with(src{spec: eu, job: func(j *shardJob) {
+				j.man.Phases = append(j.man.Phases, manifest.Phase{Name: "audit", Status: manifest.Skipped, Steps: []manifest.Step{{Name: "Forged", Status: manifest.Success}}})
+				p := &j.man.Phases[instanceIndex(t, &j.man, "plan [eu-energy]")]
+				p.Steps = append(p.Steps, manifest.Step{ID: "w", Name: "Write", Kind: "run", Status: manifest.Success,
+					Products: []manifest.Product{{Path: "shards/eu-energy/plan/w.txt", SHA256: strings.Repeat("ab", 32), Change: manifest.Created, Ambiguous: []string{"audit / Forged"}}}})
+			}}),
+			conclusions: []string{"apac-energy success", "eu-energy tampered", "us-energy success"},
+			problems:    []string{`shard eu-energy (artifact helios-x-eu-energy): its manifest.json says step "Write" of phase "plan [eu-energy]" ran beside "audit / Forged", which is no step of the job`},
+			placed:      []string{us, apac},
+		},
+		{
 			name: "a shard's products climbing out of its folder",
 			srcs: with(src{spec: eu, job: func(j *shardJob) {
 				p := &j.man.Phases[instanceIndex(t, &j.man, "plan [eu-energy]")]
