@@ -4,13 +4,10 @@ import (
 	"context"
 	"fmt"
 	"os"
-	"strconv"
-	"strings"
-	"unicode"
-	"unicode/utf8"
 
 	"github.com/helios-action/helios-action/internal/attest"
 	"github.com/helios-action/helios-action/internal/ledger"
+	"github.com/helios-action/helios-action/internal/markup"
 )
 
 // attest writes the in-toto Statement of a bundle that verifies.
@@ -89,12 +86,12 @@ func (c *Command) verifyStatement(ctx context.Context, path, dir string) error {
 	}
 	fmt.Fprintf(c.Stdout, "helios: %s verifies against %s: %d files ok\n", dir, path, rep.OK)
 	if p := st.Predicate; p != nil {
-		fmt.Fprintf(c.Stdout, "mission %q (%s, sha256:%s), %s", p.Mission.Name, shown(p.Mission.File), shown(p.Mission.SHA256), shown(p.Conclusion))
+		fmt.Fprintf(c.Stdout, "mission %q (%s, sha256:%s), %s", p.Mission.Name, markup.Quoted(p.Mission.File), markup.Quoted(p.Mission.SHA256), markup.Quoted(p.Conclusion))
 		if p.Commit != "" {
-			fmt.Fprintf(c.Stdout, ", commit %s", shown(p.Commit))
+			fmt.Fprintf(c.Stdout, ", commit %s", markup.Quoted(p.Commit))
 		}
 		if r := p.Run; r != nil {
-			fmt.Fprintf(c.Stdout, ", run %s", shown(r.ServerURL+"/"+r.Repository+"/actions/runs/"+r.ID))
+			fmt.Fprintf(c.Stdout, ", run %s", markup.Quoted(r.ServerURL+"/"+r.Repository+"/actions/runs/"+r.ID))
 		}
 		fmt.Fprintln(c.Stdout)
 	}
@@ -104,25 +101,12 @@ func (c *Command) verifyStatement(ctx context.Context, path, dir string) error {
 // printReport lists the files that do not match, as verify does.
 func printReport(c *Command, rep *ledger.VerifyReport) {
 	for _, n := range rep.Missing {
-		fmt.Fprintf(c.Stdout, "missing  %s\n", shown(n))
+		fmt.Fprintf(c.Stdout, "missing  %s\n", markup.Quoted(n))
 	}
 	for _, n := range rep.Extra {
-		fmt.Fprintf(c.Stdout, "extra    %s\n", shown(n))
+		fmt.Fprintf(c.Stdout, "extra    %s\n", markup.Quoted(n))
 	}
 	for _, n := range rep.Changed {
-		fmt.Fprintf(c.Stdout, "changed  %s\n", shown(n))
+		fmt.Fprintf(c.Stdout, "changed  %s\n", markup.Quoted(n))
 	}
-}
-
-// shown is s as a terminal should show it: quoted when it holds a control,
-// format or other unprintable character. Names come from the bundle and
-// the Statement, both untrusted: a line break or an escape sequence in one
-// must not forge a line of the report.
-func shown(s string) string {
-	// Bytes that are not UTF-8 decode as U+FFFD, which is printable, but a
-	// terminal may obey them (0x9b is the 8-bit CSI).
-	if !utf8.ValidString(s) || strings.IndexFunc(s, func(r rune) bool { return !unicode.IsPrint(r) }) >= 0 {
-		return strconv.Quote(s)
-	}
-	return s
 }

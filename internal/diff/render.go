@@ -5,9 +5,7 @@ import (
 	"encoding/json"
 	"fmt"
 	"io"
-	"strconv"
 	"strings"
-	"unicode/utf8"
 
 	"github.com/helios-action/helios-action/internal/markup"
 )
@@ -30,17 +28,6 @@ func (r *Result) counts() string {
 		c.Changed, c.Added, c.Removed, c.Volatile, r.Unchanged)
 }
 
-// display returns s as is, or Go-quoted when it holds anything that could
-// hide or fake text on a terminal or a web page: control characters
-// (newlines included), invisible format characters such as bidi overrides,
-// and bytes that are not UTF-8.
-func display(s string) string {
-	if utf8.ValidString(s) && strings.IndexFunc(s, func(r rune) bool { return !strconv.IsPrint(r) }) < 0 {
-		return s
-	}
-	return strconv.Quote(s)
-}
-
 // marker is the diff-style sign of a file or key change in the text report.
 func marker(kind string) string {
 	switch kind {
@@ -55,7 +42,7 @@ func marker(kind string) string {
 // WriteText writes a plain-text report for terminals and logs.
 func (r *Result) WriteText(w io.Writer) error {
 	bw := bufio.NewWriter(w)
-	fmt.Fprintf(bw, "old: %s\nnew: %s\n", display(r.Old), display(r.New))
+	fmt.Fprintf(bw, "old: %s\nnew: %s\n", markup.Quoted(r.Old), markup.Quoted(r.New))
 	if r.Drift() {
 		fmt.Fprintf(bw, "drift: %s\n", r.counts())
 	} else {
@@ -93,14 +80,14 @@ func (r *Result) WriteText(w io.Writer) error {
 func writeTextChange(w io.Writer, c Change) {
 	switch c.Kind() {
 	case "added":
-		fmt.Fprintf(w, "  + %s  %s\n", display(c.Name), short(c.New))
+		fmt.Fprintf(w, "  + %s  %s\n", markup.Quoted(c.Name), short(c.New))
 	case "removed":
-		fmt.Fprintf(w, "  - %s  %s\n", display(c.Name), short(c.Old))
+		fmt.Fprintf(w, "  - %s  %s\n", markup.Quoted(c.Name), short(c.Old))
 	default:
-		fmt.Fprintf(w, "  ~ %s  %s -> %s\n", display(c.Name), short(c.Old), short(c.New))
+		fmt.Fprintf(w, "  ~ %s  %s -> %s\n", markup.Quoted(c.Name), short(c.Old), short(c.New))
 	}
 	if c.MadeBy != "" {
-		fmt.Fprintf(w, "      made by %s\n", display(c.MadeBy))
+		fmt.Fprintf(w, "      made by %s\n", markup.Quoted(c.MadeBy))
 	}
 	for _, k := range c.JSON {
 		p := displayPointer(k.Path)
@@ -125,7 +112,7 @@ func writeTextChange(w io.Writer, c Change) {
 		fmt.Fprintf(w, "      … %s not shown\n", markup.Plural(c.TextTruncated, "more diff line"))
 	}
 	if c.Note != "" {
-		fmt.Fprintf(w, "      note: %s\n", display(c.Note))
+		fmt.Fprintf(w, "      note: %s\n", markup.Quoted(c.Note))
 	}
 }
 
@@ -134,7 +121,7 @@ func displayPointer(p string) string {
 	if p == "" {
 		return "(whole document)"
 	}
-	return display(p)
+	return markup.Quoted(p)
 }
 
 // WriteMarkdown writes a GitHub-flavoured Markdown report for a job summary
@@ -167,7 +154,7 @@ func (r *Result) WriteMarkdown(w io.Writer) error {
 		if madeBy(s.changes) {
 			fmt.Fprintf(bw, "| File | Old | New | Made by |\n| --- | --- | --- | --- |\n")
 			for _, c := range s.changes {
-				fmt.Fprintf(bw, "| %s | %s | %s | %s |\n", mdCode(c.Name), mdSum(c.Old), mdSum(c.New), markup.Text(display(c.MadeBy)))
+				fmt.Fprintf(bw, "| %s | %s | %s | %s |\n", mdCode(c.Name), mdSum(c.Old), mdSum(c.New), markup.Text(markup.Quoted(c.MadeBy)))
 			}
 		} else {
 			fmt.Fprintf(bw, "| File | Old | New |\n| --- | --- | --- |\n")
@@ -241,7 +228,7 @@ func writeMarkdownKeys(w io.Writer, c Change) {
 	if c.Note != "" {
 		// A note may quote a JSON parser's message: Go-quoted when it holds
 		// control characters, as everywhere in this report, then escaped.
-		fmt.Fprintf(w, "\nNote on %s: %s.\n", mdCode(c.Name), markup.Text(display(c.Note)))
+		fmt.Fprintf(w, "\nNote on %s: %s.\n", mdCode(c.Name), markup.Text(markup.Quoted(c.Note)))
 	}
 }
 
@@ -290,7 +277,7 @@ func mdValue(v string) string {
 // mdCode sets a name, key or value in code (markup.Code), Go-quoted
 // first when it holds characters that do not print, as everywhere in this
 // report.
-func mdCode(s string) string { return markup.Code(display(s)) }
+func mdCode(s string) string { return markup.Code(markup.Quoted(s)) }
 
 // The JSON report. Field names are lowerCamel and stable; see WriteJSON.
 type jsonReport struct {

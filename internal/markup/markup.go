@@ -20,6 +20,19 @@ import (
 // wordJoiner goes after an '@' or '#' of untrusted text; see Text.
 const wordJoiner = "\u2060"
 
+// Quoted returns untrusted text for a terminal or a log as is, or
+// Go-quoted when it holds anything that could hide or fake text there:
+// control characters (line breaks included), invisible format characters
+// such as bidi overrides, and bytes that are not UTF-8 (0x9b is the 8-bit
+// CSI). Unlike Line, it changes nothing it shows: a name read off a
+// terminal is still the name.
+func Quoted(s string) string {
+	if utf8.ValidString(s) && strings.IndexFunc(s, func(r rune) bool { return !strconv.IsPrint(r) }) < 0 {
+		return s
+	}
+	return strconv.Quote(s)
+}
+
 // Line makes untrusted text one line of visible characters: line breaks and
 // tabs become spaces; other control and format characters (bidi overrides,
 // zero-width tricks, a planted word joiner) and invalid UTF-8 become U+FFFD.
