@@ -8,7 +8,6 @@ import (
 	"io/fs"
 	"path"
 	"path/filepath"
-	"slices"
 	"strings"
 
 	"github.com/helios-action/helios-action/internal/ledger"
@@ -21,7 +20,8 @@ import (
 // found, never opened, so a hostile Statement cannot make Verify read
 // outside dir.
 func (s *Statement) Verify(ctx context.Context, dir string) (*ledger.VerifyReport, error) {
-	want := make(map[string][32]byte, len(s.Subject)+1)
+	want := make([]ledger.Entry, 0, len(s.Subject)+1)
+	listed := make(map[string]bool, len(s.Subject))
 	for _, sub := range s.Subject {
 		// SHA256SUMS lines name files "./path", and so do the subjects
 		// made from them; a bare path is the same file.
@@ -38,10 +38,11 @@ func (s *Statement) Verify(ctx context.Context, dir string) (*ledger.VerifyRepor
 		if err != nil {
 			return nil, err
 		}
-		if _, dup := want[name]; dup {
+		if listed[name] {
 			return nil, fmt.Errorf("subject %q is listed twice", sub.Name)
 		}
-		want[name] = sum
+		listed[name] = true
+		want = append(want, ledger.Entry{Name: name, Sum: sum})
 	}
 	res, err := ledger.Scan(ctx, dir, ledger.ScanOptions{})
 	if err != nil {
@@ -53,7 +54,7 @@ func (s *Statement) Verify(ctx context.Context, dir string) (*ledger.VerifyRepor
 		if err != nil || len(sum) != 32 {
 			return nil, fmt.Errorf("predicate: ledger digest %q is not a SHA-256", s.Predicate.LedgerDigest)
 		}
-		want[ledger.FileName] = [32]byte(sum)
+		want = append(want, ledger.Entry{Name: ledger.FileName, Sum: [32]byte(sum)})
 		e, err := ledger.HashFile(dir, ledger.FileName)
 		switch {
 		case err == nil:
@@ -62,29 +63,7 @@ func (s *Statement) Verify(ctx context.Context, dir string) (*ledger.VerifyRepor
 			return nil, err
 		}
 	}
-	r := &ledger.VerifyReport{}
-	seen := make(map[string]bool, len(got))
-	for _, e := range got {
-		seen[e.Name] = true
-		sum, ok := want[e.Name]
-		switch {
-		case !ok:
-			r.Extra = append(r.Extra, e.Name)
-		case sum != e.Sum:
-			r.Changed = append(r.Changed, e.Name)
-		default:
-			r.OK++
-		}
-	}
-	for name := range want {
-		if !seen[name] {
-			r.Missing = append(r.Missing, name)
-		}
-	}
-	slices.Sort(r.Missing)
-	slices.Sort(r.Extra)
-	slices.Sort(r.Changed)
-	return r, nil
+	return ledger.Compare(want, got), nil
 }
 
 func sha256Of(sub Subject) ([32]byte, error) {

@@ -73,27 +73,37 @@ func Verify(ctx context.Context, root string, opts ScanOptions) (*VerifyReport, 
 	if err != nil {
 		return nil, fmt.Errorf("verify: %w", err)
 	}
-	// Both lists are in ledger order (Scan sorts; a ledger out of order is
-	// sorted here), so one merge compares them without a map of names.
-	if !slices.IsSortedFunc(want, compareEntries) {
-		Sort(want)
-	}
-	r := &VerifyReport{Leaks: res.Leaks}
+	r := Compare(want, res.Entries)
+	r.Leaks = res.Leaks
 	if st != nil && st.hit {
 		r.Leaks = append(r.Leaks, FileName)
 		slices.Sort(r.Leaks)
 	}
+	return r, nil
+}
+
+// Compare tells the files found (got) from the files listed (want): what
+// is missing, extra and changed, in ledger order. Lists out of ledger
+// order are sorted first (Scan's already are), so one merge compares them
+// without a map of names.
+func Compare(want, got []Entry) *VerifyReport {
+	for _, l := range [][]Entry{want, got} {
+		if !slices.IsSortedFunc(l, compareEntries) {
+			Sort(l)
+		}
+	}
+	r := &VerifyReport{}
 	i, j := 0, 0
-	for i < len(want) || j < len(res.Entries) {
+	for i < len(want) || j < len(got) {
 		switch {
-		case j == len(res.Entries) || (i < len(want) && want[i].Name < res.Entries[j].Name):
+		case j == len(got) || (i < len(want) && want[i].Name < got[j].Name):
 			r.Missing = append(r.Missing, want[i].Name)
 			i++
-		case i == len(want) || res.Entries[j].Name < want[i].Name:
-			r.Extra = append(r.Extra, res.Entries[j].Name)
+		case i == len(want) || got[j].Name < want[i].Name:
+			r.Extra = append(r.Extra, got[j].Name)
 			j++
 		default:
-			if want[i].Sum != res.Entries[j].Sum {
+			if want[i].Sum != got[j].Sum {
 				r.Changed = append(r.Changed, want[i].Name)
 			} else {
 				r.OK++
@@ -102,7 +112,7 @@ func Verify(ctx context.Context, root string, opts ScanOptions) (*VerifyReport, 
 			j++
 		}
 	}
-	return r, nil
+	return r
 }
 
 // feeder hands what a reader reads to a secretStream.
