@@ -57,7 +57,7 @@ func (predicateOutputs) Run(_ context.Context, r *runner) error {
 	// runners, but then they must not overwrite each other's.
 	rel := path.Join(predicateDir, mission.Slug(r.reportKey()))
 	abs := filepath.Join(r.dir, filepath.FromSlash(rel), "predicate.json")
-	if attest.Inside(b.root, abs) {
+	if within(b.root, abs) {
 		r.a.Errorf("predicate not written: %s is inside the report root, whose ledger would not list it; name another report-root", relToWorkspace(r.ws, abs))
 		return nil
 	}

@@ -4,6 +4,7 @@ import (
 	"context"
 	"fmt"
 	"os"
+	"path/filepath"
 
 	"github.com/helios-action/helios-action/internal/attest"
 	"github.com/helios-action/helios-action/internal/ledger"
@@ -19,7 +20,7 @@ func (c *Command) attest(ctx context.Context, args []string) error {
 	if err != nil {
 		return err
 	}
-	if out != "" && attest.Inside(dir, out) {
+	if out != "" && inside(dir, out) {
 		return usageErrorf("attest: -o %s is inside the bundle %s: the Statement would be a file it does not list", out, dir)
 	}
 	// A Statement vouches for the ledger's digests: signing one for files
@@ -109,4 +110,16 @@ func printReport(c *Command, rep *ledger.VerifyReport) {
 	for _, n := range rep.Changed {
 		fmt.Fprintf(c.Stdout, "changed  %s\n", markup.Quoted(n))
 	}
+}
+
+// inside reports whether path out is dir or a file in it: a Statement
+// written there would be a file the Statement does not list.
+func inside(dir, out string) bool {
+	d, err1 := filepath.Abs(dir)
+	o, err2 := filepath.Abs(out)
+	if err1 != nil || err2 != nil {
+		return false
+	}
+	rel, err := filepath.Rel(d, o)
+	return err == nil && filepath.IsLocal(rel)
 }
