@@ -6,6 +6,7 @@ import (
 	"encoding/hex"
 	"errors"
 	"fmt"
+	"hash"
 	"io"
 	"os"
 	"path"
@@ -147,8 +148,8 @@ type copier struct {
 	log      io.Writer
 	gitNamed bool  // the pattern named .git/
 	bytes    int64 // bytes this step has copied so far
-	// copied are the files written so far, the step's products, with
-	// their hashes when hash is set.
+	// copied are the files written so far, the step's products, when
+	// hash is set (the run records products).
 	copied []collected
 	hash   bool
 }
@@ -298,8 +299,9 @@ func (c *copier) copyFile(in *os.File, dst, rel string, mode os.FileMode) error 
 	// Hashed as it is copied: the step's product is what it wrote, and
 	// the file is not read twice.
 	var w io.Writer = out
-	h := sha256.New()
+	var h hash.Hash
 	if c.hash {
+		h = sha256.New()
 		w = io.MultiWriter(out, h)
 	}
 	n, err := io.Copy(w, regular.NewReader(c.ctx, io.LimitReader(in, left+1)))
@@ -316,7 +318,9 @@ func (c *copier) copyFile(in *os.File, dst, rel string, mode os.FileMode) error 
 		c.bundle.Remove(dst)
 		return err
 	}
-	c.copied = append(c.copied, collected{dst: dst, from: rel, sha256: hex.EncodeToString(h.Sum(nil)), size: n})
+	if c.hash {
+		c.copied = append(c.copied, collected{dst: dst, from: rel, sha256: hex.EncodeToString(h.Sum(nil)), size: n})
+	}
 	return nil
 }
 

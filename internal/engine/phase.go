@@ -178,7 +178,7 @@ func (r *run) runStep(pctx, rctx context.Context, pr *phaseRun, dir *bundlefs.Di
 	if r.obs != nil {
 		var err error
 		if sp, err = r.obs.begin(pr.key, pr.folder(), rec.Name, pr.lastMark); err != nil {
-			r.con.printf("warning: %s: products of %q: %s\n", pr.key, displayName(s), oneLine(r.masker.String(err.Error())))
+			r.productsWarning(pr, s, err.Error())
 		}
 	}
 	start := r.opts.Now()

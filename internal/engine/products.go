@@ -708,9 +708,7 @@ func (r *run) products(ctx context.Context, win window, copied []collected, pr *
 // sync leaves the step without products, with a warning, rather than with
 // wrong ones; so does a run cancelled (ctx) before they were hashed.
 func (r *run) stepProducts(ctx context.Context, pr *phaseRun, s *mission.Step, sp *span, copied []collected) []manifest.Product {
-	warn := func(msg string) {
-		r.con.printf("warning: %s: products of %q: %s\n", pr.key, displayName(s), oneLine(r.masker.String(msg)))
-	}
+	warn := func(msg string) { r.productsWarning(pr, s, msg) }
 	win, ambiguous, err := r.obs.end(sp)
 	if err == nil {
 		pr.lastMark = sp.end
@@ -730,6 +728,12 @@ func (r *run) stepProducts(ctx context.Context, pr *phaseRun, s *mission.Step, s
 	pr.lastMark = 0
 	warn(err.Error())
 	return nil
+}
+
+// productsWarning says on the console why step s of pr has fewer products
+// than it made, or none.
+func (r *run) productsWarning(pr *phaseRun, s *mission.Step, msg string) {
+	r.con.printf("warning: %s: products of %q: %s\n", pr.key, displayName(s), oneLine(r.masker.String(msg)))
 }
 
 // folder is the folder of the report root whose files are pr's products:
