@@ -21,13 +21,14 @@ func openBeneath(dirfd int, rel string) (int, error) {
 	if err != unix.ENOSYS && err != unix.EPERM {
 		return fd, err
 	}
-	return openatWalk(dirfd, rel)
+	return openatWalk(dirfd, rel, unix.O_RDONLY, sourceFlags)
 }
 
 // openatWalk is openBeneath with openat alone: each folder on the way is
-// opened with O_NOFOLLOW|O_DIRECTORY relative to the one before, and the
-// last component with O_NOFOLLOW, so no link is followed anywhere.
-func openatWalk(dirfd int, rel string) (int, error) {
+// opened with mid|O_NOFOLLOW|O_DIRECTORY relative to the one before, and
+// the last component with last|O_NOFOLLOW, so no link is followed
+// anywhere.
+func openatWalk(dirfd int, rel string, mid, last int) (int, error) {
 	comps := strings.Split(rel, "/")
 	for _, c := range comps {
 		if c == "" || c == ".." || (c == "." && len(comps) > 1) {
@@ -43,7 +44,7 @@ func openatWalk(dirfd int, rel string) (int, error) {
 		}
 	}()
 	for _, c := range comps[:len(comps)-1] {
-		fd, err := unix.Openat(cur, c, unix.O_RDONLY|unix.O_DIRECTORY|unix.O_NOFOLLOW|unix.O_CLOEXEC, 0)
+		fd, err := unix.Openat(cur, c, mid|unix.O_DIRECTORY|unix.O_NOFOLLOW|unix.O_CLOEXEC, 0)
 		if err != nil {
 			return -1, err
 		}
@@ -52,5 +53,5 @@ func openatWalk(dirfd int, rel string) (int, error) {
 		}
 		cur = fd
 	}
-	return unix.Openat(cur, comps[len(comps)-1], sourceFlags|unix.O_NOFOLLOW, 0)
+	return unix.Openat(cur, comps[len(comps)-1], last|unix.O_NOFOLLOW, 0)
 }

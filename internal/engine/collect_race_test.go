@@ -362,7 +362,7 @@ func TestOpenBeneath(t *testing.T) {
 		for _, tc := range cases {
 			open := openBeneath
 			if walk {
-				open = openatWalk
+				open = func(dirfd int, rel string) (int, error) { return openatWalk(dirfd, rel, unix.O_RDONLY, sourceFlags) }
 			}
 			fd, err := open(dirfd, tc.rel)
 			if err == nil {

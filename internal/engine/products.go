@@ -94,23 +94,7 @@ func helperFile(rootRel string, dir bool) bool {
 // else now. O_DIRECTORY also means a FIFO there is never opened. Tests
 // replace it to make a folder fail.
 var openDir = func(root int, rel string, flags int) (int, error) {
-	cur := root
-	comps := strings.Split(rel, "/")
-	for i, c := range comps {
-		f := pathFlags
-		if i == len(comps)-1 {
-			f = flags
-		}
-		fd, err := unix.Openat(cur, c, f|unix.O_DIRECTORY|unix.O_NOFOLLOW|unix.O_CLOEXEC, 0)
-		if cur != root {
-			unix.Close(cur)
-		}
-		if err != nil {
-			return -1, err
-		}
-		cur = fd
-	}
-	return cur, nil
+	return openatWalk(root, rel, pathFlags, flags|unix.O_DIRECTORY|unix.O_CLOEXEC)
 }
 
 // fstatat stats an entry of a folder for walkSnap and statBeneath. Tests
